@@ -1,0 +1,23 @@
+#pragma once
+// OpenSSL-backed primitives: hashes for stored credentials, random secrets, constant-time compare.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace llmgw::crypto {
+
+// Lower-case hex SHA-256 of `data` (64 characters).
+std::string Sha256Hex(std::string_view data);
+// `n` cryptographically random bytes (RAND_bytes); aborts if the RNG fails.
+std::string RandomBytes(size_t n);
+// A base62 string of `length` characters from RAND_bytes, without modulo bias.
+std::string RandomBase62(size_t length);
+// Lower-case hex of `bytes`.
+std::string HexEncode(std::string_view bytes);
+// CRYPTO_memcmp over equal lengths; false when lengths differ.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+// A random version-4 UUID, e.g. for request and event ids.
+std::string RandomUuid();
+
+}  // namespace llmgw::crypto

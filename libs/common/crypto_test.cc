@@ -1,0 +1,39 @@
+#include "libs/common/crypto.h"
+
+#include <set>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace llmgw::crypto {
+namespace {
+
+TEST(Sha256Hex, KnownVector) {
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(RandomBase62, LengthAlphabetAndUniqueness) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 200; ++i) {
+    std::string s = RandomBase62(43);
+    ASSERT_EQ(s.size(), 43u);
+    for (char c : s) ASSERT_TRUE(std::isalnum(static_cast<unsigned char>(c))) << s;
+    seen.insert(s);
+  }
+  EXPECT_EQ(seen.size(), 200u);
+}
+
+TEST(ConstantTimeEquals, ComparesContentAndLength) {
+  EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
+}
+
+TEST(RandomUuid, Version4Format) {
+  std::string u = RandomUuid();
+  EXPECT_THAT(u, testing::MatchesRegex(
+                     "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"));
+}
+
+}  // namespace
+}  // namespace llmgw::crypto

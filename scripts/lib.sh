@@ -1,0 +1,58 @@
+# Shared by scripts/run and scripts/test. Source it; do not run it.
+
+LLMGW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+
+# build [BUILD_DIR] [cmake args...]: configures (once) and builds every target.
+build() {
+  local dir=${1:-$LLMGW_ROOT/build}
+  shift || true
+  if [[ ! -f "$dir/build.ninja" ]]; then
+    cmake -S "$LLMGW_ROOT" -B "$dir" -G Ninja "$@" >/dev/null
+  fi
+  cmake --build "$dir" -j "$(nproc)"
+}
+
+# free_port: prints a TCP port nobody listens on.
+free_port() {
+  local port
+  while true; do
+    port=$((20000 + RANDOM % 30000))
+    if ! ss -Htln "sport = :$port" | grep -q .; then
+      echo "$port"
+      return
+    fi
+  done
+}
+
+# pg_start DATA_DIR PORT: initializes (once) and starts a PostgreSQL 15 cluster owned by a
+# non-root user (the server refuses to run as root), listening on 127.0.0.1:PORT only.
+# Prints nothing; sets PG_URL (maintenance database) and PG_DATA.
+pg_start() {
+  PG_DATA=$1
+  local port=$2
+  local run_as=()
+  if [[ $(id -u) -eq 0 ]]; then
+    run_as=(runuser -u postgres --)
+    chown postgres "$(dirname "$PG_DATA")" 2>/dev/null || true
+  fi
+  mkdir -p "$PG_DATA"
+  [[ $(id -u) -eq 0 ]] && chown -R postgres "$PG_DATA"
+  if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
+    "${run_as[@]}" "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 \
+      --locale=C.UTF-8 >"$PG_DATA.initdb.log" 2>&1 ||
+      { cat "$PG_DATA.initdb.log"; return 1; }
+  fi
+  "${run_as[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w -t 60 \
+    -o "-p $port -c listen_addresses=127.0.0.1 -k $PG_DATA -c max_connections=400 $PG_EXTRA_OPTS" \
+    start >/dev/null || { cat "$PG_DATA/server.log"; return 1; }
+  PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+}
+
+# pg_stop: stops the cluster pg_start started (fast shutdown).
+pg_stop() {
+  [[ -n "${PG_DATA:-}" && -f "$PG_DATA/postmaster.pid" ]] || return 0
+  local run_as=()
+  [[ $(id -u) -eq 0 ]] && run_as=(runuser -u postgres --)
+  "${run_as[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
+}
