@@ -1,0 +1,64 @@
+#pragma once
+// Usage read from provider responses: JSON bodies and SSE streams. Pure.
+
+#include <string>
+#include <string_view>
+
+#include "libs/common/money.h"
+#include "services/gateway/domain/provider.h"
+#include "services/gateway/domain/sse.h"
+
+namespace llmgw::gateway {
+
+struct Usage {
+  money::TokenCounts tokens;  // semantics of money::TokenCounts (input includes cache parts)
+  bool found = false;         // the provider reported usage
+  std::string model;          // the model the response names, when it names one
+};
+
+// What the gateway needs to know about a pass-through request body before forwarding it.
+struct RequestInspection {
+  std::string model;   // "" when absent or the body is not JSON
+  bool stream = false; // "stream": true
+  // OpenAI-style streaming request without stream_options.include_usage: the body was rewritten
+  // to ask for usage, and the extra usage chunk must be dropped from what the client sees.
+  bool injected_include_usage = false;
+  std::string body;    // the body to forward (rewritten only when injected_include_usage)
+};
+
+// `endpoint` as in Route::endpoint. Injection applies to OpenAI, Google and xAI
+// "/chat/completions" streaming requests only. A body that is not JSON is forwarded untouched.
+RequestInspection InspectRequest(Provider p, std::string_view endpoint, std::string body);
+
+// Usage from a non-streaming JSON response: OpenAI chat completions (usage.prompt_tokens,
+// completion_tokens, prompt_tokens_details.cached_tokens, completion_tokens_details
+// .reasoning_tokens), responses (usage.input_tokens, output_tokens, input_tokens_details,
+// output_tokens_details), embeddings (usage.prompt_tokens); Anthropic messages (input_tokens +
+// cache_creation_input_tokens + cache_read_input_tokens = input, output_tokens). xAI: reasoning
+// tokens reported apart from completion_tokens are added to output (WIRE.md).
+Usage ParseJsonUsage(Provider p, std::string_view body);
+
+// Follows one SSE stream event by event.
+class StreamUsageTracker {
+ public:
+  StreamUsageTracker(Provider p, bool drop_injected_usage_chunk);
+
+  // Observes one event; returns false when the event must not be relayed to the client (the
+  // usage-only chunk of an injected include_usage: "choices":[] with a usage object).
+  // OpenAI/Google/xAI: the last usage seen wins, never summed. Anthropic: input from
+  // message_start, output from the last message_delta (cumulative: overwrite).
+  bool OnEvent(const SseEvent& e);
+
+  const Usage& usage() const { return usage_; }
+  bool saw_terminal() const { return saw_terminal_; }  // [DONE] or message_stop
+  bool saw_error() const { return saw_error_; }        // an in-band error event
+
+ private:
+  Provider provider_;
+  bool drop_injected_;
+  Usage usage_;
+  bool saw_terminal_ = false;
+  bool saw_error_ = false;
+};
+
+}  // namespace llmgw::gateway
