@@ -1,0 +1,229 @@
+// Starts the real llmgw binaries (accounts, metering, billing, gateway, dashboard) and the mock
+// provider on free loopback ports over a fresh PostgreSQL database, for end-to-end tests with the
+// official SDKs. Every process's output is captured so tests can assert what never reaches a log.
+import { spawn, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const BIN = process.env.LLMGW_BIN_DIR ?? path.resolve(here, '../../build/bin');
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// Polls fn() until it returns a truthy value or timeoutMs passes; returns the value.
+export async function eventually(fn, { timeoutMs = 15000, intervalMs = 100, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+}
+
+function adminUrl() {
+  const url = process.env.LLMGW_TEST_DATABASE_URL;
+  if (!url) throw new Error('LLMGW_TEST_DATABASE_URL is not set: run through ./scripts/test');
+  return url;
+}
+
+function withDatabase(url, db) {
+  const u = new URL(url);
+  u.pathname = '/' + db;
+  return u.toString();
+}
+
+export function psql(url, sql) {
+  return execFileSync('psql', ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', url, '-c', sql], {
+    encoding: 'utf8',
+  });
+}
+
+class Service {
+  constructor(name, cmd, args, env) {
+    Object.assign(this, { name, cmd, args, env, output: '', proc: null });
+  }
+  start() {
+    this.proc = spawn(this.cmd, this.args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
+    const capture = (d) => { this.output += d.toString(); };
+    this.proc.stdout.on('data', capture);
+    this.proc.stderr.on('data', capture);
+    return this;
+  }
+  async stop(signal = 'SIGTERM') {
+    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return this.exited;
+    this.proc.kill(signal);
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 10000);
+    const res = await this.exited;
+    clearTimeout(timer);
+    return res;
+  }
+}
+
+export class System {
+  static async start(opts = {}) {
+    const sys = new System();
+    await sys.#start(opts);
+    return sys;
+  }
+
+  async #start(opts) {
+    this.dbName = 'llmgw_e2e_' + randomBytes(5).toString('hex');
+    psql(adminUrl(), `CREATE DATABASE ${this.dbName}`);
+    this.dbUrl = withDatabase(adminUrl(), this.dbName);
+    this.tmp = mkdtempSync(path.join(tmpdir(), 'llmgw-e2e-'));
+    this.internalToken = 'itok-' + randomBytes(16).toString('hex');
+    // Distinctive operator keys: tests assert they never reach a log line or a table.
+    this.operatorKeys = {
+      openai: 'sk-operator-openai-' + randomBytes(8).toString('hex'),
+      anthropic: 'sk-ant-operator-' + randomBytes(8).toString('hex'),
+      google: 'gk-operator-' + randomBytes(8).toString('hex'),
+      xai: 'xai-operator-' + randomBytes(8).toString('hex'),
+    };
+    this.services = {};
+
+    const mock = new Service('mock', path.join(BIN, 'llmgw-mock-provider'),
+      ['--addr', '127.0.0.1:0', ...(opts.mockArgs ?? [])], process.env).start();
+    this.services.mock = mock;
+    const listening = await eventually(() => {
+      const m = mock.output.match(/\{"listening":"([^"]+)"\}/);
+      return m && m[1];
+    }, { what: 'the mock provider to listen' });
+    this.mockUrl = 'http://' + listening;
+
+    const ports = {};
+    for (const k of ['accounts', 'metering', 'billing', 'gateway', 'dashboard',
+                     'm_accounts', 'm_metering', 'm_billing', 'm_gateway', 'm_dashboard']) {
+      ports[k] = await freePort();
+    }
+    this.ports = ports;
+    this.gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
+    this.dashboardUrl = `http://127.0.0.1:${ports.dashboard}`;
+    this.baseEnv = {
+      PATH: process.env.PATH,
+      LLMGW_DATABASE_URL: this.dbUrl,
+      LLMGW_INTERNAL_TOKEN: this.internalToken,
+      LLMGW_ACCOUNTS_ADDR: `127.0.0.1:${ports.accounts}`,
+      LLMGW_METERING_ADDR: `127.0.0.1:${ports.metering}`,
+      LLMGW_BILLING_ADDR: `127.0.0.1:${ports.billing}`,
+      LLMGW_GATEWAY_ADDR: `127.0.0.1:${ports.gateway}`,
+      LLMGW_DASHBOARD_ADDR: `127.0.0.1:${ports.dashboard}`,
+      LLMGW_OPENAI_BASE_URL: `${this.mockUrl}/openai/v1`,
+      LLMGW_ANTHROPIC_BASE_URL: `${this.mockUrl}/anthropic`,
+      LLMGW_GOOGLE_BASE_URL: `${this.mockUrl}/google/v1beta/openai`,
+      LLMGW_XAI_BASE_URL: `${this.mockUrl}/xai/v1`,
+      LLMGW_OPENAI_API_KEY: this.operatorKeys.openai,
+      LLMGW_ANTHROPIC_API_KEY: this.operatorKeys.anthropic,
+      LLMGW_GOOGLE_API_KEY: this.operatorKeys.google,
+      LLMGW_XAI_API_KEY: this.operatorKeys.xai,
+      LLMGW_SELF_TOPUP: 'true',
+      LLMGW_SPOOL_DIR: path.join(this.tmp, 'spool'),
+      LLMGW_PASSWORD_ITERATIONS: '1000',
+      LLMGW_LOG_LEVEL: 'debug',
+      ...(opts.env ?? {}),
+    };
+    for (const name of ['accounts', 'metering', 'billing', 'gateway', 'dashboard']) {
+      this.startService(name);
+    }
+    await eventually(async () => (await fetch(`${this.gatewayUrl}/readyz`)).status === 200,
+      { timeoutMs: 30000, what: 'gateway /readyz' });
+    await eventually(async () => (await fetch(`${this.dashboardUrl}/readyz`)).status === 200,
+      { timeoutMs: 30000, what: 'dashboard /readyz' });
+  }
+
+  startService(name) {
+    const env = { ...this.baseEnv, LLMGW_METRICS_ADDR: `127.0.0.1:${this.ports['m_' + name]}` };
+    const svc = new Service(name, path.join(BIN, `llmgw-${name}`), [], env).start();
+    const previous = this.services[name];
+    if (previous) svc.output = previous.output + svc.output;
+    this.services[name] = svc;
+    return svc;
+  }
+
+  async stopService(name) {
+    return this.services[name].stop();
+  }
+
+  // Everything every process printed so far.
+  allOutput() {
+    return Object.values(this.services).map((s) => s.output).join('\n');
+  }
+
+  // Every row of every llmgw table as text (for "no secret in any table" checks).
+  dumpTables() {
+    return execFileSync('pg_dump', ['--data-only', '--no-owner', this.dbUrl], {
+      encoding: 'utf8', maxBuffer: 256 * 1024 * 1024,
+    });
+  }
+
+  async stop() {
+    await Promise.all(Object.values(this.services).map((s) => s.stop()));
+    try {
+      psql(adminUrl(), `DROP DATABASE IF EXISTS ${this.dbName} WITH (FORCE)`);
+    } catch (e) { /* best effort */ }
+    rmSync(this.tmp, { recursive: true, force: true });
+  }
+
+  // --- the management API, as a user would call it -------------------------------------------
+
+  async api(method, pathname, { body, cookie, headers = {} } = {}) {
+    const res = await fetch(this.dashboardUrl + pathname, {
+      method,
+      headers: { ...(body ? { 'content-type': 'application/json' } : {}),
+                 ...(cookie ? { cookie } : {}), ...headers },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    let json = null;
+    try { json = text ? JSON.parse(text) : null; } catch { json = null; }
+    return { status: res.status, json, text, headers: res.headers };
+  }
+
+  // Registers a fresh organization, logs in, and creates a monitor token and an API key.
+  async newOrg(label = 'org') {
+    const email = `${label}-${randomBytes(4).toString('hex')}@example.com`;
+    const reg = await this.api('POST', '/api/auth/register',
+      { body: { name: label, email, password: 'password123' } });
+    if (reg.status !== 201) throw new Error(`register: ${reg.status} ${reg.text}`);
+    const login = await this.api('POST', '/api/auth/login', { body: { email, password: 'password123' } });
+    if (login.status !== 200) throw new Error(`login: ${login.status} ${login.text}`);
+    const cookie = login.headers.get('set-cookie').split(';')[0];
+    const tok = await this.api('POST', '/api/tokens', { cookie, body: { name: 'e2e' } });
+    if (tok.status !== 201) throw new Error(`create token: ${tok.status} ${tok.text}`);
+    const key = await this.api('POST', '/api/keys', { cookie, body: { name: 'e2e' } });
+    if (key.status !== 201) throw new Error(`create key: ${key.status} ${key.text}`);
+    return { org: reg.json.org, email, cookie, monitorToken: tok.json.token, apiKey: key.json.key };
+  }
+
+  async usageRows(cookie, limit = 500) {
+    const r = await this.api('GET', `/api/usage?limit=${limit}`, { cookie });
+    if (r.status !== 200) throw new Error(`usage: ${r.status} ${r.text}`);
+    return r.json.items;
+  }
+
+  async mockRequests() {
+    return (await fetch(`${this.mockUrl}/_mock/requests`)).json();
+  }
+}
