@@ -1,0 +1,141 @@
+// llmgw-billing-load: holds + settles per second against a running llmgw-billing.
+//
+// Tops up --orgs organizations, then --workers threads each loop Hold → Settle (unique request
+// ids) for --seconds, spreading requests over the orgs (--orgs 1: one hot org, every hold on the
+// same balance row). Prints one JSON line: pairs/s and Hold/Settle latency percentiles (µs), and
+// checks the ledger arithmetic from the outside: final balance = top-up − sum of charged totals.
+//
+//   LLMGW_INTERNAL_TOKEN=… llmgw-billing-load --addr 127.0.0.1:50053 --orgs 100 --workers 16
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "libs/common/crypto.h"
+#include "libs/grpc/internal_token.h"
+#include "llmgw/billing/v1/billing.grpc.pb.h"
+
+namespace pb = llmgw::billing::v1;
+using Clock = std::chrono::steady_clock;
+
+int64_t Pct(std::vector<int64_t>& v, double p) {
+  if (v.empty()) return 0;
+  size_t i = std::min(v.size() - 1, static_cast<size_t>(p / 100 * v.size()));
+  std::nth_element(v.begin(), v.begin() + i, v.end());
+  return v[i];
+}
+
+int main(int argc, char** argv) {
+  std::string addr = "127.0.0.1:50053";
+  int orgs = 1, workers = 16, seconds = 5;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i], v = argv[i + 1];
+    if (a == "--addr") addr = v;
+    else if (a == "--orgs") orgs = std::atoi(v.c_str());
+    else if (a == "--workers") workers = std::atoi(v.c_str());
+    else if (a == "--seconds") seconds = std::atoi(v.c_str());
+    else {
+      std::fprintf(stderr, "usage: llmgw-billing-load [--addr H:P] [--orgs N] [--workers N] [--seconds N]\n");
+      return 2;
+    }
+  }
+  const char* tok = std::getenv("LLMGW_INTERNAL_TOKEN");
+  std::string token = tok ? tok : "";
+  auto stub = pb::BillingService::NewStub(llmgw::grpcutil::MakeChannel(addr));
+  auto ctx = [&](grpc::ClientContext& c) {
+    llmgw::grpcutil::PrepareClientContext(c, token, std::chrono::seconds(10));
+  };
+
+  const int64_t kTopUp = 1'000'000 * 1'000'000'000LL;  // $1M: never the limit here
+  std::vector<std::string> org_ids;
+  for (int i = 0; i < orgs; ++i) {
+    org_ids.push_back(llmgw::crypto::RandomUuid());
+    pb::ChargeRequest req;
+    req.set_organization_id(org_ids.back());
+    req.set_idempotency_key(llmgw::crypto::RandomUuid());
+    req.set_amount_nano(kTopUp);
+    pb::ChargeResponse resp;
+    grpc::ClientContext c;
+    ctx(c);
+    grpc::Status s = stub->Charge(&c, req, &resp);
+    if (!s.ok()) {
+      std::fprintf(stderr, "charge failed: %s\n", s.error_message().c_str());
+      return 1;
+    }
+  }
+
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> pairs{0}, errors{0};
+  std::mutex mu;
+  std::vector<int64_t> hold_us, settle_us;
+  std::vector<int64_t> charged_per_org(orgs, 0);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < workers; ++w) {
+    threads.emplace_back([&, w] {
+      std::vector<int64_t> h, s;
+      std::vector<int64_t> charged(orgs, 0);
+      for (int64_t n = 0; !stop; ++n) {
+        int o = static_cast<int>((n * workers + w) % orgs);
+        std::string rid = llmgw::crypto::RandomUuid();
+        auto t0 = Clock::now();
+        pb::HoldRequest hr;
+        hr.set_organization_id(org_ids[o]);
+        hr.set_request_id(rid);
+        hr.set_provider_cost_bound_nano(50'000);
+        pb::HoldResponse hresp;
+        grpc::ClientContext c1;
+        ctx(c1);
+        if (!stub->Hold(&c1, hr, &hresp).ok()) { ++errors; continue; }
+        auto t1 = Clock::now();
+        pb::SettleRequest sr;
+        sr.set_request_id(rid);
+        sr.set_provider_cost_nano(12'345);
+        pb::SettleResponse sresp;
+        grpc::ClientContext c2;
+        ctx(c2);
+        if (!stub->Settle(&c2, sr, &sresp).ok()) { ++errors; continue; }
+        auto t2 = Clock::now();
+        charged[o] += sresp.charged_nano();
+        h.push_back(std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count());
+        s.push_back(std::chrono::duration_cast<std::chrono::microseconds>(t2 - t1).count());
+        ++pairs;
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      hold_us.insert(hold_us.end(), h.begin(), h.end());
+      settle_us.insert(settle_us.end(), s.begin(), s.end());
+      for (int o = 0; o < orgs; ++o) charged_per_org[o] += charged[o];
+    });
+  }
+  auto start = Clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+
+  int mismatches = 0;
+  for (int o = 0; o < orgs; ++o) {
+    pb::GetBalanceRequest req;
+    req.set_organization_id(org_ids[o]);
+    pb::GetBalanceResponse resp;
+    grpc::ClientContext c;
+    ctx(c);
+    if (!stub->GetBalance(&c, req, &resp).ok() ||
+        resp.balance_nano() != kTopUp - charged_per_org[o] || resp.held_nano() != 0) {
+      ++mismatches;
+    }
+  }
+  std::printf(
+      "{\"orgs\":%d,\"workers\":%d,\"pairs\":%lld,\"pairs_per_s\":%.0f,\"errors\":%lld,"
+      "\"hold_us\":{\"p50\":%lld,\"p99\":%lld},\"settle_us\":{\"p50\":%lld,\"p99\":%lld},"
+      "\"balance_mismatches\":%d}\n",
+      orgs, workers, static_cast<long long>(pairs.load()), pairs.load() / secs,
+      static_cast<long long>(errors.load()), static_cast<long long>(Pct(hold_us, 50)),
+      static_cast<long long>(Pct(hold_us, 99)), static_cast<long long>(Pct(settle_us, 50)),
+      static_cast<long long>(Pct(settle_us, 99)), mismatches);
+  return 0;
+}

@@ -1,0 +1,86 @@
+#include "services/gateway/domain/reseller.h"
+
+#include <algorithm>
+
+namespace llmgw::gateway {
+
+using json = nlohmann::json;
+
+const std::vector<std::pair<std::string, std::string>>& ResellerAliases() {
+  static const std::vector<std::pair<std::string, std::string>> kAliases = {
+      {"claude-3-5-sonnet", "claude-3-5-sonnet-20241022"},
+      {"claude-3-5-sonnet-latest", "claude-3-5-sonnet-20241022"},
+      {"claude-3-5-haiku", "claude-3-5-haiku-20241022"},
+      {"claude-3-5-haiku-latest", "claude-3-5-haiku-20241022"},
+  };
+  return kAliases;
+}
+
+std::optional<Provider> ProviderOfModel(std::string_view m) {
+  auto starts = [&](std::string_view p) { return m.substr(0, p.size()) == p; };
+  if (starts("gpt-") || starts("chatgpt-") || starts("o1") || starts("o3") || starts("o4")) {
+    return Provider::kOpenAI;
+  }
+  if (starts("claude-")) return Provider::kAnthropic;
+  if (starts("gemini-")) return Provider::kGoogle;
+  if (starts("grok-")) return Provider::kXai;
+  return std::nullopt;
+}
+
+absl::StatusOr<ResellerTarget> ResolveResellerModel(std::string_view model, const PriceTable& prices,
+                                                    const std::set<Provider>& offered) {
+  std::string upstream(model);
+  for (const auto& [alias, target] : ResellerAliases()) {
+    if (model == alias) upstream = target;
+  }
+  auto not_found = [&] {
+    return absl::NotFoundError("The model `" + std::string(model) +
+                               "` does not exist or you do not have access to it.");
+  };
+  std::optional<Provider> provider = ProviderOfModel(upstream);
+  if (!provider || !offered.count(*provider)) return not_found();
+  const PricedModel* price = prices.Find(ProviderName(*provider), upstream);
+  if (price == nullptr) return not_found();
+  return ResellerTarget{*provider, upstream, *price};
+}
+
+namespace {
+
+// Bytes of inline image data (data URLs) and the number of images in the messages.
+void CountImages(const json& request, size_t* data_bytes, int64_t* images) {
+  if (!request.contains("messages") || !request["messages"].is_array()) return;
+  for (const auto& m : request["messages"]) {
+    if (!m.is_object() || !m.contains("content") || !m["content"].is_array()) continue;
+    for (const auto& part : m["content"]) {
+      if (!part.is_object() || part.value("type", "") != "image_url") continue;
+      ++*images;
+      const json& iu = part.contains("image_url") ? part["image_url"] : json();
+      const json& url = iu.is_object() && iu.contains("url") ? iu["url"] : iu;
+      if (url.is_string()) *data_bytes += url.get_ref<const std::string&>().size();
+    }
+  }
+}
+
+}  // namespace
+
+CostBound BoundChatCost(const json& request, size_t body_bytes, const PricedModel& model) {
+  size_t image_bytes = 0;
+  int64_t images = 0;
+  CountImages(request, &image_bytes, &images);
+  int64_t messages = request.contains("messages") && request["messages"].is_array()
+                         ? static_cast<int64_t>(request["messages"].size())
+                         : 0;
+  CostBound b;
+  b.input_tokens = static_cast<int64_t>(body_bytes - std::min(image_bytes, body_bytes)) +
+                   messages * kMessageTokenOverhead + images * kImageTokenBound;
+  int64_t requested = 0;
+  for (const char* k : {"max_tokens", "max_completion_tokens"}) {
+    if (request.contains(k) && request[k].is_number_integer()) requested = request[k].get<int64_t>();
+  }
+  int64_t cap = model.max_output_tokens > 0 ? model.max_output_tokens : 4096;
+  b.output_tokens = requested > 0 ? std::min(requested, cap) : cap;
+  b.provider_cost = money::PriceTokens({.input = b.input_tokens, .output = b.output_tokens}, model.price);
+  return b;
+}
+
+}  // namespace llmgw::gateway

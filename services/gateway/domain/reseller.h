@@ -1,0 +1,56 @@
+#pragma once
+// Reseller decisions before the upstream call: which provider and upstream model a customer's
+// model id means, and the upper bound of its cost that billing must hold. Pure.
+
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "libs/common/money.h"
+#include "nlohmann/json.hpp"
+#include "services/gateway/domain/price_table.h"
+#include "services/gateway/domain/provider.h"
+
+namespace llmgw::gateway {
+
+struct ResellerTarget {
+  Provider provider;
+  std::string upstream_model;  // what the provider is asked for (aliases resolved)
+  PricedModel price;           // the price it is billed at
+};
+
+// The alias table of the seed: short names customers may use.
+const std::vector<std::pair<std::string, std::string>>& ResellerAliases();
+
+// The provider a model id belongs to by prefix: gpt-/chatgpt-/o1/o3/o4 → openai, claude- →
+// anthropic, gemini- → google, grok- → xai.
+std::optional<Provider> ProviderOfModel(std::string_view model);
+
+// Resolves a customer's model id: aliases first, then the provider by prefix. NotFound (the
+// client sees 404 model_not_found) when the provider is unknown or not offered (no operator key),
+// or when the model has no price (never billed at zero).
+absl::StatusOr<ResellerTarget> ResolveResellerModel(std::string_view model, const PriceTable& prices,
+                                                    const std::set<Provider>& offered);
+
+// Tokens an image may cost at most (Anthropic caps an image near 1,600 tokens; OpenAI's
+// high-detail tiles stay under 2,000 for the largest sizes).
+inline constexpr int64_t kImageTokenBound = 4096;
+// Framing tokens per message (role markers and separators) on top of its bytes.
+inline constexpr int64_t kMessageTokenOverhead = 16;
+
+struct CostBound {
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+  money::Nano provider_cost = 0;
+};
+
+// The most a chat request can cost: every byte of the body (minus inline image data) may be one
+// input token — a BPE token always covers at least one byte —, plus the message framing and a
+// fixed bound per image; output is max_completion_tokens / max_tokens, capped by the model's
+// maximum, or the model's maximum when absent.
+CostBound BoundChatCost(const nlohmann::json& request, size_t body_bytes, const PricedModel& model);
+
+}  // namespace llmgw::gateway
