@@ -26,7 +26,7 @@ namespace llmgw::grpcutil {
 
 class GrpcServer {
  public:
-  // Builds and starts the server; health reports SERVING for "" and every service name.
+  // Builds and starts the server; health reports SERVING for the whole server (service "").
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const std::string& address,
                                                            std::vector<grpc::Service*> services);
   ~GrpcServer();

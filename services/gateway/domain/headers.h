@@ -19,7 +19,8 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;  // name, v
 HeaderList FilterRequestHeaders(const HeaderList& in);
 
 // The same rule for the response back to the client (hop-by-hop and Connection-named dropped,
-// Content-Length and Transfer-Encoding recomputed by the server).
+// Content-Length and Transfer-Encoding recomputed by the server). x-llmgw-* and X-Monitor-Token
+// are dropped here too: the gateway's own header namespace is never set by an upstream.
 HeaderList FilterResponseHeaders(const HeaderList& in);
 
 // InvalidArgument when the request has both Transfer-Encoding and Content-Length, more than one

@@ -1,6 +1,7 @@
 #pragma once
 // Usage read from provider responses: JSON bodies and SSE streams. Pure.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -18,12 +19,12 @@ struct Usage {
 
 // What the gateway needs to know about a pass-through request body before forwarding it.
 struct RequestInspection {
-  std::string model;   // "" when absent or the body is not JSON
-  bool stream = false; // "stream": true
+  std::string model;    // "" when absent or the body is not JSON
+  bool stream = false;  // "stream": true
   // OpenAI-style streaming request without stream_options.include_usage: the body was rewritten
   // to ask for usage, and the extra usage chunk must be dropped from what the client sees.
   bool injected_include_usage = false;
-  std::string body;    // the body to forward (rewritten only when injected_include_usage)
+  std::string body;  // the body to forward (rewritten only when injected_include_usage)
 };
 
 // `endpoint` as in Route::endpoint. Injection applies to OpenAI, Google and xAI
@@ -45,8 +46,10 @@ class StreamUsageTracker {
 
   // Observes one event; returns false when the event must not be relayed to the client (the
   // usage-only chunk of an injected include_usage: "choices":[] with a usage object).
-  // OpenAI/Google/xAI: the last usage seen wins, never summed. Anthropic: input from
-  // message_start, output from the last message_delta (cumulative: overwrite).
+  // OpenAI/Google/xAI: the last usage seen wins, never summed (chat chunks' "usage", and the
+  // responses API's response.completed/incomplete/failed "response.usage"). Anthropic: input
+  // from message_start, output from the last message_delta (cumulative: overwrite; input and
+  // cache fields a message_delta carries overwrite too; null never overwrites).
   bool OnEvent(const SseEvent& e);
 
   const Usage& usage() const { return usage_; }
@@ -54,9 +57,16 @@ class StreamUsageTracker {
   bool saw_error() const { return saw_error_; }        // an in-band error event
 
  private:
+  bool OnOpenAIStyleEvent(const SseEvent& e);
+  void OnAnthropicEvent(const SseEvent& e);
+
   Provider provider_;
   bool drop_injected_;
   Usage usage_;
+  // Anthropic reports the input in parts; each part is overwritten by the latest event.
+  int64_t anthropic_input_ = 0;
+  int64_t anthropic_cache_creation_ = 0;
+  int64_t anthropic_cache_read_ = 0;
   bool saw_terminal_ = false;
   bool saw_error_ = false;
 };

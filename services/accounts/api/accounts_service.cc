@@ -1,0 +1,228 @@
+#include "services/accounts/api/accounts_service.h"
+
+#include "libs/common/config.h"
+#include "libs/common/status_macros.h"
+#include "libs/pg/migrate.h"
+#include "services/accounts/storage/migrations.h"
+
+namespace llmgw::accounts {
+namespace {
+
+namespace pb = llmgw::accounts::v1;
+
+void ToProto(const Organization& o, pb::Organization* out) {
+  out->set_id(o.id);
+  out->set_name(o.name);
+  out->set_email(o.email);
+  out->set_created_at_unix_ms(o.created_at_ms);
+}
+
+void ToProto(const Credential& c, pb::Credential* out) {
+  out->set_id(c.id);
+  out->set_name(c.name);
+  out->set_prefix(c.prefix);
+  out->set_is_active(c.active);
+  out->set_last_used_at_unix_ms(c.last_used_at_ms);
+  out->set_created_at_unix_ms(c.created_at_ms);
+}
+
+template <typename Resp>
+absl::Status FillValidation(absl::StatusOr<CredentialValidation> v, Resp* resp) {
+  if (!v.ok()) return v.status();
+  resp->set_valid(v->valid);
+  resp->set_organization_id(v->organization_id);
+  resp->set_credential_id(v->credential_id);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<AccountServiceOptions> AccountServiceOptionsFromEnv() {
+  AccountServiceOptions o;
+  LLMGW_ASSIGN_OR_RETURN(int64_t iterations,
+                         config::Int("LLMGW_PASSWORD_ITERATIONS", kDefaultPasswordIterations,
+                                     kMinPasswordIterations, kMaxPasswordIterations));
+  LLMGW_ASSIGN_OR_RETURN(int64_t ttl_hours,
+                         config::Int("LLMGW_SESSION_TTL_HOURS", 168, 1, 24 * 366));
+  o.password_iterations = static_cast<int>(iterations);
+  o.session_ttl = std::chrono::hours(ttl_hours);
+  return o;
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::Register(grpc::CallbackServerContext* ctx,
+                                                        const pb::RegisterRequest* req,
+                                                        pb::RegisterResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "Register", [this, req, resp]() -> absl::Status {
+    LLMGW_ASSIGN_OR_RETURN(Organization org,
+                           accounts_.Register(req->name(), req->email(), req->password()));
+    ToProto(org, resp->mutable_organization());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::Login(grpc::CallbackServerContext* ctx,
+                                                     const pb::LoginRequest* req,
+                                                     pb::LoginResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "Login", [this, req, resp]() -> absl::Status {
+    LLMGW_ASSIGN_OR_RETURN(LoginResult r, accounts_.Login(req->email(), req->password()));
+    ToProto(r.organization, resp->mutable_organization());
+    resp->set_session_token(r.session_token);
+    resp->set_expires_at_unix_ms(r.expires_at_ms);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::ValidateSession(
+    grpc::CallbackServerContext* ctx, const pb::ValidateSessionRequest* req,
+    pb::ValidateSessionResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "ValidateSession", [this, req, resp]() -> absl::Status {
+    LLMGW_ASSIGN_OR_RETURN(ValidatedSession s, accounts_.ValidateSession(req->session_token()));
+    ToProto(s.organization, resp->mutable_organization());
+    resp->set_expires_at_unix_ms(s.expires_at_ms);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::Logout(grpc::CallbackServerContext* ctx,
+                                                      const pb::LogoutRequest* req,
+                                                      pb::LogoutResponse*) {
+  return grpcutil::ServeUnary(ctx, env_, "Logout",
+                              [this, req]() { return accounts_.Logout(req->session_token()); });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::GetOrganization(
+    grpc::CallbackServerContext* ctx, const pb::GetOrganizationRequest* req,
+    pb::GetOrganizationResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "GetOrganization", [this, req, resp]() -> absl::Status {
+    LLMGW_ASSIGN_OR_RETURN(Organization org, accounts_.GetOrganization(req->organization_id()));
+    ToProto(org, resp->mutable_organization());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::CreateMonitorToken(
+    grpc::CallbackServerContext* ctx, const pb::CreateMonitorTokenRequest* req,
+    pb::CreateMonitorTokenResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "CreateMonitorToken", [this, req, resp]() -> absl::Status {
+    LLMGW_ASSIGN_OR_RETURN(CreatedCredential c,
+                           accounts_.CreateCredential(CredentialKind::kMonitorToken,
+                                                      req->organization_id(), req->name()));
+    ToProto(c.credential, resp->mutable_credential());
+    resp->set_token(c.secret);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::ListMonitorTokens(
+    grpc::CallbackServerContext* ctx, const pb::ListMonitorTokensRequest* req,
+    pb::ListMonitorTokensResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "ListMonitorTokens", [this, req, resp]() -> absl::Status {
+    LLMGW_ASSIGN_OR_RETURN(
+        std::vector<Credential> list,
+        accounts_.ListCredentials(CredentialKind::kMonitorToken, req->organization_id()));
+    for (const Credential& c : list) ToProto(c, resp->add_credentials());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::RevokeMonitorToken(
+    grpc::CallbackServerContext* ctx, const pb::RevokeMonitorTokenRequest* req,
+    pb::RevokeMonitorTokenResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "RevokeMonitorToken", [this, req, resp]() -> absl::Status {
+    LLMGW_ASSIGN_OR_RETURN(
+        Credential c, accounts_.RevokeCredential(CredentialKind::kMonitorToken,
+                                                 req->organization_id(), req->credential_id()));
+    ToProto(c, resp->mutable_credential());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::ValidateMonitorToken(
+    grpc::CallbackServerContext* ctx, const pb::ValidateMonitorTokenRequest* req,
+    pb::ValidateMonitorTokenResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "ValidateMonitorToken", [this, req, resp]() {
+    return FillValidation(accounts_.ValidateCredential(CredentialKind::kMonitorToken, req->token()),
+                          resp);
+  });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::CreateApiKey(grpc::CallbackServerContext* ctx,
+                                                            const pb::CreateApiKeyRequest* req,
+                                                            pb::CreateApiKeyResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "CreateApiKey", [this, req, resp]() -> absl::Status {
+    LLMGW_ASSIGN_OR_RETURN(
+        CreatedCredential c,
+        accounts_.CreateCredential(CredentialKind::kApiKey, req->organization_id(), req->name()));
+    ToProto(c.credential, resp->mutable_credential());
+    resp->set_key(c.secret);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::ListApiKeys(grpc::CallbackServerContext* ctx,
+                                                           const pb::ListApiKeysRequest* req,
+                                                           pb::ListApiKeysResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "ListApiKeys", [this, req, resp]() -> absl::Status {
+    LLMGW_ASSIGN_OR_RETURN(
+        std::vector<Credential> list,
+        accounts_.ListCredentials(CredentialKind::kApiKey, req->organization_id()));
+    for (const Credential& c : list) ToProto(c, resp->add_credentials());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::RevokeApiKey(grpc::CallbackServerContext* ctx,
+                                                            const pb::RevokeApiKeyRequest* req,
+                                                            pb::RevokeApiKeyResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "RevokeApiKey", [this, req, resp]() -> absl::Status {
+    LLMGW_ASSIGN_OR_RETURN(
+        Credential c, accounts_.RevokeCredential(CredentialKind::kApiKey, req->organization_id(),
+                                                 req->credential_id()));
+    ToProto(c, resp->mutable_credential());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::ValidateApiKey(grpc::CallbackServerContext* ctx,
+                                                              const pb::ValidateApiKeyRequest* req,
+                                                              pb::ValidateApiKeyResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "ValidateApiKey", [this, req, resp]() {
+    return FillValidation(accounts_.ValidateCredential(CredentialKind::kApiKey, req->key()), resp);
+  });
+}
+
+absl::StatusOr<std::unique_ptr<InProcessAccounts>> InProcessAccounts::Start(Options options) {
+  std::unique_ptr<InProcessAccounts> out(new InProcessAccounts());
+  AccountServiceOptions service_options;
+  if (options.service_options) {
+    service_options = *options.service_options;
+  } else {
+    LLMGW_ASSIGN_OR_RETURN(service_options, AccountServiceOptionsFromEnv());
+  }
+  pg::PoolOptions pool_options;
+  pool_options.url = options.database_url;
+  pool_options.size = options.pool_size;
+  pool_options.on_connect = PgAccountStore::PrepareStatements;
+  LLMGW_ASSIGN_OR_RETURN(out->pool_, pg::PgPool::Create(std::move(pool_options)));
+  LLMGW_RETURN_IF_ERROR(pg::ApplyMigrations(*out->pool_, "accounts", accountsMigrations()));
+  out->store_ = std::make_unique<PgAccountStore>(*out->pool_);
+  const Clock& clock = options.clock ? *options.clock : SystemClock::Get();
+  out->accounts_ = std::make_unique<AccountService>(*out->store_, clock, service_options);
+  if (options.flush_interval.count() > 0) {
+    out->accounts_->last_used().Start(options.flush_interval);
+  }
+  out->workers_ = std::make_unique<boost::asio::thread_pool>(options.worker_threads);
+  out->service_ = std::make_unique<AccountsGrpcService>(
+      *out->accounts_, grpcutil::HandlerEnv{options.internal_token, out->workers_.get(), nullptr});
+  LLMGW_ASSIGN_OR_RETURN(out->server_,
+                         grpcutil::GrpcServer::Start(options.address, {out->service_.get()}));
+  return out;
+}
+
+InProcessAccounts::~InProcessAccounts() {
+  if (server_) server_->Shutdown(std::chrono::seconds(5));
+  if (workers_) workers_->join();
+  if (accounts_) accounts_->last_used().Stop().IgnoreError();
+}
+
+}  // namespace llmgw::accounts

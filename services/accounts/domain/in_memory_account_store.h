@@ -1,0 +1,74 @@
+#pragma once
+// A fake AccountStore for unit tests: the same contract as PgAccountStore, in memory.
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "services/accounts/domain/account_store.h"
+
+namespace llmgw::accounts {
+
+class InMemoryAccountStore final : public AccountStore {
+ public:
+  // AccountStore
+  absl::StatusOr<Organization> CreateOrganization(const std::string& name, const std::string& email,
+                                                  const std::string& password_hash,
+                                                  int64_t created_at_ms) override;
+  absl::StatusOr<std::optional<OrganizationRecord>> FindOrganizationByEmail(
+      const std::string& email) override;
+  absl::StatusOr<std::optional<Organization>> GetOrganization(const std::string& id) override;
+  absl::Status UpdatePasswordHash(const std::string& organization_id,
+                                  const std::string& password_hash) override;
+  absl::StatusOr<LoginFailures> GetLoginFailures(const std::string& email_key) override;
+  absl::StatusOr<LoginFailures> RecordLoginFailure(const std::string& email_key, int64_t now_ms,
+                                                   int64_t window_cutoff_ms) override;
+  absl::Status ClearLoginFailures(const std::string& email_key) override;
+  absl::Status CreateSession(const std::string& organization_id, const std::string& token_hash,
+                             int64_t created_at_ms, int64_t expires_at_ms) override;
+  absl::StatusOr<std::optional<SessionRecord>> FindSession(const std::string& token_hash) override;
+  absl::Status RevokeSession(const std::string& token_hash, int64_t now_ms) override;
+  absl::StatusOr<Credential> CreateCredential(const NewCredential& credential) override;
+  absl::StatusOr<std::vector<Credential>> ListCredentials(const std::string& organization_id,
+                                                          CredentialKind kind) override;
+  absl::StatusOr<std::optional<Credential>> RevokeCredential(const std::string& organization_id,
+                                                             CredentialKind kind,
+                                                             const std::string& id,
+                                                             int64_t now_ms) override;
+  absl::StatusOr<std::optional<CredentialMatch>> FindCredentialByHash(
+      CredentialKind kind, const std::string& secret_hash) override;
+  absl::Status RecordCredentialUses(const std::vector<CredentialUse>& uses) override;
+
+  // Test hooks.
+  int find_credential_calls() const;
+  int record_uses_calls() const;
+  // Every stored string, to check that no secret is kept in clear.
+  std::vector<std::string> AllStoredStrings() const;
+  // The next store calls fail with this status (OK: succeed again).
+  void FailWith(absl::Status s);
+
+ private:
+  struct Session {
+    std::string organization_id;
+    int64_t expires_at_ms = 0;
+    bool revoked = false;
+  };
+  struct StoredCredential {
+    Credential credential;
+    std::string secret_hash;
+    int64_t seq = 0;
+  };
+
+  mutable std::mutex mu_;
+  absl::Status fail_;
+  std::map<std::string, OrganizationRecord> orgs_;  // by id
+  std::map<std::string, LoginFailures> failures_;   // by email key
+  std::map<std::string, Session> sessions_;         // by token hash
+  std::vector<StoredCredential> credentials_;
+  int64_t seq_ = 0;
+  int find_credential_calls_ = 0;
+  int record_uses_calls_ = 0;
+};
+
+}  // namespace llmgw::accounts

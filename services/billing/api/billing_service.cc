@@ -1,0 +1,169 @@
+#include "services/billing/api/billing_service.h"
+
+#include "libs/common/status_macros.h"
+
+namespace llmgw::billing {
+namespace {
+
+v1::TransactionType ToProtoType(EntryType t) {
+  switch (t) {
+    case EntryType::kCharge:
+      return v1::TRANSACTION_TYPE_CHARGE;
+    case EntryType::kUsage:
+      return v1::TRANSACTION_TYPE_USAGE;
+    case EntryType::kRefund:
+      return v1::TRANSACTION_TYPE_REFUND;
+    case EntryType::kAdjustment:
+      return v1::TRANSACTION_TYPE_ADJUSTMENT;
+  }
+  return v1::TRANSACTION_TYPE_UNSPECIFIED;
+}
+
+}  // namespace
+
+void ToProto(const LedgerEntry& e, v1::Transaction* out) {
+  out->set_id(std::to_string(e.id));
+  out->set_type(ToProtoType(e.type));
+  out->set_amount_nano(e.amount);
+  out->set_balance_after_nano(e.balance_after);
+  out->set_description(e.description);
+  out->set_created_at_unix_ms(e.created_at_unix_ms);
+  out->set_request_id(e.request_id);
+  out->set_uncollected_nano(e.uncollected);
+}
+
+BillingService::BillingService(BillingStore& store, grpcutil::HandlerEnv env,
+                               BillingServiceOptions options, const Clock& clock,
+                               BillingMetrics* metrics)
+    : store_(store), env_(std::move(env)), options_(options), clock_(clock), metrics_(metrics) {}
+
+grpc::ServerUnaryReactor* BillingService::ListPrices(grpc::CallbackServerContext* ctx,
+                                                     const v1::ListPricesRequest* req,
+                                                     v1::ListPricesResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "ListPrices", [this, resp]() -> absl::Status {
+    LLMGW_ASSIGN_OR_RETURN(std::vector<PriceRow> prices, store_.ListPrices(clock_.NowUnixMs()));
+    for (const PriceRow& p : prices) {
+      v1::ModelPrice* out = resp->add_prices();
+      out->set_provider(p.provider);
+      out->set_model(p.model);
+      out->set_input_nano_per_mtok(p.input_nano_per_mtok);
+      out->set_cached_input_nano_per_mtok(p.cached_input_nano_per_mtok);
+      out->set_cache_write_nano_per_mtok(p.cache_write_nano_per_mtok);
+      out->set_output_nano_per_mtok(p.output_nano_per_mtok);
+      out->set_effective_from_unix_ms(p.effective_from_unix_ms);
+      out->set_max_output_tokens(p.max_output_tokens);
+    }
+    resp->set_margin_percent(static_cast<int32_t>(options_.margin_percent));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* BillingService::GetBalance(grpc::CallbackServerContext* ctx,
+                                                     const v1::GetBalanceRequest* req,
+                                                     v1::GetBalanceResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "GetBalance", [this, req, resp]() -> absl::Status {
+    LLMGW_RETURN_IF_ERROR(ValidateOrgId(req->organization_id()));
+    LLMGW_ASSIGN_OR_RETURN(BalanceRow b, store_.GetBalance(req->organization_id()));
+    resp->set_balance_nano(b.balance);
+    resp->set_held_nano(b.held);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* BillingService::Charge(grpc::CallbackServerContext* ctx,
+                                                 const v1::ChargeRequest* req,
+                                                 v1::ChargeResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "Charge", [this, req, resp]() -> absl::Status {
+    LLMGW_RETURN_IF_ERROR(ValidateOrgId(req->organization_id()));
+    LLMGW_RETURN_IF_ERROR(ValidateKey("idempotency_key", req->idempotency_key()));
+    LLMGW_RETURN_IF_ERROR(ValidateChargeAmount(req->amount_nano()));
+    LLMGW_RETURN_IF_ERROR(ValidateDescription(req->description()));
+    LLMGW_ASSIGN_OR_RETURN(ChargeResult r,
+                           store_.Charge(req->organization_id(), req->idempotency_key(),
+                                         req->amount_nano(), req->description()));
+    if (metrics_ && !r.replayed) metrics_->topups_nano.Increment(r.entry.amount);
+    resp->set_balance_nano(r.balance);
+    ToProto(r.entry, resp->mutable_transaction());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* BillingService::ListTransactions(grpc::CallbackServerContext* ctx,
+                                                           const v1::ListTransactionsRequest* req,
+                                                           v1::ListTransactionsResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "ListTransactions", [this, req, resp]() -> absl::Status {
+    LLMGW_RETURN_IF_ERROR(ValidateOrgId(req->organization_id()));
+    LLMGW_ASSIGN_OR_RETURN(int limit, ListLimit(req->limit()));
+    LLMGW_ASSIGN_OR_RETURN(std::vector<LedgerEntry> entries,
+                           store_.ListTransactions(req->organization_id(), limit));
+    for (const LedgerEntry& e : entries) ToProto(e, resp->add_transactions());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* BillingService::Hold(grpc::CallbackServerContext* ctx,
+                                               const v1::HoldRequest* req, v1::HoldResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "Hold", [this, req, resp]() -> absl::Status {
+    LLMGW_RETURN_IF_ERROR(ValidateOrgId(req->organization_id()));
+    LLMGW_RETURN_IF_ERROR(ValidateKey("request_id", req->request_id()));
+    LLMGW_ASSIGN_OR_RETURN(Nano amount,
+                           HoldAmount(req->provider_cost_bound_nano(), options_.margin_percent));
+    int64_t expires_at =
+        clock_.NowUnixMs() +
+        std::chrono::duration_cast<std::chrono::milliseconds>(options_.hold_ttl).count();
+    absl::StatusOr<HoldResult> r = store_.Hold(req->organization_id(), req->request_id(), amount,
+                                               options_.margin_percent, expires_at);
+    if (metrics_) {
+      if (r.ok() && !r->replayed) metrics_->holds_granted.Increment();
+      if (r.status().code() == absl::StatusCode::kResourceExhausted) {
+        metrics_->holds_refused.Increment();
+      }
+    }
+    if (!r.ok()) return r.status();
+    resp->set_held_nano(r->amount);
+    resp->set_expires_at_unix_ms(r->expires_at_unix_ms);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* BillingService::Settle(grpc::CallbackServerContext* ctx,
+                                                 const v1::SettleRequest* req,
+                                                 v1::SettleResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "Settle", [this, req, resp]() -> absl::Status {
+    LLMGW_RETURN_IF_ERROR(ValidateKey("request_id", req->request_id()));
+    LLMGW_RETURN_IF_ERROR(ValidateProviderCost(req->provider_cost_nano()));
+    LLMGW_RETURN_IF_ERROR(ValidateDescription(req->description()));
+    LLMGW_ASSIGN_OR_RETURN(
+        SettleResult r,
+        store_.Settle(req->request_id(), req->provider_cost_nano(), req->description()));
+    if (metrics_) {
+      if (r.replayed) {
+        metrics_->settles_replayed.Increment();
+      } else {
+        metrics_->settles.Increment();
+        metrics_->charged_nano.Increment(r.settlement.charged);
+        metrics_->uncollected_nano.Increment(r.settlement.uncollected);
+      }
+    }
+    const Settlement& s = r.settlement;
+    resp->set_provider_cost_nano(s.provider_cost);
+    resp->set_margin_nano(s.margin);
+    resp->set_total_nano(s.total);
+    resp->set_charged_nano(s.charged);
+    resp->set_uncollected_nano(s.uncollected);
+    resp->set_balance_after_nano(s.balance_after);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* BillingService::Void(grpc::CallbackServerContext* ctx,
+                                               const v1::VoidRequest* req, v1::VoidResponse*) {
+  return grpcutil::ServeUnary(ctx, env_, "Void", [this, req]() -> absl::Status {
+    LLMGW_RETURN_IF_ERROR(ValidateKey("request_id", req->request_id()));
+    LLMGW_RETURN_IF_ERROR(store_.Void(req->request_id()));
+    if (metrics_) metrics_->voids.Increment();
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace llmgw::billing

@@ -1,0 +1,65 @@
+#pragma once
+// The BillingService gRPC transport: validates requests with the domain rules, applies the margin,
+// calls the BillingStore and translates results to protos. Every RPC requires the internal token.
+//
+// In-process use (tests of other services):
+//   auto pool = pg::PgPool::Create({.url = url, .size = 8});
+//   pg::ApplyMigrations(**pool, "billing", billing::billingMigrations());
+//   billing::PgBillingStore store(**pool);
+//   boost::asio::thread_pool workers(4);
+//   billing::BillingService service(store, {token, &workers, nullptr});
+//   auto server = grpcutil::GrpcServer::Start("127.0.0.1:0", {&service});
+
+#include <chrono>
+#include <cstdint>
+
+#include "libs/common/clock.h"
+#include "libs/grpc/server.h"
+#include "llmgw/billing/v1/billing.grpc.pb.h"
+#include "services/billing/api/billing_metrics.h"
+#include "services/billing/storage/billing_store.h"
+
+namespace llmgw::billing {
+
+struct BillingServiceOptions {
+  int64_t margin_percent = kDefaultMarginPercent;         // LLMGW_MARGIN_PERCENT, 0..1000
+  std::chrono::seconds hold_ttl{kDefaultHoldTtlSeconds};  // LLMGW_HOLD_TTL_SECONDS
+};
+
+class BillingService final : public llmgw::billing::v1::BillingService::CallbackService {
+ public:
+  // `store`, `clock` and `metrics` (optional) must outlive the service.
+  BillingService(BillingStore& store, grpcutil::HandlerEnv env, BillingServiceOptions options = {},
+                 const Clock& clock = SystemClock::Get(), BillingMetrics* metrics = nullptr);
+
+  // BillingService::CallbackService
+  grpc::ServerUnaryReactor* ListPrices(grpc::CallbackServerContext* ctx,
+                                       const v1::ListPricesRequest* req,
+                                       v1::ListPricesResponse* resp) override;
+  grpc::ServerUnaryReactor* GetBalance(grpc::CallbackServerContext* ctx,
+                                       const v1::GetBalanceRequest* req,
+                                       v1::GetBalanceResponse* resp) override;
+  grpc::ServerUnaryReactor* Charge(grpc::CallbackServerContext* ctx, const v1::ChargeRequest* req,
+                                   v1::ChargeResponse* resp) override;
+  grpc::ServerUnaryReactor* ListTransactions(grpc::CallbackServerContext* ctx,
+                                             const v1::ListTransactionsRequest* req,
+                                             v1::ListTransactionsResponse* resp) override;
+  grpc::ServerUnaryReactor* Hold(grpc::CallbackServerContext* ctx, const v1::HoldRequest* req,
+                                 v1::HoldResponse* resp) override;
+  grpc::ServerUnaryReactor* Settle(grpc::CallbackServerContext* ctx, const v1::SettleRequest* req,
+                                   v1::SettleResponse* resp) override;
+  grpc::ServerUnaryReactor* Void(grpc::CallbackServerContext* ctx, const v1::VoidRequest* req,
+                                 v1::VoidResponse* resp) override;
+
+ private:
+  BillingStore& store_;
+  grpcutil::HandlerEnv env_;
+  BillingServiceOptions options_;
+  const Clock& clock_;
+  BillingMetrics* metrics_;
+};
+
+// Copies a ledger entry into its proto.
+void ToProto(const LedgerEntry& entry, v1::Transaction* out);
+
+}  // namespace llmgw::billing

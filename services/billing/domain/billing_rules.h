@@ -1,0 +1,63 @@
+#pragma once
+// The money rules of billing, pure C++: what a hold reserves, what a settle debits, and what a
+// valid request looks like. Storage applies these inside its transactions.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "libs/common/money.h"
+
+namespace llmgw::billing {
+
+using money::Nano;
+
+inline constexpr int64_t kMinMarginPercent = 0;
+inline constexpr int64_t kMaxMarginPercent = 1000;
+inline constexpr int64_t kDefaultMarginPercent = 20;
+inline constexpr int64_t kDefaultHoldTtlSeconds = 600;
+// One request or one top-up never exceeds $1,000,000: with a 1000% margin the total still fits
+// an int64 many times over.
+inline constexpr Nano kMaxAmountNano = 1'000'000 * money::kNanoPerUsd;
+inline constexpr int kDefaultListLimit = 50;
+inline constexpr int kMaxListLimit = 500;
+inline constexpr size_t kMaxIdLength = 200;
+
+// The outcome of settling one request.
+struct Settlement {
+  Nano provider_cost = 0;
+  Nano margin = 0;
+  Nano total = 0;        // provider_cost + margin
+  Nano charged = 0;      // debited: min(total, balance)
+  Nano uncollected = 0;  // total - charged
+  Nano balance_after = 0;
+  bool operator==(const Settlement&) const = default;
+};
+
+// What Hold reserves for a provider cost bound: bound + MarginOf(bound, margin_percent).
+// INVALID_ARGUMENT when the bound is not in (0, kMaxAmountNano].
+absl::StatusOr<Nano> HoldAmount(Nano provider_cost_bound, int64_t margin_percent);
+
+// Settles `provider_cost` against `balance`: the margin is added, the balance pays what it can
+// and the rest is uncollected. Requires provider_cost and balance >= 0 (checked by callers).
+Settlement ComputeSettlement(Nano provider_cost, int64_t margin_percent, Nano balance);
+
+// INVALID_ARGUMENT unless `margin_percent` is within [0, 1000].
+absl::Status ValidateMarginPercent(int64_t margin_percent);
+// INVALID_ARGUMENT unless `id` is a UUID in canonical 8-4-4-4-12 hex form.
+absl::Status ValidateOrgId(std::string_view id);
+// INVALID_ARGUMENT unless `id` is 1..200 printable ASCII characters (request ids, idempotency
+// keys).
+absl::Status ValidateKey(std::string_view what, std::string_view id);
+// INVALID_ARGUMENT unless 0 <= cost <= kMaxAmountNano.
+absl::Status ValidateProviderCost(Nano cost);
+// INVALID_ARGUMENT unless 0 < amount <= kMaxAmountNano.
+absl::Status ValidateChargeAmount(Nano amount);
+// INVALID_ARGUMENT when longer than 1000 bytes.
+absl::Status ValidateDescription(std::string_view description);
+// 0 → the default (50); above 500 → 500; negative → INVALID_ARGUMENT.
+absl::StatusOr<int> ListLimit(int64_t requested);
+
+}  // namespace llmgw::billing

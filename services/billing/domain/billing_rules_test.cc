@@ -1,0 +1,87 @@
+#include "services/billing/domain/billing_rules.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace llmgw::billing {
+namespace {
+
+TEST(HoldAmount, AddsTheMarginRoundedHalfUp) {
+  EXPECT_EQ(*HoldAmount(1000, 20), 1200);
+  EXPECT_EQ(*HoldAmount(10'000'000, 0), 10'000'000);
+  EXPECT_EQ(*HoldAmount(3, 50), 5);  // 1.5 rounds up
+  EXPECT_EQ(*HoldAmount(1, 1000), 11);
+  EXPECT_EQ(*HoldAmount(kMaxAmountNano, 1000), 11 * kMaxAmountNano);
+}
+
+TEST(HoldAmount, RefusesEmptyNegativeOrHugeBounds) {
+  EXPECT_EQ(HoldAmount(0, 20).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(HoldAmount(-5, 20).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(HoldAmount(kMaxAmountNano + 1, 20).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(HoldAmount(100, 1001).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(HoldAmount(100, -1).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ComputeSettlement, ChargesCostPlusMarginWhenTheBalanceCovers) {
+  EXPECT_EQ(ComputeSettlement(1000, 20, 5000), (Settlement{1000, 200, 1200, 1200, 0, 3800}));
+  EXPECT_EQ(ComputeSettlement(0, 20, 5000), (Settlement{0, 0, 0, 0, 0, 5000}));
+  EXPECT_EQ(ComputeSettlement(7, 20, 100), (Settlement{7, 1, 8, 8, 0, 92}));    // 1.4 → 1
+  EXPECT_EQ(ComputeSettlement(8, 20, 100), (Settlement{8, 2, 10, 10, 0, 90}));  // 1.6 → 2
+}
+
+TEST(ComputeSettlement, RecordsWhatTheBalanceCannotCoverAsUncollected) {
+  EXPECT_EQ(ComputeSettlement(1000, 20, 500), (Settlement{1000, 200, 1200, 500, 700, 0}));
+  EXPECT_EQ(ComputeSettlement(1000, 20, 0), (Settlement{1000, 200, 1200, 0, 1200, 0}));
+  EXPECT_EQ(ComputeSettlement(1000, 20, 1200), (Settlement{1000, 200, 1200, 1200, 0, 0}));
+}
+
+TEST(ComputeSettlement, TotalsAlwaysAddUp) {
+  for (Nano cost : {0, 1, 2, 3, 999, 123456789}) {
+    for (int64_t margin : {0, 1, 20, 33, 1000}) {
+      for (Nano balance : {0, 1, 1000, 1'000'000'000}) {
+        Settlement s = ComputeSettlement(cost, margin, balance);
+        EXPECT_EQ(s.total, s.provider_cost + s.margin);
+        EXPECT_EQ(s.total, s.charged + s.uncollected);
+        EXPECT_EQ(s.balance_after, balance - s.charged);
+        EXPECT_GE(s.balance_after, 0);
+        EXPECT_EQ(s.margin, money::MarginOf(cost, margin));
+      }
+    }
+  }
+}
+
+TEST(Validation, OrgIdMustBeAUuid) {
+  EXPECT_TRUE(ValidateOrgId("0b6f2a0e-3c1d-4e5f-8a9b-0c1d2e3f4a5b").ok());
+  EXPECT_TRUE(ValidateOrgId("0B6F2A0E-3C1D-4E5F-8A9B-0C1D2E3F4A5B").ok());
+  for (const char* bad :
+       {"", "org-1", "0b6f2a0e3c1d4e5f8a9b0c1d2e3f4a5b", "0b6f2a0e-3c1d-4e5f-8a9b-0c1d2e3f4a5g",
+        "0b6f2a0e-3c1d-4e5f-8a9b-0c1d2e3f4a5b0"}) {
+    EXPECT_EQ(ValidateOrgId(bad).code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+TEST(Validation, KeysAmountsLimits) {
+  EXPECT_TRUE(ValidateKey("request_id", "req_123").ok());
+  EXPECT_EQ(ValidateKey("request_id", "").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateKey("request_id", "a b").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateKey("request_id", std::string(201, 'a')).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ValidateKey("request_id", std::string(200, 'a')).ok());
+
+  EXPECT_TRUE(ValidateChargeAmount(1).ok());
+  EXPECT_EQ(ValidateChargeAmount(0).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateChargeAmount(-1).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ValidateProviderCost(0).ok());
+  EXPECT_EQ(ValidateProviderCost(-1).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ValidateMarginPercent(0).ok());
+  EXPECT_TRUE(ValidateMarginPercent(1000).ok());
+
+  EXPECT_EQ(*ListLimit(0), 50);
+  EXPECT_EQ(*ListLimit(7), 7);
+  EXPECT_EQ(*ListLimit(500), 500);
+  EXPECT_EQ(*ListLimit(10'000), 500);
+  EXPECT_EQ(ListLimit(-1).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace llmgw::billing

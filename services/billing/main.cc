@@ -1,0 +1,103 @@
+// llmgw-billing: the price book, balances, holds and the ledger over gRPC, plus the operator's
+// `topup` command. Wiring only.
+
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "libs/common/clock.h"
+#include "libs/common/config.h"
+#include "libs/common/log.h"
+#include "libs/common/signals.h"
+#include "libs/grpc/server.h"
+#include "libs/metrics/metrics.h"
+#include "libs/pg/migrate.h"
+#include "libs/pg/pool.h"
+#include "services/billing/api/billing_metrics.h"
+#include "services/billing/api/billing_service.h"
+#include "services/billing/api/topup_command.h"
+#include "services/billing/storage/hold_sweeper.h"
+#include "services/billing/storage/pg_billing_store.h"
+
+namespace {
+
+constexpr char kService[] = "billing";
+constexpr int kWorkers = 16;
+constexpr std::chrono::milliseconds kSweepInterval{2000};
+
+int Serve() {
+  using namespace llmgw;
+  const std::string db_url = config::ValueOrExit(config::DatabaseUrl(), kService);
+  const std::string token = config::ValueOrExit(config::InternalToken(), kService);
+  const std::string addr =
+      config::ValueOrExit(config::Address("LLMGW_BILLING_ADDR", "127.0.0.1:50053"), kService);
+  const std::string metrics_addr =
+      config::ValueOrExit(config::Address("LLMGW_METRICS_ADDR", ":9105"), kService);
+  billing::BillingServiceOptions options;
+  options.margin_percent =
+      config::ValueOrExit(config::Int("LLMGW_MARGIN_PERCENT", billing::kDefaultMarginPercent,
+                                      billing::kMinMarginPercent, billing::kMaxMarginPercent),
+                          kService);
+  options.hold_ttl = std::chrono::seconds(config::ValueOrExit(
+      config::Int("LLMGW_HOLD_TTL_SECONDS", billing::kDefaultHoldTtlSeconds, 1, 86400), kService));
+
+  config::ExitOnError(pg::WaitForDatabase(db_url, std::chrono::seconds(30)), kService);
+  auto pool = config::ValueOrExit(pg::PgPool::Create({.url = db_url, .size = kWorkers}), kService);
+  config::ExitOnError(pg::ApplyMigrations(*pool, "billing", billing::billingMigrations()),
+                      kService);
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  metrics::GrpcServerMetrics grpc_metrics(*registry, kService);
+  billing::BillingMetrics billing_metrics(*registry);
+  auto metrics_server =
+      config::ValueOrExit(metrics::MetricsServer::Start(metrics_addr, registry), kService);
+
+  billing::PgBillingStore store(*pool);
+  boost::asio::thread_pool workers(kWorkers);
+  billing::BillingService service(store, {token, &workers, &grpc_metrics}, options,
+                                  SystemClock::Get(), &billing_metrics);
+  auto server = config::ValueOrExit(grpcutil::GrpcServer::Start(addr, {&service}), kService);
+
+  billing::HoldSweeper sweeper(store, SystemClock::Get(),
+                               {.interval = kSweepInterval, .batch = 500, .on_voided = [&](int n) {
+                                  billing_metrics.holds_expired.Increment(n);
+                                }});
+  sweeper.Start();
+
+  log::Info("listening", {{"grpc_port", server->port()},
+                          {"metrics_port", metrics_server->port()},
+                          {"margin_percent", options.margin_percent},
+                          {"hold_ttl_seconds", options.hold_ttl.count()}});
+  int sig = WaitForShutdownSignal();
+  log::Info("shutting down", {{"signal", sig}});
+  sweeper.Stop();
+  server->Shutdown(std::chrono::seconds(10));
+  workers.join();
+  log::Info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  llmgw::BlockShutdownSignals();
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && (args[0] == "help" || args[0] == "--help" || args[0] == "-h")) {
+    std::cout << llmgw::billing::Usage();
+    return 0;
+  }
+  if (!args.empty() && args[0] == "topup") {
+    llmgw::log::Init(kService);
+    return llmgw::billing::RunTopupCommand({args.begin() + 1, args.end()}, std::cout, std::cerr);
+  }
+  if (!args.empty() && !(args.size() == 1 && args[0] == "serve")) {
+    std::cerr << "llmgw-billing: unknown command \"" << args[0] << "\"\n"
+              << llmgw::billing::Usage();
+    return 2;
+  }
+  llmgw::log::Init(kService);
+  return Serve();
+}

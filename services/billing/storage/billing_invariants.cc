@@ -1,0 +1,57 @@
+#include "services/billing/storage/billing_invariants.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace llmgw::billing::test {
+
+absl::Status CheckInvariants(pg::PgPool& pool) {
+  struct Check {
+    const char* name;
+    const char* sql;  // returns violating rows
+  };
+  static const Check kChecks[] = {
+      {"balance != sum(ledger)",
+       "SELECT b.org_id FROM billing.balances b LEFT JOIN (SELECT org_id, sum(amount) AS s "
+       "FROM billing.ledger GROUP BY org_id) l ON l.org_id = b.org_id "
+       "WHERE b.balance <> coalesce(l.s, 0)"},
+      {"negative balance or held",
+       "SELECT org_id FROM billing.balances WHERE balance < 0 OR held < 0"},
+      {"held != sum(open holds)",
+       "SELECT b.org_id FROM billing.balances b LEFT JOIN (SELECT org_id, sum(amount) AS s "
+       "FROM billing.holds WHERE status = 'open' GROUP BY org_id) h ON h.org_id = b.org_id "
+       "WHERE b.held <> coalesce(h.s, 0)"},
+      {"balance_after != running sum",
+       "SELECT id FROM (SELECT id, balance_after, sum(amount) OVER (PARTITION BY org_id "
+       "ORDER BY id) AS running FROM billing.ledger) x WHERE balance_after <> running"},
+      {"settled hold without exactly one matching usage entry",
+       "SELECT h.request_id FROM billing.holds h WHERE h.status = 'settled' AND "
+       "(SELECT count(*) FROM billing.ledger l WHERE l.request_id = h.request_id AND "
+       "l.type = 'usage' AND l.org_id = h.org_id AND l.amount = -h.charged AND "
+       "l.uncollected = h.uncollected AND l.balance_after = h.balance_after) <> 1"},
+      {"usage entry without a settled hold",
+       "SELECT l.id FROM billing.ledger l WHERE l.type = 'usage' AND NOT EXISTS (SELECT 1 FROM "
+       "billing.holds h WHERE h.request_id = l.request_id AND h.status = 'settled')"},
+      {"settled arithmetic",
+       "SELECT request_id FROM billing.holds WHERE status = 'settled' AND (total <> "
+       "provider_cost + margin OR total <> charged + uncollected OR charged < 0 OR "
+       "uncollected < 0)"},
+  };
+  return pool.Run([](pqxx::connection& c) -> absl::Status {
+    // One snapshot for every check.
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
+    std::string problems;
+    for (const Check& check : kChecks) {
+      auto rows = tx.exec(check.sql);
+      if (!rows.empty()) {
+        absl::StrAppend(&problems, check.name, " (", rows.size(), " rows, first ",
+                        rows[0][0].c_str(), "); ");
+      }
+    }
+    if (problems.empty()) return absl::OkStatus();
+    return absl::InternalError(absl::StrCat("billing invariants violated: ", problems));
+  });
+}
+
+}  // namespace llmgw::billing::test

@@ -1,0 +1,99 @@
+#pragma once
+// The storage billing needs: prices, balances, holds and the ledger. Every mutating call is one
+// database transaction; implementations must make races between replicas impossible.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "services/billing/domain/billing_rules.h"
+
+namespace llmgw::billing {
+
+struct PriceRow {
+  std::string provider;
+  std::string model;
+  Nano input_nano_per_mtok = 0;
+  Nano cached_input_nano_per_mtok = 0;
+  Nano cache_write_nano_per_mtok = 0;
+  Nano output_nano_per_mtok = 0;
+  int64_t effective_from_unix_ms = 0;
+  int64_t max_output_tokens = 0;
+  bool operator==(const PriceRow&) const = default;
+};
+
+struct BalanceRow {
+  Nano balance = 0;
+  Nano held = 0;
+  bool operator==(const BalanceRow&) const = default;
+};
+
+enum class EntryType { kCharge, kUsage, kRefund, kAdjustment };
+
+struct LedgerEntry {
+  int64_t id = 0;
+  std::string org_id;
+  EntryType type = EntryType::kCharge;
+  Nano amount = 0;  // signed
+  Nano balance_after = 0;
+  std::string description;
+  std::string request_id;  // usage entries
+  Nano uncollected = 0;
+  int64_t created_at_unix_ms = 0;
+};
+
+struct ChargeResult {
+  Nano balance = 0;  // the balance right after this charge
+  LedgerEntry entry;
+  bool replayed = false;  // a repeat of an earlier charge with the same key
+};
+
+struct HoldResult {
+  Nano amount = 0;
+  int64_t expires_at_unix_ms = 0;
+  bool replayed = false;  // the hold already existed
+};
+
+struct SettleResult {
+  Settlement settlement;
+  bool replayed = false;  // already settled earlier: nothing changed
+};
+
+class BillingStore {
+ public:
+  virtual ~BillingStore() = default;
+
+  // The price in effect at `now_unix_ms` for each (provider, model), ordered by provider, model.
+  virtual absl::StatusOr<std::vector<PriceRow>> ListPrices(int64_t now_unix_ms) = 0;
+  // 0/0 for an organization never topped up.
+  virtual absl::StatusOr<BalanceRow> GetBalance(const std::string& org_id) = 0;
+  // Credits `amount` with a charge entry. A repeat of `idempotency_key` returns the first result
+  // and changes nothing; FAILED_PRECONDITION when the key was used for another org or amount.
+  virtual absl::StatusOr<ChargeResult> Charge(const std::string& org_id,
+                                              const std::string& idempotency_key, Nano amount,
+                                              const std::string& description) = 0;
+  // Newest first.
+  virtual absl::StatusOr<std::vector<LedgerEntry>> ListTransactions(const std::string& org_id,
+                                                                    int limit) = 0;
+  // Reserves exactly `amount` (already including the margin) for request_id, guarded so that
+  // held never exceeds balance. RESOURCE_EXHAUSTED when balance - held < amount. A repeat of
+  // request_id returns the existing hold (FAILED_PRECONDITION if it belongs to another org).
+  // `margin_percent` is recorded and used by Settle.
+  virtual absl::StatusOr<HoldResult> Hold(const std::string& org_id, const std::string& request_id,
+                                          Nano amount, int64_t margin_percent,
+                                          int64_t expires_at_unix_ms) = 0;
+  // Debits provider_cost + margin (at the hold's margin), releases the hold, writes one usage
+  // entry. A repeat returns the first result. NOT_FOUND: no hold; FAILED_PRECONDITION: voided.
+  virtual absl::StatusOr<SettleResult> Settle(const std::string& request_id, Nano provider_cost,
+                                              const std::string& description) = 0;
+  // Releases an open hold. Idempotent; NOT_FOUND: no hold; FAILED_PRECONDITION: settled.
+  virtual absl::Status Void(const std::string& request_id) = 0;
+  // Voids up to `limit` open holds whose expiry is <= now; returns how many. Safe to run from
+  // several replicas at once.
+  virtual absl::StatusOr<int> SweepExpired(int64_t now_unix_ms, int limit) = 0;
+};
+
+}  // namespace llmgw::billing

@@ -1,0 +1,313 @@
+#include "services/billing/storage/pg_billing_store.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+
+namespace llmgw::billing {
+namespace {
+
+// Unix milliseconds <-> timestamptz, exactly (no floating point).
+std::string MsToTs(int param) {
+  return absl::StrCat("(timestamptz 'epoch' + $", param, "::bigint * interval '1 millisecond')");
+}
+std::string TsToMs(const std::string& column) {
+  return absl::StrCat("(extract(epoch FROM ", column, ") * 1000)::bigint");
+}
+
+const std::string& LedgerColumns() {
+  static const std::string kColumns = absl::StrCat(
+      "id, org_id::text, type, amount, balance_after, description, coalesce(request_id, ''), "
+      "uncollected, ",
+      TsToMs("created_at"));
+  return kColumns;
+}
+
+EntryType ParseType(const std::string& s) {
+  if (s == "usage") return EntryType::kUsage;
+  if (s == "refund") return EntryType::kRefund;
+  if (s == "adjustment") return EntryType::kAdjustment;
+  return EntryType::kCharge;
+}
+
+LedgerEntry ToEntry(const pqxx::row& r) {
+  LedgerEntry e;
+  e.id = r[0].as<int64_t>();
+  e.org_id = r[1].as<std::string>();
+  e.type = ParseType(r[2].as<std::string>());
+  e.amount = r[3].as<int64_t>();
+  e.balance_after = r[4].as<int64_t>();
+  e.description = r[5].as<std::string>();
+  e.request_id = r[6].as<std::string>();
+  e.uncollected = r[7].as<int64_t>();
+  e.created_at_unix_ms = r[8].as<int64_t>();
+  return e;
+}
+
+absl::StatusOr<ChargeResult> ReplayCharge(const pqxx::row& r, const std::string& org_id,
+                                          Nano amount) {
+  ChargeResult out;
+  out.entry = ToEntry(r);
+  out.balance = out.entry.balance_after;
+  out.replayed = true;
+  if (out.entry.org_id != org_id || out.entry.amount != amount) {
+    return absl::FailedPreconditionError(
+        "idempotency_key was already used for a different organization or amount");
+  }
+  return out;
+}
+
+Settlement StoredSettlement(const pqxx::row& r, int first) {
+  Settlement s;
+  s.provider_cost = r[first].as<int64_t>();
+  s.margin = r[first + 1].as<int64_t>();
+  s.total = r[first + 2].as<int64_t>();
+  s.charged = r[first + 3].as<int64_t>();
+  s.uncollected = r[first + 4].as<int64_t>();
+  s.balance_after = r[first + 5].as<int64_t>();
+  return s;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<PriceRow>> PgBillingStore::ListPrices(int64_t now_unix_ms) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<std::vector<PriceRow>> {
+    pqxx::read_transaction tx(c);
+    auto rows = tx.exec_params(
+        absl::StrCat("SELECT DISTINCT ON (provider, model) provider, model, input_nano_per_mtok, "
+                     "cached_input_nano_per_mtok, cache_write_nano_per_mtok, "
+                     "output_nano_per_mtok, ",
+                     TsToMs("effective_from"),
+                     ", max_output_tokens FROM billing.prices WHERE effective_from <= ", MsToTs(1),
+                     " ORDER BY provider, model, effective_from DESC"),
+        now_unix_ms);
+    std::vector<PriceRow> out;
+    out.reserve(rows.size());
+    for (const auto& r : rows) {
+      PriceRow p;
+      p.provider = r[0].as<std::string>();
+      p.model = r[1].as<std::string>();
+      p.input_nano_per_mtok = r[2].as<int64_t>();
+      p.cached_input_nano_per_mtok = r[3].as<int64_t>();
+      p.cache_write_nano_per_mtok = r[4].as<int64_t>();
+      p.output_nano_per_mtok = r[5].as<int64_t>();
+      p.effective_from_unix_ms = r[6].as<int64_t>();
+      p.max_output_tokens = r[7].as<int64_t>();
+      out.push_back(std::move(p));
+    }
+    return out;
+  });
+}
+
+absl::StatusOr<BalanceRow> PgBillingStore::GetBalance(const std::string& org_id) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<BalanceRow> {
+    pqxx::read_transaction tx(c);
+    auto rows =
+        tx.exec_params("SELECT balance, held FROM billing.balances WHERE org_id = $1", org_id);
+    if (rows.empty()) return BalanceRow{};
+    return BalanceRow{rows[0][0].as<int64_t>(), rows[0][1].as<int64_t>()};
+  });
+}
+
+absl::StatusOr<ChargeResult> PgBillingStore::Charge(const std::string& org_id,
+                                                    const std::string& idempotency_key, Nano amount,
+                                                    const std::string& description) {
+  const std::string find_key =
+      absl::StrCat("SELECT ", LedgerColumns(), " FROM billing.ledger WHERE idempotency_key = $1");
+  return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<ChargeResult> {
+    {
+      pqxx::work tx(c);
+      auto existing = tx.exec_params(find_key, idempotency_key);
+      if (!existing.empty()) return ReplayCharge(existing[0], org_id, amount);
+      tx.exec_params(
+          "INSERT INTO billing.balances (org_id) VALUES ($1) ON CONFLICT (org_id) DO NOTHING",
+          org_id);
+      auto bal = tx.exec_params(
+          "UPDATE billing.balances SET balance = balance + $2, updated_at = now() "
+          "WHERE org_id = $1 RETURNING balance",
+          org_id, amount);
+      Nano balance = bal[0][0].as<int64_t>();
+      auto inserted = tx.exec_params(
+          absl::StrCat("INSERT INTO billing.ledger (org_id, type, amount, balance_after, "
+                       "description, idempotency_key) VALUES ($1, 'charge', $2, $3, $4, $5) "
+                       "ON CONFLICT (idempotency_key) DO NOTHING RETURNING ",
+                       LedgerColumns()),
+          org_id, amount, balance, description, idempotency_key);
+      if (!inserted.empty()) {
+        ChargeResult out;
+        out.balance = balance;
+        out.entry = ToEntry(inserted[0]);
+        tx.commit();
+        return out;
+      }
+      // A concurrent charge with the same key committed first: undo ours, return theirs.
+      tx.abort();
+    }
+    pqxx::read_transaction tx(c);
+    auto existing = tx.exec_params(find_key, idempotency_key);
+    if (existing.empty()) return absl::AbortedError("concurrent charge rolled back; retry");
+    return ReplayCharge(existing[0], org_id, amount);
+  });
+}
+
+absl::StatusOr<std::vector<LedgerEntry>> PgBillingStore::ListTransactions(const std::string& org_id,
+                                                                          int limit) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<std::vector<LedgerEntry>> {
+    pqxx::read_transaction tx(c);
+    auto rows = tx.exec_params(absl::StrCat("SELECT ", LedgerColumns(),
+                                            " FROM billing.ledger WHERE org_id = $1 "
+                                            "ORDER BY id DESC LIMIT $2"),
+                               org_id, limit);
+    std::vector<LedgerEntry> out;
+    out.reserve(rows.size());
+    for (const auto& r : rows) out.push_back(ToEntry(r));
+    return out;
+  });
+}
+
+absl::StatusOr<HoldResult> PgBillingStore::Hold(const std::string& org_id,
+                                                const std::string& request_id, Nano amount,
+                                                int64_t margin_percent,
+                                                int64_t expires_at_unix_ms) {
+  const std::string find_hold =
+      absl::StrCat("SELECT org_id::text, amount, status, ", TsToMs("expires_at"),
+                   " FROM billing.holds WHERE request_id = $1");
+  auto existing_result = [&](const pqxx::row& r) -> absl::StatusOr<HoldResult> {
+    if (r[0].as<std::string>() != org_id) {
+      return absl::FailedPreconditionError("request_id is already held for another organization");
+    }
+    std::string status = r[2].as<std::string>();
+    if (status != "open") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the hold for this request_id is already ", status));
+    }
+    return HoldResult{r[1].as<int64_t>(), r[3].as<int64_t>(), true};
+  };
+  return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<HoldResult> {
+    {
+      pqxx::work tx(c);
+      auto existing = tx.exec_params(find_hold, request_id);
+      if (!existing.empty()) return existing_result(existing[0]);
+      // The budget check and the reservation are one statement: no read-then-write race.
+      auto granted = tx.exec_params(
+          "UPDATE billing.balances SET held = held + $2, updated_at = now() "
+          "WHERE org_id = $1 AND balance - held >= $2",
+          org_id, amount);
+      if (granted.affected_rows() == 0) {
+        // A concurrent hold for the same request may have won in the meantime.
+        existing = tx.exec_params(find_hold, request_id);
+        if (!existing.empty()) return existing_result(existing[0]);
+        return absl::ResourceExhaustedError("insufficient balance for the hold");
+      }
+      auto inserted = tx.exec_params(
+          absl::StrCat("INSERT INTO billing.holds (request_id, org_id, amount, margin_percent, "
+                       "status, expires_at) VALUES ($1, $2, $3, $4, 'open', ",
+                       MsToTs(5), ") ON CONFLICT (request_id) DO NOTHING RETURNING ",
+                       TsToMs("expires_at")),
+          request_id, org_id, amount, margin_percent, expires_at_unix_ms);
+      if (!inserted.empty()) {
+        HoldResult out{amount, inserted[0][0].as<int64_t>(), false};
+        tx.commit();
+        return out;
+      }
+      tx.abort();  // a concurrent hold for the same request committed first: release ours
+    }
+    pqxx::read_transaction tx(c);
+    auto existing = tx.exec_params(find_hold, request_id);
+    if (existing.empty()) return absl::AbortedError("concurrent hold rolled back; retry");
+    return existing_result(existing[0]);
+  });
+}
+
+absl::StatusOr<SettleResult> PgBillingStore::Settle(const std::string& request_id,
+                                                    Nano provider_cost,
+                                                    const std::string& description) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<SettleResult> {
+    pqxx::work tx(c);
+    // The row lock orders Settle, Void and the sweeper on one hold: exactly one of them wins.
+    auto hold = tx.exec_params(
+        "SELECT org_id::text, amount, status, margin_percent, provider_cost, margin, total, "
+        "charged, uncollected, balance_after FROM billing.holds WHERE request_id = $1 "
+        "FOR UPDATE",
+        request_id);
+    if (hold.empty()) return absl::NotFoundError("no hold for request_id");
+    const pqxx::row h = hold[0];
+    std::string status = h[2].as<std::string>();
+    if (status == "settled") return SettleResult{StoredSettlement(h, 4), true};
+    if (status != "open") {
+      return absl::FailedPreconditionError("the hold was voided (expired) before settling");
+    }
+    std::string org_id = h[0].as<std::string>();
+    Nano hold_amount = h[1].as<int64_t>();
+    int64_t margin_percent = h[3].as<int64_t>();
+    auto bal =
+        tx.exec_params("SELECT balance FROM billing.balances WHERE org_id = $1 FOR UPDATE", org_id);
+    Settlement s = ComputeSettlement(provider_cost, margin_percent, bal[0][0].as<int64_t>());
+    tx.exec_params(
+        "UPDATE billing.balances SET balance = balance - $2, held = held - $3, "
+        "updated_at = now() WHERE org_id = $1",
+        org_id, s.charged, hold_amount);
+    tx.exec_params(
+        "UPDATE billing.holds SET status = 'settled', closed_at = now(), provider_cost = $2, "
+        "margin = $3, total = $4, charged = $5, uncollected = $6, balance_after = $7 "
+        "WHERE request_id = $1",
+        request_id, s.provider_cost, s.margin, s.total, s.charged, s.uncollected, s.balance_after);
+    tx.exec_params(
+        "INSERT INTO billing.ledger (org_id, type, amount, balance_after, description, "
+        "request_id, uncollected) VALUES ($1, 'usage', $2, $3, $4, $5, $6)",
+        org_id, -s.charged, s.balance_after, description, request_id, s.uncollected);
+    tx.commit();
+    return SettleResult{s, false};
+  });
+}
+
+absl::Status PgBillingStore::Void(const std::string& request_id) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    auto hold = tx.exec_params(
+        "SELECT org_id::text, amount, status FROM billing.holds WHERE request_id = $1 "
+        "FOR UPDATE",
+        request_id);
+    if (hold.empty()) return absl::NotFoundError("no hold for request_id");
+    std::string status = hold[0][2].as<std::string>();
+    if (status == "voided") return absl::OkStatus();
+    if (status == "settled") return absl::FailedPreconditionError("the hold is already settled");
+    tx.exec_params(
+        "UPDATE billing.balances SET held = held - $2, updated_at = now() WHERE org_id = $1",
+        hold[0][0].as<std::string>(), hold[0][1].as<int64_t>());
+    tx.exec_params(
+        "UPDATE billing.holds SET status = 'voided', closed_at = now() WHERE request_id = $1",
+        request_id);
+    tx.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<int> PgBillingStore::SweepExpired(int64_t now_unix_ms, int limit) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<int> {
+    pqxx::work tx(c);
+    // SKIP LOCKED: holds being settled (or swept by another replica) are left to that owner.
+    auto voided = tx.exec_params(
+        absl::StrCat("WITH expired AS (SELECT request_id FROM billing.holds "
+                     "WHERE status = 'open' AND expires_at <= ",
+                     MsToTs(1),
+                     " ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
+                     "UPDATE billing.holds h SET status = 'voided', closed_at = now() "
+                     "FROM expired e WHERE h.request_id = e.request_id "
+                     "RETURNING h.org_id::text, h.amount"),
+        now_unix_ms, limit);
+    // Release per organization in a fixed order so concurrent sweepers cannot deadlock.
+    std::map<std::string, Nano> per_org;
+    for (const auto& r : voided) per_org[r[0].as<std::string>()] += r[1].as<int64_t>();
+    for (const auto& [org, amount] : per_org) {
+      tx.exec_params(
+          "UPDATE billing.balances SET held = held - $2, updated_at = now() WHERE org_id = $1", org,
+          amount);
+    }
+    tx.commit();
+    return static_cast<int>(voided.size());
+  });
+}
+
+}  // namespace llmgw::billing

@@ -1,0 +1,40 @@
+#pragma once
+// BillingStore on PostgreSQL (schema `billing`). Each call is one transaction; the budget check is
+// a single guarded UPDATE and settle/void/sweep lock the hold row, so replicas never race.
+
+#include <string>
+#include <vector>
+
+#include "libs/pg/migrate.h"
+#include "libs/pg/pool.h"
+#include "services/billing/storage/billing_store.h"
+
+namespace llmgw::billing {
+
+class PgBillingStore final : public BillingStore {
+ public:
+  explicit PgBillingStore(pg::PgPool& pool) : pool_(pool) {}
+
+  // BillingStore
+  absl::StatusOr<std::vector<PriceRow>> ListPrices(int64_t now_unix_ms) override;
+  absl::StatusOr<BalanceRow> GetBalance(const std::string& org_id) override;
+  absl::StatusOr<ChargeResult> Charge(const std::string& org_id, const std::string& idempotency_key,
+                                      Nano amount, const std::string& description) override;
+  absl::StatusOr<std::vector<LedgerEntry>> ListTransactions(const std::string& org_id,
+                                                            int limit) override;
+  absl::StatusOr<HoldResult> Hold(const std::string& org_id, const std::string& request_id,
+                                  Nano amount, int64_t margin_percent,
+                                  int64_t expires_at_unix_ms) override;
+  absl::StatusOr<SettleResult> Settle(const std::string& request_id, Nano provider_cost,
+                                      const std::string& description) override;
+  absl::Status Void(const std::string& request_id) override;
+  absl::StatusOr<int> SweepExpired(int64_t now_unix_ms, int limit) override;
+
+ private:
+  pg::PgPool& pool_;
+};
+
+// The billing schema's migrations (generated from storage/migrations by llmgw_embed_migrations).
+const std::vector<pg::Migration>& billingMigrations();
+
+}  // namespace llmgw::billing

@@ -1,0 +1,496 @@
+#include "services/dashboard/api/dashboard_api.h"
+
+#include <optional>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/crypto.h"
+#include "libs/common/log.h"
+#include "services/dashboard/api/web_assets.h"
+#include "services/dashboard/domain/json_shapes.h"
+#include "services/dashboard/domain/requests.h"
+#include "services/dashboard/domain/rfc3339.h"
+
+namespace llmgw::dashboard {
+namespace {
+
+constexpr char kJson[] = "application/json";
+
+void SendJson(httplib::Response& res, int status, const Json& body) {
+  res.status = status;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(body.dump(), kJson);
+}
+
+void SendError(httplib::Response& res, int status, std::string_view message,
+               std::string_view type) {
+  SendJson(res, status, ErrorJson(message, type));
+}
+
+// Status → HTTP. INVALID_ARGUMENT messages come from validation (ours or a service's) and are
+// safe to show; 5xx never carry a dependency's message.
+void SendStatus(httplib::Response& res, const absl::Status& s, std::string_view what) {
+  std::string message(s.message());
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kFailedPrecondition:
+      return SendError(res, 400, message, "invalid_request_error");
+    case absl::StatusCode::kUnauthenticated:
+      return SendError(res, 401, "invalid or expired session", "authentication_error");
+    case absl::StatusCode::kPermissionDenied:
+      return SendError(res, 403, message, "permission_error");
+    case absl::StatusCode::kNotFound:
+      return SendError(res, 404, absl::StrCat(std::string(what), " not found"), "not_found_error");
+    case absl::StatusCode::kAlreadyExists:
+      return SendError(res, 409, message, "conflict_error");
+    case absl::StatusCode::kResourceExhausted:
+      return SendError(res, 429, message, "rate_limit_error");
+    case absl::StatusCode::kUnavailable:
+      res.set_header("Retry-After", "1");
+      return SendError(res, 503, "a backend service is unavailable; retry shortly",
+                       "service_unavailable");
+    case absl::StatusCode::kDeadlineExceeded:
+      return SendError(res, 504, "a backend service did not answer in time", "timeout_error");
+    default:
+      log::Error("request failed", {{"what", std::string(what)},
+                                    {"code", absl::StatusCodeToString(s.code())},
+                                    {"error", message}});
+      return SendError(res, 500, "internal error", "internal_error");
+  }
+}
+
+std::optional<std::string> Param(const httplib::Request& req, const char* name) {
+  if (!req.has_param(name)) return std::nullopt;
+  return req.get_param_value(name);
+}
+
+// A client-chosen idempotency key: printable ASCII, at most 200 characters.
+bool ValidIdempotencyKey(std::string_view key) {
+  if (key.empty() || key.size() > 200) return false;
+  for (char c : key) {
+    if (c < 0x21 || c > 0x7E) return false;
+  }
+  return true;
+}
+
+// "host" of a Host header without its port, when it looks like a host name or an IP address.
+std::string HostWithoutPort(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    size_t end = host.find(']');
+    if (end == std::string_view::npos) return "";
+    std::string_view inner = host.substr(0, end + 1);
+    for (char c : inner.substr(1, inner.size() - 2)) {
+      if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return "";
+    }
+    return std::string(inner);
+  }
+  host = host.substr(0, host.find(':'));
+  for (char c : host) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') return "";
+  }
+  return std::string(host);
+}
+
+std::string_view ContentType(std::string_view name) {
+  auto ends_with = [&](std::string_view suffix) {
+    return name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
+  };
+  if (ends_with(".html")) return "text/html; charset=utf-8";
+  if (ends_with(".js")) return "text/javascript; charset=utf-8";
+  if (ends_with(".css")) return "text/css; charset=utf-8";
+  if (ends_with(".svg")) return "image/svg+xml";
+  return "application/octet-stream";
+}
+
+}  // namespace
+
+std::string SessionFromCookieHeader(std::string_view header) {
+  while (!header.empty()) {
+    size_t semi = header.find(';');
+    std::string_view part = header.substr(0, semi);
+    header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    size_t eq = part.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string_view name = part.substr(0, eq);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (name != kSessionCookie) continue;
+    std::string_view value = part.substr(eq + 1);
+    while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    return std::string(value);
+  }
+  return "";
+}
+
+void ConfigureHttpServer(httplib::Server& server, size_t worker_threads) {
+  server.set_tcp_nodelay(true);
+  server.set_keep_alive_max_count(100'000);
+  server.set_keep_alive_timeout(30);
+  server.set_read_timeout(10, 0);
+  server.set_write_timeout(10, 0);
+  server.set_payload_max_length(1 << 20);
+  server.new_task_queue = [worker_threads] { return new httplib::ThreadPool(worker_threads); };
+}
+
+DashboardApi::DashboardApi(AccountsClient& accounts, BillingClient& billing,
+                           MeteringClient& metering, const Clock& clock, DashboardOptions options,
+                           HttpMetrics* metrics)
+    : accounts_(accounts),
+      billing_(billing),
+      metering_(metering),
+      clock_(clock),
+      options_(std::move(options)),
+      metrics_(metrics) {}
+
+std::string DashboardApi::SessionCookie(const std::string& value, int64_t max_age_seconds) const {
+  std::string cookie = absl::StrCat(kSessionCookie, "=", value,
+                                    "; HttpOnly; SameSite=Lax; Path=/; Max-Age=", max_age_seconds);
+  if (options_.cookie_secure) absl::StrAppend(&cookie, "; Secure");
+  return cookie;
+}
+
+void DashboardApi::Route(httplib::Server& server, const char* method, const char* pattern,
+                         Handler h) {
+  Handler timed = [this, method, pattern, h = std::move(h)](const httplib::Request& req,
+                                                            httplib::Response& res) {
+    auto start = std::chrono::steady_clock::now();
+    h(req, res);
+    if (metrics_ != nullptr) {
+      metrics_->Observe(
+          method, pattern, res.status,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+  };
+  std::string m(method);
+  if (m == "GET") {
+    server.Get(pattern, timed);
+  } else if (m == "POST") {
+    server.Post(pattern, timed);
+  } else if (m == "DELETE") {
+    server.Delete(pattern, timed);
+  }
+}
+
+// Every /api/ route but register and login: the session cookie, validated by accounts, names
+// the only organization the handler may show or change.
+void DashboardApi::AuthedRoute(httplib::Server& server, const char* method, const char* pattern,
+                               AuthedHandler h) {
+  Route(server, method, pattern,
+        [this, h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
+          std::string session = SessionFromCookieHeader(req.get_header_value("Cookie"));
+          if (session.empty()) {
+            return SendError(res, 401, "not logged in", "authentication_error");
+          }
+          absl::StatusOr<Organization> org = accounts_.ValidateSession(session);
+          if (!org.ok()) {
+            if (org.status().code() == absl::StatusCode::kUnauthenticated) {
+              res.set_header("Set-Cookie", SessionCookie("", 0));
+            }
+            return SendStatus(res, org.status(), "session");
+          }
+          h(req, res, *org);
+        });
+}
+
+void DashboardApi::RegisterRoutes(httplib::Server& server) {
+  using std::placeholders::_1;
+  using std::placeholders::_2;
+  using std::placeholders::_3;
+  auto authed = [&](const char* method, const char* pattern, auto member) {
+    AuthedRoute(server, method, pattern, std::bind(member, this, _1, _2, _3));
+  };
+
+  Route(server, "GET", "/healthz", [](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, 200, Json{{"status", "ok"}});
+  });
+  Route(server, "GET", "/readyz", std::bind(&DashboardApi::Readyz, this, _1, _2));
+
+  Route(server, "POST", "/api/auth/register", std::bind(&DashboardApi::Register, this, _1, _2));
+  Route(server, "POST", "/api/auth/login", std::bind(&DashboardApi::Login, this, _1, _2));
+  authed("POST", "/api/auth/logout", &DashboardApi::Logout);
+  authed("GET", "/api/config", &DashboardApi::Config);
+
+  authed("GET", "/api/tokens", &DashboardApi::ListTokens);
+  authed("POST", "/api/tokens", &DashboardApi::CreateToken);
+  authed("DELETE", "/api/tokens", &DashboardApi::RevokeToken);
+  authed("GET", "/api/keys", &DashboardApi::ListKeys);
+  authed("POST", "/api/keys", &DashboardApi::CreateKey);
+  authed("DELETE", "/api/keys", &DashboardApi::RevokeKey);
+
+  authed("GET", "/api/balance", &DashboardApi::GetBalance);
+  authed("POST", "/api/balance/charge", &DashboardApi::Charge);
+  authed("GET", "/api/balance/transactions", &DashboardApi::ListTransactions);
+
+  authed("GET", "/api/stats/summary", &DashboardApi::Summary);
+  authed("GET", "/api/stats/by-model", &DashboardApi::ByModel);
+  authed("GET", "/api/stats/by-provider", &DashboardApi::ByProvider);
+  authed("GET", "/api/stats/timeseries", &DashboardApi::Timeseries);
+  authed("GET", "/api/usage", &DashboardApi::Usage);
+
+  Route(server, "GET", "/", [this](const httplib::Request& req, httplib::Response& res) {
+    ServeAsset(req, res, "index.html");
+  });
+  Route(server, "GET", "/assets/([A-Za-z0-9_.-]+)",
+        [this](const httplib::Request& req, httplib::Response& res) {
+          ServeAsset(req, res, req.matches[1].str());
+        });
+
+  // Unrouted paths, bodies over the limit and the like: the API's error shape. Handlers that
+  // already wrote a body keep it (cpp-httplib calls this for every status >= 400).
+  server.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        switch (res.status) {
+          case 404:
+            SendError(res, 404, "no such endpoint", "not_found_error");
+            break;
+          case 413:
+            SendError(res, 413, "request body too large (limit 1 MiB)", "invalid_request_error");
+            break;
+          default:
+            SendError(res, res.status, "invalid request", "invalid_request_error");
+            break;
+        }
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  server.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        log::Error("unhandled exception in an HTTP handler");
+        SendError(res, 500, "internal error", "internal_error");
+      });
+}
+
+void DashboardApi::Readyz(const httplib::Request&, httplib::Response& res) {
+  if (accounts_.CheckHealth().ok()) {
+    SendJson(res, 200, Json{{"status", "ok"}});
+  } else {
+    SendJson(res, 503, Json{{"status", "unavailable"}});
+  }
+}
+
+void DashboardApi::ServeAsset(const httplib::Request&, httplib::Response& res,
+                              std::string_view name) {
+  const WebAsset* asset = FindWebAsset(name);
+  if (asset == nullptr) return SendError(res, 404, "no such file", "not_found_error");
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("X-Frame-Options", "DENY");
+  res.set_header("Referrer-Policy", "same-origin");
+  // connect-src allows the gateway for the chat playground, which calls it from the browser.
+  res.set_header("Content-Security-Policy",
+                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                 "connect-src 'self' http: https:; frame-ancestors 'none'; base-uri 'none'; "
+                 "form-action 'self'");
+  res.status = 200;
+  res.set_content(std::string(asset->body), std::string(ContentType(name)));
+}
+
+void DashboardApi::Register(const httplib::Request& req, httplib::Response& res) {
+  absl::StatusOr<RegisterInput> in = ParseRegisterBody(req.body);
+  if (!in.ok()) return SendStatus(res, in.status(), "request");
+  absl::StatusOr<Organization> org = accounts_.Register(in->name, in->email, in->password);
+  if (!org.ok()) {
+    if (org.status().code() == absl::StatusCode::kAlreadyExists) {
+      return SendError(res, 409, "an organization with this email already exists",
+                       "conflict_error");
+    }
+    return SendStatus(res, org.status(), "organization");
+  }
+  SendJson(res, 201, Json{{"org", OrganizationJson(*org)}});
+}
+
+void DashboardApi::Login(const httplib::Request& req, httplib::Response& res) {
+  absl::StatusOr<LoginInput> in = ParseLoginBody(req.body);
+  if (!in.ok()) return SendStatus(res, in.status(), "request");
+  absl::StatusOr<LoginResult> login = accounts_.Login(in->email, in->password);
+  if (!login.ok()) {
+    switch (login.status().code()) {
+      case absl::StatusCode::kUnauthenticated:
+        return SendError(res, 401, "invalid email or password", "authentication_error");
+      case absl::StatusCode::kResourceExhausted:
+        return SendError(res, 429, "too many failed login attempts; try again later",
+                         "rate_limit_error");
+      default:
+        return SendStatus(res, login.status(), "organization");
+    }
+  }
+  int64_t ttl_seconds = (login->expires_at_unix_ms - clock_.NowUnixMs()) / 1000;
+  if (ttl_seconds < 0) ttl_seconds = 0;
+  res.set_header("Set-Cookie", SessionCookie(login->session_token, ttl_seconds));
+  SendJson(res, 200, Json{{"org", OrganizationJson(login->organization)}});
+}
+
+void DashboardApi::Logout(const httplib::Request& req, httplib::Response& res,
+                          const Organization&) {
+  absl::Status s = accounts_.Logout(SessionFromCookieHeader(req.get_header_value("Cookie")));
+  if (!s.ok()) return SendStatus(res, s, "session");
+  res.set_header("Set-Cookie", SessionCookie("", 0));
+  res.set_header("Cache-Control", "no-store");
+  res.status = 204;
+}
+
+void DashboardApi::Config(const httplib::Request& req, httplib::Response& res,
+                          const Organization& org) {
+  std::string gateway = options_.public_gateway_url;
+  if (gateway.empty()) {
+    std::string host = HostWithoutPort(req.get_header_value("Host"));
+    gateway = absl::StrCat("http://", host.empty() ? "localhost" : host, ":8080");
+  }
+  Json body;
+  body["gateway_url"] = gateway;
+  body["self_topup"] = options_.self_topup;
+  body["org"] = OrganizationJson(org);
+  SendJson(res, 200, body);
+}
+
+void DashboardApi::ListTokens(const httplib::Request&, httplib::Response& res,
+                              const Organization& org) {
+  auto list = accounts_.ListMonitorTokens(org.id);
+  if (!list.ok()) return SendStatus(res, list.status(), "tokens");
+  SendJson(res, 200, CredentialListJson(*list, "tokens"));
+}
+
+void DashboardApi::CreateToken(const httplib::Request& req, httplib::Response& res,
+                               const Organization& org) {
+  absl::StatusOr<std::string> name = ParseCredentialNameBody(req.body);
+  if (!name.ok()) return SendStatus(res, name.status(), "request");
+  auto created = accounts_.CreateMonitorToken(org.id, *name);
+  if (!created.ok()) return SendStatus(res, created.status(), "token");
+  SendJson(res, 201, CreatedCredentialJson(*created, "token"));
+}
+
+// DELETE answers 200 with the revoked item (is_active false), so the UI can update its row
+// without a second request. Unknown ids, malformed ids and other organizations' ids are all 404.
+void DashboardApi::RevokeToken(const httplib::Request& req, httplib::Response& res,
+                               const Organization& org) {
+  std::optional<std::string> id = Param(req, "id");
+  if (!id.has_value() || id->empty()) {
+    return SendError(res, 400, "id is required", "invalid_request_error");
+  }
+  if (!IsUuid(*id)) return SendError(res, 404, "token not found", "not_found_error");
+  auto revoked = accounts_.RevokeMonitorToken(org.id, *id);
+  if (!revoked.ok()) return SendStatus(res, revoked.status(), "token");
+  SendJson(res, 200, CredentialJson(*revoked));
+}
+
+void DashboardApi::ListKeys(const httplib::Request&, httplib::Response& res,
+                            const Organization& org) {
+  auto list = accounts_.ListApiKeys(org.id);
+  if (!list.ok()) return SendStatus(res, list.status(), "keys");
+  SendJson(res, 200, CredentialListJson(*list, "keys"));
+}
+
+void DashboardApi::CreateKey(const httplib::Request& req, httplib::Response& res,
+                             const Organization& org) {
+  absl::StatusOr<std::string> name = ParseCredentialNameBody(req.body);
+  if (!name.ok()) return SendStatus(res, name.status(), "request");
+  auto created = accounts_.CreateApiKey(org.id, *name);
+  if (!created.ok()) return SendStatus(res, created.status(), "key");
+  SendJson(res, 201, CreatedCredentialJson(*created, "key"));
+}
+
+// Same contract as RevokeToken: 200 with the revoked key.
+void DashboardApi::RevokeKey(const httplib::Request& req, httplib::Response& res,
+                             const Organization& org) {
+  std::optional<std::string> id = Param(req, "id");
+  if (!id.has_value() || id->empty()) {
+    return SendError(res, 400, "id is required", "invalid_request_error");
+  }
+  if (!IsUuid(*id)) return SendError(res, 404, "key not found", "not_found_error");
+  auto revoked = accounts_.RevokeApiKey(org.id, *id);
+  if (!revoked.ok()) return SendStatus(res, revoked.status(), "key");
+  SendJson(res, 200, CredentialJson(*revoked));
+}
+
+void DashboardApi::GetBalance(const httplib::Request&, httplib::Response& res,
+                              const Organization& org) {
+  auto balance = billing_.GetBalance(org.id);
+  if (!balance.ok()) return SendStatus(res, balance.status(), "balance");
+  SendJson(res, 200, BalanceJson(*balance));
+}
+
+void DashboardApi::Charge(const httplib::Request& req, httplib::Response& res,
+                          const Organization& org) {
+  if (!options_.self_topup) {
+    return SendError(res, 403, "self top-up is disabled; ask an operator", "permission_error");
+  }
+  absl::StatusOr<money::Nano> amount = ParseChargeAmount(req.body);
+  if (!amount.ok()) return SendStatus(res, amount.status(), "request");
+  std::string key = req.get_header_value("Idempotency-Key");
+  if (key.empty()) {
+    key = crypto::RandomUuid();
+  } else if (!ValidIdempotencyKey(key)) {
+    return SendError(res, 400, "Idempotency-Key must be 1 to 200 printable ASCII characters",
+                     "invalid_request_error");
+  }
+  // Scoped to the organization, so one organization's key can never replay another's top-up.
+  auto result = billing_.Charge(org.id, absl::StrCat("dashboard:", org.id, ":", key), *amount,
+                                "self top-up from the dashboard");
+  if (!result.ok()) return SendStatus(res, result.status(), "balance");
+  SendJson(res, 200, ChargeJson(*result));
+}
+
+void DashboardApi::ListTransactions(const httplib::Request& req, httplib::Response& res,
+                                    const Organization& org) {
+  absl::StatusOr<int32_t> limit = ParseLimit(Param(req, "limit"));
+  if (!limit.ok()) return SendStatus(res, limit.status(), "request");
+  auto list = billing_.ListTransactions(org.id, *limit);
+  if (!list.ok()) return SendStatus(res, list.status(), "transactions");
+  SendJson(res, 200, TransactionListJson(*list));
+}
+
+void DashboardApi::Summary(const httplib::Request& req, httplib::Response& res,
+                           const Organization& org) {
+  auto range = ParseTimeRange(Param(req, "from"), Param(req, "to"), clock_.NowUnixMs());
+  if (!range.ok()) return SendStatus(res, range.status(), "request");
+  auto summary = metering_.GetSummary(org.id, *range);
+  if (!summary.ok()) return SendStatus(res, summary.status(), "stats");
+  SendJson(res, 200, SummaryJson(*summary));
+}
+
+void DashboardApi::ByModel(const httplib::Request& req, httplib::Response& res,
+                           const Organization& org) {
+  auto range = ParseTimeRange(Param(req, "from"), Param(req, "to"), clock_.NowUnixMs());
+  if (!range.ok()) return SendStatus(res, range.status(), "request");
+  auto models = metering_.GetUsageByModel(org.id, *range);
+  if (!models.ok()) return SendStatus(res, models.status(), "stats");
+  SendJson(res, 200, ByModelJson(*models));
+}
+
+void DashboardApi::ByProvider(const httplib::Request& req, httplib::Response& res,
+                              const Organization& org) {
+  auto range = ParseTimeRange(Param(req, "from"), Param(req, "to"), clock_.NowUnixMs());
+  if (!range.ok()) return SendStatus(res, range.status(), "request");
+  auto providers = metering_.GetUsageByProvider(org.id, *range);
+  if (!providers.ok()) return SendStatus(res, providers.status(), "stats");
+  SendJson(res, 200, ByProviderJson(*providers));
+}
+
+void DashboardApi::Timeseries(const httplib::Request& req, httplib::Response& res,
+                              const Organization& org) {
+  auto range = ParseTimeRange(Param(req, "from"), Param(req, "to"), clock_.NowUnixMs());
+  if (!range.ok()) return SendStatus(res, range.status(), "request");
+  auto bucket = ParseBucket(Param(req, "bucket"));
+  if (!bucket.ok()) return SendStatus(res, bucket.status(), "request");
+  auto points = metering_.GetTimeseries(org.id, *range, *bucket);
+  if (!points.ok()) return SendStatus(res, points.status(), "stats");
+  SendJson(res, 200, TimeseriesJson(*points));
+}
+
+void DashboardApi::Usage(const httplib::Request& req, httplib::Response& res,
+                         const Organization& org) {
+  auto limit = ParseLimit(Param(req, "limit"));
+  if (!limit.ok()) return SendStatus(res, limit.status(), "request");
+  auto before = ParseBefore(Param(req, "before"));
+  if (!before.ok()) return SendStatus(res, before.status(), "request");
+  auto rows = metering_.ListUsage(org.id, *limit, *before);
+  if (!rows.ok()) return SendStatus(res, rows.status(), "usage");
+  SendJson(res, 200, UsageJson(*rows));
+}
+
+}  // namespace llmgw::dashboard

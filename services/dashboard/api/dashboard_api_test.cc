@@ -1,0 +1,523 @@
+#include "services/dashboard/api/dashboard_api.h"
+
+#include <httplib.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "services/dashboard/clients/fake_clients.h"
+
+namespace llmgw::dashboard {
+namespace {
+
+using nlohmann::json;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr int64_t kNow = 1'700'000'000'000;  // 2023-11-14T22:13:20Z
+
+class DashboardApiTest : public ::testing::Test {
+ protected:
+  void Start(DashboardOptions options = {}) {
+    api_ = std::make_unique<DashboardApi>(accounts_, billing_, metering_, clock_, options);
+    server_ = std::make_unique<httplib::Server>();
+    ConfigureHttpServer(*server_, 4);
+    api_->RegisterRoutes(*server_);
+    port_ = server_->bind_to_any_port("127.0.0.1");
+    ASSERT_GT(port_, 0);
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+  }
+  void SetUp() override { Start(); }
+  void TearDown() override {
+    if (server_ != nullptr) server_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  // Restarts with other options (same fakes).
+  void Restart(DashboardOptions options) {
+    TearDown();
+    Start(options);
+  }
+
+  httplib::Headers WithSession(const std::string& session) {
+    return {{"Cookie", "theme=dark; session=" + session}};
+  }
+
+  // Registers and logs in; returns the session token.
+  std::string SignUp(const std::string& email, std::string* org_id = nullptr) {
+    auto reg = client_->Post(
+        "/api/auth/register",
+        json{{"name", "Org " + email}, {"email", email}, {"password", "password123"}}.dump(),
+        "application/json");
+    EXPECT_EQ(reg->status, 201);
+    if (org_id != nullptr) *org_id = json::parse(reg->body)["org"]["id"];
+    auto login =
+        client_->Post("/api/auth/login", json{{"email", email}, {"password", "password123"}}.dump(),
+                      "application/json");
+    EXPECT_EQ(login->status, 200);
+    std::string cookie = login->get_header_value("Set-Cookie");
+    size_t start = cookie.find('=') + 1;
+    return cookie.substr(start, cookie.find(';') - start);
+  }
+
+  static json Body(const httplib::Result& r) { return json::parse(r->body); }
+  static json Error(const std::string& message, const std::string& type) {
+    return json{{"error", {{"message", message}, {"type", type}}}};
+  }
+
+  FakeClock clock_{kNow};
+  FakeAccountsClient accounts_{clock_};
+  FakeBillingClient billing_{clock_};
+  FakeMeteringClient metering_;
+  std::unique_ptr<DashboardApi> api_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(DashboardApiTest, HealthAndReadiness) {
+  auto r = client_->Get("/healthz");
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(Body(r), json({{"status", "ok"}}));
+  EXPECT_EQ(client_->Get("/readyz")->status, 200);
+  accounts_.healthy = false;
+  r = client_->Get("/readyz");
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(Body(r), json({{"status", "unavailable"}}));
+}
+
+TEST_F(DashboardApiTest, Register) {
+  auto r = client_->Post("/api/auth/register",
+                         R"({"name":"Test","email":"test@test.com","password":"password123"})",
+                         "application/json");
+  ASSERT_EQ(r->status, 201);
+  json body = Body(r);
+  EXPECT_EQ(body, json::parse(R"({"org":{"id":")" + body["org"]["id"].get<std::string>() +
+                              R"(","name":"Test","email":"test@test.com"}})"));
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+
+  r = client_->Post("/api/auth/register",
+                    R"({"name":"Other","email":"test@test.com","password":"password123"})",
+                    "application/json");
+  EXPECT_EQ(r->status, 409);
+  EXPECT_EQ(Body(r), Error("an organization with this email already exists", "conflict_error"));
+
+  r = client_->Post("/api/auth/register",
+                    R"({"name":"Test","email":"x@test.com","password":"short"})",
+                    "application/json");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(Body(r), Error("password must be at least 8 characters", "invalid_request_error"));
+
+  r = client_->Post("/api/auth/register", "{nope", "application/json");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(Body(r), Error("request body must be a JSON object", "invalid_request_error"));
+}
+
+TEST_F(DashboardApiTest, LoginSetsTheSessionCookie) {
+  SignUp("a@test.com");
+  auto r = client_->Post("/api/auth/login", R"({"email":"a@test.com","password":"password123"})",
+                         "application/json");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(Body(r)["org"]["email"], "a@test.com");
+  EXPECT_EQ(Body(r)["org"].size(), 3u);
+  std::string cookie = r->get_header_value("Set-Cookie");
+  EXPECT_THAT(cookie, StartsWith("session=sess_"));
+  std::string token = cookie.substr(8, cookie.find(';') - 8);
+  EXPECT_EQ(cookie, "session=" + token + "; HttpOnly; SameSite=Lax; Path=/; Max-Age=86400");
+
+  r = client_->Post("/api/auth/login", R"({"email":"a@test.com","password":"wrong-password"})",
+                    "application/json");
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(Body(r), Error("invalid email or password", "authentication_error"));
+  EXPECT_FALSE(r->has_header("Set-Cookie"));
+
+  accounts_.throttle_login = true;
+  r = client_->Post("/api/auth/login", R"({"email":"a@test.com","password":"password123"})",
+                    "application/json");
+  EXPECT_EQ(r->status, 429);
+  EXPECT_EQ(Body(r), Error("too many failed login attempts; try again later", "rate_limit_error"));
+}
+
+TEST_F(DashboardApiTest, SecureCookieWhenConfigured) {
+  Restart({.cookie_secure = true});
+  SignUp("s@test.com");
+  auto r = client_->Post("/api/auth/login", R"({"email":"s@test.com","password":"password123"})",
+                         "application/json");
+  std::string cookie = r->get_header_value("Set-Cookie");
+  std::string token = cookie.substr(8, cookie.find(';') - 8);
+  EXPECT_EQ(cookie, "session=" + token + "; HttpOnly; SameSite=Lax; Path=/; Max-Age=86400; Secure");
+}
+
+TEST_F(DashboardApiTest, EveryOtherEndpointNeedsASession) {
+  const std::vector<std::pair<std::string, std::string>> endpoints = {
+      {"POST", "/api/auth/logout"},
+      {"GET", "/api/config"},
+      {"GET", "/api/tokens"},
+      {"POST", "/api/tokens"},
+      {"DELETE", "/api/tokens?id=00000000-0000-4000-8000-000000000001"},
+      {"GET", "/api/keys"},
+      {"POST", "/api/keys"},
+      {"DELETE", "/api/keys?id=00000000-0000-4000-8000-000000000001"},
+      {"GET", "/api/balance"},
+      {"POST", "/api/balance/charge"},
+      {"GET", "/api/balance/transactions"},
+      {"GET", "/api/stats/summary"},
+      {"GET", "/api/stats/by-model"},
+      {"GET", "/api/stats/by-provider"},
+      {"GET", "/api/stats/timeseries"},
+      {"GET", "/api/usage"},
+  };
+  for (const auto& [method, path] : endpoints) {
+    for (const httplib::Headers& headers : {httplib::Headers{}, WithSession("sess_bogus"),
+                                            httplib::Headers{{"Authorization", "Bearer sess_1"}}}) {
+      httplib::Result r = method == "GET" ? client_->Get(path, headers)
+                          : method == "POST"
+                              ? client_->Post(path, headers, "{}", "application/json")
+                              : client_->Delete(path, headers);
+      ASSERT_TRUE(r) << path;
+      EXPECT_EQ(r->status, 401) << method << " " << path;
+      json body = Body(r);
+      EXPECT_EQ(body["error"]["type"], "authentication_error") << path;
+    }
+  }
+  auto r = client_->Get("/api/tokens");
+  EXPECT_EQ(Body(r), Error("not logged in", "authentication_error"));
+  r = client_->Get("/api/tokens", WithSession("sess_bogus"));
+  EXPECT_EQ(Body(r), Error("invalid or expired session", "authentication_error"));
+}
+
+TEST_F(DashboardApiTest, ExpiredSessionIs401) {
+  std::string session = SignUp("e@test.com");
+  EXPECT_EQ(client_->Get("/api/tokens", WithSession(session))->status, 200);
+  clock_.Advance(std::chrono::hours(25));
+  EXPECT_EQ(client_->Get("/api/tokens", WithSession(session))->status, 401);
+}
+
+TEST_F(DashboardApiTest, LogoutRevokesTheSession) {
+  std::string session = SignUp("l@test.com");
+  auto r = client_->Post("/api/auth/logout", WithSession(session), "", "application/json");
+  EXPECT_EQ(r->status, 204);
+  EXPECT_EQ(r->body, "");
+  EXPECT_EQ(r->get_header_value("Set-Cookie"),
+            "session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
+  EXPECT_EQ(client_->Get("/api/tokens", WithSession(session))->status, 401);
+}
+
+TEST_F(DashboardApiTest, MonitorTokens) {
+  std::string session = SignUp("t@test.com");
+  auto r =
+      client_->Post("/api/tokens", WithSession(session), R"({"name":"prod"})", "application/json");
+  ASSERT_EQ(r->status, 201);
+  json created = Body(r);
+  std::string id = created["id"];
+  std::string secret = created["token"];
+  EXPECT_THAT(secret, StartsWith("mon_sk_"));
+  EXPECT_EQ(created, json({{"id", id},
+                           {"name", "prod"},
+                           {"prefix", secret.substr(0, 11)},
+                           {"is_active", true},
+                           {"last_used_at", nullptr},
+                           {"created_at", "2023-11-14T22:13:20Z"},
+                           {"token", secret}}));
+
+  accounts_.Touch(id, kNow + 1500);
+  r = client_->Get("/api/tokens", WithSession(session));
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(Body(r), json({{"tokens",
+                            {{{"id", id},
+                              {"name", "prod"},
+                              {"prefix", secret.substr(0, 11)},
+                              {"is_active", true},
+                              {"last_used_at", "2023-11-14T22:13:21.500Z"},
+                              {"created_at", "2023-11-14T22:13:20Z"}}}}}));
+  EXPECT_THAT(r->body, ::testing::Not(HasSubstr(secret)));
+
+  // Another organization sees none of it and cannot revoke it.
+  std::string other = SignUp("other@test.com");
+  EXPECT_EQ(Body(client_->Get("/api/tokens", WithSession(other))),
+            json({{"tokens", json::array()}}));
+  r = client_->Delete("/api/tokens?id=" + id, WithSession(other));
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(Body(r), Error("token not found", "not_found_error"));
+  EXPECT_EQ(client_->Delete("/api/tokens?id=not-a-uuid", WithSession(session))->status, 404);
+  r = client_->Delete("/api/tokens", WithSession(session));
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(Body(r), Error("id is required", "invalid_request_error"));
+
+  r = client_->Delete("/api/tokens?id=" + id, WithSession(session));
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(Body(r)["id"], id);
+  EXPECT_EQ(Body(r)["is_active"], false);
+  EXPECT_FALSE(Body(r).contains("token"));
+  EXPECT_EQ(Body(client_->Get("/api/tokens", WithSession(session)))["tokens"][0]["is_active"],
+            false);
+}
+
+TEST_F(DashboardApiTest, CredentialNamesAreValidated) {
+  std::string session = SignUp("n@test.com");
+  for (const char* body : {R"({"name":""})", R"({})", R"({"name":5})", "nope"}) {
+    auto r = client_->Post("/api/tokens", WithSession(session), body, "application/json");
+    EXPECT_EQ(r->status, 400) << body;
+    EXPECT_EQ(Body(r)["error"]["type"], "invalid_request_error");
+  }
+  auto r = client_->Post("/api/keys", WithSession(session),
+                         json{{"name", std::string(101, 'x')}}.dump(), "application/json");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(Body(r), Error("name must be 1 to 100 characters of text without control characters",
+                           "invalid_request_error"));
+}
+
+TEST_F(DashboardApiTest, ApiKeys) {
+  std::string session = SignUp("k@test.com");
+  auto r = client_->Post("/api/keys", WithSession(session), R"({"name":"reseller"})",
+                         "application/json");
+  ASSERT_EQ(r->status, 201);
+  std::string id = Body(r)["id"];
+  EXPECT_THAT(Body(r)["key"].get<std::string>(), StartsWith("llm_sk_"));
+  EXPECT_FALSE(Body(r).contains("token"));
+  r = client_->Get("/api/keys", WithSession(session));
+  ASSERT_EQ(r->status, 200);
+  ASSERT_EQ(Body(r)["keys"].size(), 1u);
+  EXPECT_EQ(Body(r)["keys"][0]["id"], id);
+  EXPECT_FALSE(Body(r)["keys"][0].contains("key"));
+  std::string other = SignUp("k2@test.com");
+  r = client_->Delete("/api/keys?id=" + id, WithSession(other));
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(Body(r), Error("key not found", "not_found_error"));
+  r = client_->Delete("/api/keys?id=" + id, WithSession(session));
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(Body(r)["is_active"], false);
+}
+
+TEST_F(DashboardApiTest, Balance) {
+  std::string org_id;
+  std::string session = SignUp("b@test.com", &org_id);
+  billing_.SetBalance(org_id, {12'500'000'000, 300'000'000});
+  auto r = client_->Get("/api/balance", WithSession(session));
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(Body(r), json::parse(R"({"balance_nano":12500000000,"balance_usd":"12.500000000",
+                                    "held_nano":300000000,"held_usd":"0.300000000"})"));
+}
+
+TEST_F(DashboardApiTest, SelfTopUpDisabledByDefault) {
+  std::string session = SignUp("off@test.com");
+  auto r = client_->Post("/api/balance/charge", WithSession(session), R"({"amount":10})",
+                         "application/json");
+  EXPECT_EQ(r->status, 403);
+  EXPECT_EQ(Body(r), Error("self top-up is disabled; ask an operator", "permission_error"));
+  EXPECT_TRUE(billing_.charge_keys().empty());
+}
+
+TEST_F(DashboardApiTest, SelfTopUpEnabled) {
+  Restart({.self_topup = true});
+  std::string org_id;
+  std::string session = SignUp("on@test.com", &org_id);
+  billing_.SetBalance(org_id, {1'000'000'000, 0});
+  httplib::Headers headers = WithSession(session);
+  headers.emplace("Idempotency-Key", "topup-1");
+  auto r = client_->Post("/api/balance/charge", headers, R"({"amount":10.5})", "application/json");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Body(r), json::parse(R"({"balance_nano":11500000000,"balance_usd":"11.500000000",
+      "transaction":{"id":"tx-1","type":"charge","amount_nano":10500000000,
+      "amount_usd":"10.500000000","balance_after_nano":11500000000,
+      "balance_after_usd":"11.500000000","description":"self top-up from the dashboard",
+      "created_at":"2023-11-14T22:13:20Z"}})"));
+  // The same key again: billing returns the first result, the balance moves once.
+  r = client_->Post("/api/balance/charge", headers, R"({"amount":10.5})", "application/json");
+  EXPECT_EQ(Body(r)["balance_nano"], 11'500'000'000);
+  EXPECT_THAT(billing_.charge_keys(),
+              ElementsAre("dashboard:" + org_id + ":topup-1", "dashboard:" + org_id + ":topup-1"));
+  // Without a key, each request gets a fresh one.
+  r = client_->Post("/api/balance/charge", WithSession(session), R"({"amount":0.000000001})",
+                    "application/json");
+  EXPECT_EQ(Body(r)["balance_nano"], 11'500'000'001);
+  r = client_->Post("/api/balance/charge", WithSession(session), R"({"amount":0.000000001})",
+                    "application/json");
+  EXPECT_EQ(Body(r)["balance_nano"], 11'500'000'002);
+  EXPECT_NE(billing_.charge_keys()[2], billing_.charge_keys()[3]);
+
+  for (const char* bad : {R"({"amount":1e3})", R"({"amount":-1})", R"({"amount":0})",
+                          R"({"amount":10.0000000001})", R"({"amount":"10"})", R"({})"}) {
+    r = client_->Post("/api/balance/charge", WithSession(session), bad, "application/json");
+    EXPECT_EQ(r->status, 400) << bad;
+    EXPECT_EQ(Body(r)["error"]["type"], "invalid_request_error") << bad;
+  }
+  EXPECT_EQ(billing_.charge_keys().size(), 4u);
+}
+
+TEST_F(DashboardApiTest, Transactions) {
+  std::string org_id;
+  std::string session = SignUp("tx@test.com", &org_id);
+  billing_.AddTransaction(org_id, {"t1", TransactionType::kCharge, 5'000'000'000, 5'000'000'000,
+                                   "top-up", kNow - 2000});
+  billing_.AddTransaction(
+      org_id, {"t2", TransactionType::kUsage, -1'234, 4'999'998'766, "gpt-4o", kNow - 1000});
+  auto r = client_->Get("/api/balance/transactions?limit=10", WithSession(session));
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(billing_.last_limit(), 10);
+  EXPECT_EQ(Body(r), json::parse(R"({"transactions":[
+      {"id":"t2","type":"usage","amount_nano":-1234,"amount_usd":"-0.000001234",
+       "balance_after_nano":4999998766,"balance_after_usd":"4.999998766",
+       "description":"gpt-4o","created_at":"2023-11-14T22:13:19Z"},
+      {"id":"t1","type":"charge","amount_nano":5000000000,"amount_usd":"5.000000000",
+       "balance_after_nano":5000000000,"balance_after_usd":"5.000000000",
+       "description":"top-up","created_at":"2023-11-14T22:13:18Z"}]})"));
+  EXPECT_EQ(client_->Get("/api/balance/transactions", WithSession(session))->status, 200);
+  EXPECT_EQ(billing_.last_limit(), 50);
+  EXPECT_EQ(client_->Get("/api/balance/transactions?limit=0", WithSession(session))->status, 400);
+  EXPECT_EQ(client_->Get("/api/balance/transactions?limit=x", WithSession(session))->status, 400);
+}
+
+TEST_F(DashboardApiTest, StatsShapes) {
+  std::string org_id;
+  std::string session = SignUp("st@test.com", &org_id);
+  metering_.summary = {
+      {3, 30, 60, 900, 750, 150}, {1, 10, 20, 300, 0, 0}, {2, 20, 40, 600, 500, 100}};
+  metering_.models = {{"openai", "gpt-4o", {2, 20, 40, 600, 0, 0}}};
+  metering_.providers = {{"openai", {2, 20, 40, 600, 0, 0}}};
+  metering_.points = {{1'699'920'000'000, {3, 30, 60, 900, 0, 0}}};
+
+  auto r = client_->Get("/api/stats/summary", WithSession(session));
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(Body(r), json::parse(R"({"requests":3,"input_tokens":30,"output_tokens":60,
+      "cost_nano":900,"cost_usd":"0.000000900","by_mode":{
+      "passthrough":{"requests":1,"input_tokens":10,"output_tokens":20,"cost_nano":300,
+        "cost_usd":"0.000000300"},
+      "reseller":{"requests":2,"input_tokens":20,"output_tokens":40,"cost_nano":600,
+        "cost_usd":"0.000000600","provider_cost_nano":500,"provider_cost_usd":"0.000000500",
+        "margin_nano":100,"margin_usd":"0.000000100"}}})"));
+  EXPECT_EQ(metering_.asked().org_id, org_id);
+  EXPECT_EQ(metering_.asked().range.to_unix_ms, kNow);
+  EXPECT_EQ(metering_.asked().range.from_unix_ms, kNow - 30LL * 86'400'000);
+
+  r = client_->Get("/api/stats/by-model?from=2023-11-01T00:00:00Z&to=2023-11-02T00:00:00Z",
+                   WithSession(session));
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(Body(r), json::parse(R"({"models":[{"provider":"openai","model":"gpt-4o",
+      "requests":2,"input_tokens":20,"output_tokens":40,"cost_nano":600,
+      "cost_usd":"0.000000600"}]})"));
+  EXPECT_EQ(metering_.asked().range.from_unix_ms, 1'698'796'800'000);
+  EXPECT_EQ(metering_.asked().range.to_unix_ms, 1'698'883'200'000);
+
+  r = client_->Get("/api/stats/by-provider", WithSession(session));
+  EXPECT_EQ(Body(r), json::parse(R"({"providers":[{"provider":"openai","requests":2,
+      "input_tokens":20,"output_tokens":40,"cost_nano":600,"cost_usd":"0.000000600"}]})"));
+
+  r = client_->Get("/api/stats/timeseries?bucket=hour", WithSession(session));
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(metering_.asked().bucket, Bucket::kHour);
+  EXPECT_EQ(Body(r), json::parse(R"({"points":[{"ts":"2023-11-14T00:00:00Z","requests":3,
+      "input_tokens":30,"output_tokens":60,"cost_nano":900,"cost_usd":"0.000000900"}]})"));
+  client_->Get("/api/stats/timeseries", WithSession(session));
+  EXPECT_EQ(metering_.asked().bucket, Bucket::kDay);
+
+  r = client_->Get("/api/stats/timeseries?bucket=week", WithSession(session));
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(Body(r), Error("bucket must be hour or day", "invalid_request_error"));
+  r = client_->Get("/api/stats/summary?from=yesterday", WithSession(session));
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(Body(r), Error("from must be an RFC 3339 timestamp such as 2024-01-31T00:00:00Z",
+                           "invalid_request_error"));
+}
+
+TEST_F(DashboardApiTest, UsagePages) {
+  std::string org_id;
+  std::string session = SignUp("u@test.com", &org_id);
+  metering_.rows = {{"req-2", Mode::kReseller, "anthropic", "claude-3-5-haiku-20241022", 1, 2, 120,
+                     100, 20, 50, 200, false, kNow - 1000},
+                    {"req-1", Mode::kPassthrough, "openai", "gpt-4o", 10, 20, 300, 0, 0, 120, 200,
+                     true, kNow - 2500}};
+  auto r = client_->Get("/api/usage", WithSession(session));
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(metering_.asked().limit, 50);
+  EXPECT_EQ(metering_.asked().before_unix_ms, 0);
+  EXPECT_EQ(Body(r), json::parse(R"({"items":[
+      {"request_id":"req-2","mode":"reseller","provider":"anthropic",
+       "model":"claude-3-5-haiku-20241022","input_tokens":1,"output_tokens":2,"cost_nano":120,
+       "cost_usd":"0.000000120","provider_cost_nano":100,"provider_cost_usd":"0.000000100",
+       "margin_nano":20,"margin_usd":"0.000000020","latency_ms":50,"status_code":200,
+       "is_streaming":false,"requested_at":"2023-11-14T22:13:19Z"},
+      {"request_id":"req-1","mode":"passthrough","provider":"openai","model":"gpt-4o",
+       "input_tokens":10,"output_tokens":20,"cost_nano":300,"cost_usd":"0.000000300",
+       "latency_ms":120,"status_code":200,"is_streaming":true,
+       "requested_at":"2023-11-14T22:13:17.500Z"}]})"));
+  // The next page: before = the last row's requested_at, exactly.
+  r = client_->Get("/api/usage?limit=2&before=2023-11-14T22:13:17.500Z", WithSession(session));
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(metering_.asked().limit, 2);
+  EXPECT_EQ(metering_.asked().before_unix_ms, kNow - 2500);
+  EXPECT_EQ(client_->Get("/api/usage?before=x", WithSession(session))->status, 400);
+  EXPECT_EQ(client_->Get("/api/usage?limit=501", WithSession(session))->status, 400);
+}
+
+TEST_F(DashboardApiTest, DependencyDownIs503) {
+  std::string session = SignUp("d@test.com");
+  billing_.fail_with = absl::UnavailableError("connection refused");
+  auto r = client_->Get("/api/balance", WithSession(session));
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(Body(r),
+            Error("a backend service is unavailable; retry shortly", "service_unavailable"));
+  metering_.fail_with = absl::DeadlineExceededError("slow");
+  EXPECT_EQ(client_->Get("/api/stats/summary", WithSession(session))->status, 504);
+  accounts_.fail_with = absl::UnavailableError("down");
+  r = client_->Get("/api/tokens", WithSession(session));
+  EXPECT_EQ(r->status, 503);
+  r = client_->Post("/api/auth/login", R"({"email":"d@test.com","password":"password123"})",
+                    "application/json");
+  EXPECT_EQ(r->status, 503);
+  metering_.fail_with = absl::InternalError("secret detail");
+  accounts_.fail_with = absl::OkStatus();
+  r = client_->Get("/api/stats/summary", WithSession(session));
+  EXPECT_EQ(r->status, 500);
+  EXPECT_EQ(Body(r), Error("internal error", "internal_error"));
+}
+
+TEST_F(DashboardApiTest, Config) {
+  std::string org_id;
+  std::string session = SignUp("c@test.com", &org_id);
+  httplib::Headers headers = WithSession(session);
+  headers.emplace("Host", "dash.example.com:3000");
+  auto r = client_->Get("/api/config", headers);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(Body(r), json::parse(R"({"gateway_url":"http://dash.example.com:8080",
+      "self_topup":false,"org":{"id":")" +
+                                 org_id + R"(","name":"Org c@test.com","email":"c@test.com"}})"));
+  Restart({.self_topup = true, .public_gateway_url = "https://gw.example.com"});
+  session = SignUp("c2@test.com");
+  r = client_->Get("/api/config", WithSession(session));
+  EXPECT_EQ(Body(r)["gateway_url"], "https://gw.example.com");
+  EXPECT_EQ(Body(r)["self_topup"], true);
+}
+
+TEST_F(DashboardApiTest, WebUiAndUnknownPaths) {
+  auto r = client_->Get("/");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_THAT(r->body, HasSubstr("<!doctype html>"));
+  EXPECT_THAT(r->get_header_value("Content-Security-Policy"), HasSubstr("script-src 'self'"));
+  r = client_->Get("/assets/app.js");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/javascript; charset=utf-8");
+  r = client_->Get("/assets/style.css");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/css; charset=utf-8");
+  r = client_->Get("/assets/missing.js");
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(Body(r), Error("no such file", "not_found_error"));
+  r = client_->Get("/api/nope");
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(Body(r), Error("no such endpoint", "not_found_error"));
+  r = client_->Post("/api/auth/register", std::string(2 << 20, 'x'), "application/json");
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(Body(r)["error"]["type"], "invalid_request_error");
+}
+
+}  // namespace
+}  // namespace llmgw::dashboard

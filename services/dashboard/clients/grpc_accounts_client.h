@@ -1,0 +1,46 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "llmgw/accounts/v1/accounts.grpc.pb.h"
+#include "services/dashboard/clients/accounts_client.h"
+#include "services/dashboard/clients/grpc_call.h"
+
+namespace llmgw::dashboard {
+
+// AccountsClient over gRPC: every call carries the internal token and a deadline.
+class GrpcAccountsClient final : public AccountsClient {
+ public:
+  GrpcAccountsClient(std::shared_ptr<grpc::Channel> channel, std::string internal_token,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+  // AccountsClient
+  absl::StatusOr<Organization> Register(const std::string& name, const std::string& email,
+                                        const std::string& password) override;
+  absl::StatusOr<LoginResult> Login(const std::string& email, const std::string& password) override;
+  absl::StatusOr<Organization> ValidateSession(const std::string& session_token) override;
+  absl::Status Logout(const std::string& session_token) override;
+  absl::StatusOr<CreatedCredential> CreateMonitorToken(const std::string& org_id,
+                                                       const std::string& name) override;
+  absl::StatusOr<std::vector<Credential>> ListMonitorTokens(const std::string& org_id) override;
+  absl::StatusOr<Credential> RevokeMonitorToken(const std::string& org_id,
+                                                const std::string& id) override;
+  absl::StatusOr<CreatedCredential> CreateApiKey(const std::string& org_id,
+                                                 const std::string& name) override;
+  absl::StatusOr<std::vector<Credential>> ListApiKeys(const std::string& org_id) override;
+  absl::StatusOr<Credential> RevokeApiKey(const std::string& org_id,
+                                          const std::string& id) override;
+  absl::Status CheckHealth() override;
+
+ private:
+  std::unique_ptr<llmgw::accounts::v1::AccountsService::Stub> stub_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
+  internal::CallOptions opts_;
+};
+
+}  // namespace llmgw::dashboard

@@ -1,0 +1,120 @@
+#pragma once
+// Plain structs the dashboard moves between its clients (gRPC) and its HTTP API. No transport
+// types here: the clients translate protos into these, the API renders them as JSON.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "libs/common/money.h"
+
+namespace llmgw::dashboard {
+
+struct Organization {
+  std::string id;
+  std::string name;
+  std::string email;
+  int64_t created_at_unix_ms = 0;
+};
+
+struct LoginResult {
+  Organization organization;
+  std::string session_token;  // secret: never logged
+  int64_t expires_at_unix_ms = 0;
+};
+
+// A monitor token or an API key, without its secret.
+struct Credential {
+  std::string id;
+  std::string name;
+  std::string prefix;
+  bool is_active = false;
+  int64_t last_used_at_unix_ms = 0;  // 0: never used
+  int64_t created_at_unix_ms = 0;
+};
+
+// A freshly created credential plus its secret, shown once.
+struct CreatedCredential {
+  Credential credential;
+  std::string secret;
+};
+
+struct Balance {
+  money::Nano balance_nano = 0;
+  money::Nano held_nano = 0;
+};
+
+enum class TransactionType { kUnspecified, kCharge, kUsage, kRefund, kAdjustment };
+
+struct Transaction {
+  std::string id;
+  TransactionType type = TransactionType::kUnspecified;
+  money::Nano amount_nano = 0;  // signed
+  money::Nano balance_after_nano = 0;
+  std::string description;
+  int64_t created_at_unix_ms = 0;
+};
+
+struct ChargeResult {
+  money::Nano balance_nano = 0;
+  Transaction transaction;
+};
+
+// [from, to) in unix milliseconds.
+struct TimeRange {
+  int64_t from_unix_ms = 0;
+  int64_t to_unix_ms = 0;
+};
+
+enum class Bucket { kHour, kDay };
+
+struct Totals {
+  int64_t requests = 0;
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+  money::Nano cost_nano = 0;
+  money::Nano provider_cost_nano = 0;
+  money::Nano margin_nano = 0;
+};
+
+struct Summary {
+  Totals total;
+  Totals passthrough;
+  Totals reseller;
+};
+
+struct ModelUsage {
+  std::string provider;
+  std::string model;
+  Totals totals;
+};
+
+struct ProviderUsage {
+  std::string provider;
+  Totals totals;
+};
+
+struct TimeseriesPoint {
+  int64_t bucket_start_unix_ms = 0;
+  Totals totals;
+};
+
+enum class Mode { kUnspecified, kPassthrough, kReseller };
+
+struct UsageRow {
+  std::string request_id;
+  Mode mode = Mode::kUnspecified;
+  std::string provider;
+  std::string model;
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+  money::Nano cost_nano = 0;
+  money::Nano provider_cost_nano = 0;
+  money::Nano margin_nano = 0;
+  int64_t latency_ms = 0;
+  int32_t status_code = 0;
+  bool is_streaming = false;
+  int64_t requested_at_unix_ms = 0;
+};
+
+}  // namespace llmgw::dashboard

@@ -1,0 +1,533 @@
+// llmgw dashboard: a small single-page app over the management REST API (/api/...).
+// Every user-provided string reaches the DOM through textContent (the h() helper), never innerHTML.
+'use strict';
+
+const state = { org: null, config: null };
+
+// h('div', {class: 'x', onclick: fn}, 'text', child, ...) — strings become text nodes.
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+function toast(text) {
+  const t = document.getElementById('toast');
+  t.textContent = text;
+  t.classList.remove('hidden');
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => t.classList.add('hidden'), 2500);
+}
+
+class ApiError extends Error {
+  constructor(status, message) { super(message); this.status = status; }
+}
+
+// fetch + JSON; a 401 sends the user to the login page. `rawBody` is sent as is (money amounts
+// are written as JSON text so they never pass through a float).
+async function api(method, path, body, rawBody) {
+  const opts = { method, credentials: 'same-origin', headers: {} };
+  if (body !== undefined || rawBody !== undefined) {
+    opts.headers['Content-Type'] = 'application/json';
+    opts.body = rawBody !== undefined ? rawBody : JSON.stringify(body);
+  }
+  const res = await fetch(path, opts);
+  if (res.status === 204) return null;
+  let data = null;
+  try { data = await res.json(); } catch (e) { data = null; }
+  if (!res.ok) {
+    const msg = data && data.error ? data.error.message : `HTTP ${res.status}`;
+    if (res.status === 401 && !path.startsWith('/api/auth/')) {
+      state.org = null;
+      location.hash = '#/login';
+    }
+    throw new ApiError(res.status, msg);
+  }
+  return data;
+}
+
+const fmt = {
+  int: (n) => Number(n).toLocaleString('en-US'),
+  // "12.345000000" → "$12.3450": trims the string, never parses it into a float for money math.
+  usd(s) {
+    let str = String(s);
+    const neg = str.startsWith('-');
+    if (neg) str = str.slice(1);
+    let [whole, frac = ''] = str.split('.');
+    frac = frac.replace(/0+$/, '');
+    if (frac.length < 2) frac = frac.padEnd(2, '0');
+    if (frac.length > 6) frac = frac.slice(0, 6);
+    whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    return `${neg ? '-' : ''}$${whole}.${frac}`;
+  },
+  time: (s) => (s ? new Date(s).toLocaleString() : '—'),
+};
+
+function copyButton(text) {
+  return h('button', {
+    class: 'secondary', type: 'button',
+    onclick: async () => {
+      try { await navigator.clipboard.writeText(text); toast('Copied'); }
+      catch (e) { toast('Copy failed: select the text and copy it'); }
+    },
+  }, 'Copy');
+}
+
+function table(columns, rows) {
+  return h('table', {},
+    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { class: c.num ? 'num' : '' }, c.title)))),
+    h('tbody', {}, rows.length === 0
+      ? h('tr', {}, h('td', { colspan: columns.length, class: 'muted' }, 'Nothing yet.'))
+      : rows.map((r) => h('tr', {}, columns.map((c) => h('td', { class: c.num ? 'num' : '' }, c.cell(r)))))));
+}
+
+function card(label, value, sub) {
+  return h('div', { class: 'card' }, h('div', { class: 'label' }, label),
+    h('div', { class: 'value' }, value), sub ? h('div', { class: 'sub' }, sub) : null);
+}
+
+function setMain(...children) {
+  const main = document.getElementById('main');
+  main.replaceChildren(...children);
+}
+
+// ---- auth pages ----
+
+function authPage(mode) {
+  const isLogin = mode === 'login';
+  const err = h('div', { class: 'error' });
+  const fields = {};
+  const field = (name, label, type) => {
+    fields[name] = h('input', { name, type, required: true, autocomplete: name === 'password' ? (isLogin ? 'current-password' : 'new-password') : name });
+    return h('label', {}, label, fields[name]);
+  };
+  const form = h('form', {
+    onsubmit: async (e) => {
+      e.preventDefault();
+      err.textContent = '';
+      try {
+        if (!isLogin) {
+          await api('POST', '/api/auth/register', {
+            name: fields.name.value, email: fields.email.value, password: fields.password.value,
+          });
+        }
+        const r = await api('POST', '/api/auth/login', { email: fields.email.value, password: fields.password.value });
+        state.org = r.org;
+        location.hash = '#/overview';
+      } catch (ex) { err.textContent = ex.message; }
+    },
+  },
+  isLogin ? null : field('name', 'Organization name', 'text'),
+  field('email', 'Email', 'email'),
+  field('password', 'Password', 'password'),
+  err,
+  h('button', { type: 'submit' }, isLogin ? 'Log in' : 'Create account'));
+  setMain(h('div', { class: 'auth panel' },
+    h('h1', {}, isLogin ? 'Log in' : 'Create an account'), form,
+    h('p', { class: 'muted' }, isLogin ? 'No account? ' : 'Have an account? ',
+      h('a', { href: isLogin ? '#/register' : '#/login' }, isLogin ? 'Register' : 'Log in'))));
+}
+
+// ---- overview ----
+
+function drawChart(canvas, points) {
+  const dpr = window.devicePixelRatio || 1;
+  const w = canvas.clientWidth || 800;
+  const hgt = canvas.clientHeight || 240;
+  canvas.width = w * dpr;
+  canvas.height = hgt * dpr;
+  const ctx = canvas.getContext('2d');
+  ctx.scale(dpr, dpr);
+  ctx.clearRect(0, 0, w, hgt);
+  ctx.font = '12px system-ui, sans-serif';
+  ctx.fillStyle = '#6b7280';
+  if (points.length === 0) {
+    ctx.fillText('No requests in this period.', 16, hgt / 2);
+    return;
+  }
+  const pad = { l: 48, r: 12, t: 12, b: 28 };
+  const max = Math.max(1, ...points.map((p) => p.requests));
+  const bw = (w - pad.l - pad.r) / points.length;
+  ctx.strokeStyle = '#e4e7ec';
+  for (let i = 0; i <= 4; i++) {
+    const y = pad.t + ((hgt - pad.t - pad.b) * i) / 4;
+    ctx.beginPath(); ctx.moveTo(pad.l, y); ctx.lineTo(w - pad.r, y); ctx.stroke();
+    ctx.fillText(String(Math.round(max - (max * i) / 4)), 4, y + 4);
+  }
+  ctx.fillStyle = '#3b5bdb';
+  points.forEach((p, i) => {
+    const bh = ((hgt - pad.t - pad.b) * p.requests) / max;
+    ctx.fillRect(pad.l + i * bw + bw * 0.15, hgt - pad.b - bh, Math.max(1, bw * 0.7), bh);
+  });
+  ctx.fillStyle = '#6b7280';
+  const step = Math.ceil(points.length / 8);
+  points.forEach((p, i) => {
+    if (i % step !== 0) return;
+    const d = new Date(p.ts);
+    ctx.fillText(`${d.getMonth() + 1}/${d.getDate()}`, pad.l + i * bw, hgt - 8);
+  });
+}
+
+async function overviewPage() {
+  const days = Number(sessionStorage.getItem('range') || 30);
+  const to = new Date();
+  const from = new Date(to.getTime() - days * 86400000);
+  const q = `from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`;
+  const bucket = days <= 2 ? 'hour' : 'day';
+  const [sum, ts, models, providers] = await Promise.all([
+    api('GET', `/api/stats/summary?${q}`),
+    api('GET', `/api/stats/timeseries?${q}&bucket=${bucket}`),
+    api('GET', `/api/stats/by-model?${q}`),
+    api('GET', `/api/stats/by-provider?${q}`),
+  ]);
+  const select = h('select', {
+    onchange: (e) => { sessionStorage.setItem('range', e.target.value); route(); },
+  }, [1, 7, 30, 90].map((d) => h('option', { value: d, selected: d === days }, d === 1 ? 'Last 24 hours' : `Last ${d} days`)));
+  const canvas = h('canvas', {});
+  const pt = sum.by_mode.passthrough;
+  const rs = sum.by_mode.reseller;
+  setMain(
+    h('div', { class: 'toolbar' }, h('h1', {}, 'Overview'), h('span', { class: 'muted' }, ' '), select),
+    h('div', { class: 'cards' },
+      card('Requests', fmt.int(sum.requests)),
+      card('Input tokens', fmt.int(sum.input_tokens)),
+      card('Output tokens', fmt.int(sum.output_tokens)),
+      card('Cost', fmt.usd(sum.cost_usd)),
+      card('Pass-through', fmt.usd(pt.cost_usd), `${fmt.int(pt.requests)} requests (estimated cost)`),
+      card('Reseller', fmt.usd(rs.cost_usd), `${fmt.int(rs.requests)} requests, margin ${fmt.usd(rs.margin_usd)}`)),
+    h('h2', {}, `Requests per ${bucket}`),
+    h('div', { class: 'panel chart-wrap' }, canvas),
+    h('div', { class: 'row' },
+      h('div', {}, h('h2', {}, 'By model'), h('div', { class: 'panel' }, table([
+        { title: 'Model', cell: (r) => r.model },
+        { title: 'Provider', cell: (r) => r.provider },
+        { title: 'Requests', num: true, cell: (r) => fmt.int(r.requests) },
+        { title: 'Tokens in/out', num: true, cell: (r) => `${fmt.int(r.input_tokens)} / ${fmt.int(r.output_tokens)}` },
+        { title: 'Cost', num: true, cell: (r) => fmt.usd(r.cost_usd) },
+      ], models.models))),
+      h('div', {}, h('h2', {}, 'By provider'), h('div', { class: 'panel' }, table([
+        { title: 'Provider', cell: (r) => r.provider },
+        { title: 'Requests', num: true, cell: (r) => fmt.int(r.requests) },
+        { title: 'Tokens in/out', num: true, cell: (r) => `${fmt.int(r.input_tokens)} / ${fmt.int(r.output_tokens)}` },
+        { title: 'Cost', num: true, cell: (r) => fmt.usd(r.cost_usd) },
+      ], providers.providers)))));
+  drawChart(canvas, ts.points);
+}
+
+// ---- monitor tokens and API keys ----
+
+async function credentialsPage(kind) {
+  const isTokens = kind === 'tokens';
+  const path = isTokens ? '/api/tokens' : '/api/keys';
+  const secretField = isTokens ? 'token' : 'key';
+  const title = isTokens ? 'Monitor tokens' : 'API keys';
+  const blurb = isTokens
+    ? 'Pass-through mode: send your own provider key plus X-Monitor-Token: mon_sk_… and the gateway records usage and estimated cost.'
+    : 'Reseller mode: one llm_sk_… key for every provider, billed from your prepaid balance.';
+  const list = await api('GET', path);
+  const secretBox = h('div', {});
+  const err = h('div', { class: 'error' });
+  const name = h('input', { placeholder: 'Name, e.g. production', maxlength: 100, required: true });
+  const form = h('form', {
+    class: 'inline',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      err.textContent = '';
+      try {
+        const c = await api('POST', path, { name: name.value });
+        await credentialsPage(kind);
+        const box = document.getElementById('secret-box');
+        box.replaceChildren(h('div', { class: 'secret' },
+          h('code', {}, c[secretField]), copyButton(c[secretField])),
+        h('p', { class: 'muted' }, 'Copy it now: it is shown only once and cannot be recovered.'));
+      } catch (ex) { err.textContent = ex.message; }
+    },
+  }, name, h('button', { type: 'submit' }, isTokens ? 'Create token' : 'Create key'));
+  secretBox.id = 'secret-box';
+  const revoke = async (c) => {
+    if (!confirm(`Revoke "${c.name}"? Requests using it will be rejected.`)) return;
+    try { await api('DELETE', `${path}?id=${encodeURIComponent(c.id)}`); toast('Revoked'); await credentialsPage(kind); }
+    catch (ex) { toast(ex.message); }
+  };
+  setMain(
+    h('h1', {}, title),
+    h('p', { class: 'muted' }, blurb),
+    h('div', { class: 'panel' }, form, err, secretBox),
+    h('div', { class: 'panel' }, table([
+      { title: 'Name', cell: (c) => c.name },
+      { title: 'Prefix', cell: (c) => h('code', {}, `${c.prefix}…`) },
+      { title: 'Status', cell: (c) => h('span', { class: `badge ${c.is_active ? 'on' : 'off'}` }, c.is_active ? 'active' : 'revoked') },
+      { title: 'Last used', cell: (c) => fmt.time(c.last_used_at) },
+      { title: 'Created', cell: (c) => fmt.time(c.created_at) },
+      { title: '', cell: (c) => (c.is_active ? h('button', { class: 'danger', type: 'button', onclick: () => revoke(c) }, 'Revoke') : '') },
+    ], list[kind])));
+}
+
+// ---- balance ----
+
+async function balancePage() {
+  const [bal, txs] = await Promise.all([api('GET', '/api/balance'), api('GET', '/api/balance/transactions?limit=100')]);
+  const cfg = await config();
+  let topup = h('p', { class: 'muted' }, 'Top-ups are made by an operator. Contact them to add funds.');
+  if (cfg.self_topup) {
+    const err = h('div', { class: 'error' });
+    const amount = h('input', { placeholder: 'Amount in USD, e.g. 10.00', inputmode: 'decimal', required: true });
+    topup = h('form', {
+      class: 'inline',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        err.textContent = '';
+        const text = amount.value.trim();
+        // Sent as JSON number text, exactly as typed: no float rounding on the way.
+        if (!/^\d+(\.\d{1,9})?$/.test(text)) { err.textContent = 'Enter a positive amount with at most 9 decimals.'; return; }
+        try {
+          await api('POST', '/api/balance/charge', undefined, `{"amount":${text}}`);
+          toast('Balance topped up');
+          await balancePage();
+        } catch (ex) { err.textContent = ex.message; }
+      },
+    }, amount, h('button', { type: 'submit' }, 'Top up'), err);
+  }
+  setMain(
+    h('h1', {}, 'Balance'),
+    h('div', { class: 'cards' },
+      card('Balance', fmt.usd(bal.balance_usd), 'prepaid, for reseller mode'),
+      card('Held', fmt.usd(bal.held_usd), 'reserved for requests in flight')),
+    h('h2', {}, 'Add funds'), h('div', { class: 'panel' }, topup),
+    h('h2', {}, 'Transactions'),
+    h('div', { class: 'panel' }, table([
+      { title: 'Date', cell: (t) => fmt.time(t.created_at) },
+      { title: 'Type', cell: (t) => t.type },
+      { title: 'Description', cell: (t) => t.description },
+      { title: 'Amount', num: true, cell: (t) => fmt.usd(t.amount_usd) },
+      { title: 'Balance after', num: true, cell: (t) => fmt.usd(t.balance_after_usd) },
+    ], txs.transactions)));
+}
+
+// ---- usage ----
+
+async function usagePage() {
+  const rows = [];
+  const tbodyHolder = h('div', { class: 'panel' });
+  const more = h('button', { class: 'secondary', type: 'button' }, 'Load more');
+  const columns = [
+    { title: 'Time', cell: (r) => fmt.time(r.requested_at) },
+    { title: 'Mode', cell: (r) => h('span', { class: `badge ${r.mode === 'reseller' ? 'resell' : 'pass'}` }, r.mode) },
+    { title: 'Provider', cell: (r) => r.provider },
+    { title: 'Model', cell: (r) => r.model },
+    { title: 'In', num: true, cell: (r) => fmt.int(r.input_tokens) },
+    { title: 'Out', num: true, cell: (r) => fmt.int(r.output_tokens) },
+    { title: 'Cost', num: true, cell: (r) => fmt.usd(r.cost_usd) },
+    { title: 'Latency', num: true, cell: (r) => `${fmt.int(r.latency_ms)} ms` },
+    { title: 'Status', num: true, cell: (r) => String(r.status_code) },
+    { title: 'Stream', cell: (r) => (r.is_streaming ? 'yes' : 'no') },
+    { title: 'Request id', cell: (r) => h('code', {}, r.request_id) },
+  ];
+  const pageSize = 50;
+  const load = async () => {
+    const before = rows.length ? `&before=${encodeURIComponent(rows[rows.length - 1].requested_at)}` : '';
+    const page = await api('GET', `/api/usage?limit=${pageSize}${before}`);
+    rows.push(...page.items);
+    tbodyHolder.replaceChildren(table(columns, rows));
+    more.classList.toggle('hidden', page.items.length < pageSize);
+  };
+  more.addEventListener('click', () => load().catch((e) => toast(e.message)));
+  setMain(h('h1', {}, 'Usage'), tbodyHolder, more);
+  await load();
+}
+
+// ---- SDK snippets ----
+
+async function config() {
+  if (!state.config) state.config = await api('GET', '/api/config');
+  return state.config;
+}
+
+async function sdkPage() {
+  const gw = (await config()).gateway_url;
+  const snippet = (title, text) => h('div', { class: 'panel' },
+    h('div', { class: 'toolbar' }, h('strong', {}, title), copyButton(text)), h('pre', {}, h('code', {}, text)));
+  setMain(
+    h('h1', {}, 'SDK setup'),
+    h('p', { class: 'muted' }, 'Point the official SDKs at the gateway. Pass-through keeps your provider key; reseller uses one llm_sk_ key from the API keys page.'),
+    h('h2', {}, 'Pass-through (monitor)'),
+    snippet('OpenAI SDK (Python)', `from openai import OpenAI
+
+client = OpenAI(
+    api_key="sk-...your OpenAI key...",
+    base_url="${gw}/api/v1/openai",
+    default_headers={"X-Monitor-Token": "mon_sk_..."},
+)
+reply = client.chat.completions.create(
+    model="gpt-4o-mini",
+    messages=[{"role": "user", "content": "Hello"}],
+)
+print(reply.choices[0].message.content)`),
+    snippet('Anthropic SDK (Python)', `import anthropic
+
+client = anthropic.Anthropic(
+    api_key="sk-ant-...your Anthropic key...",
+    base_url="${gw}/api/v1/anthropic",
+    default_headers={"X-Monitor-Token": "mon_sk_..."},
+)
+reply = client.messages.create(
+    model="claude-3-5-haiku-20241022",
+    max_tokens=256,
+    messages=[{"role": "user", "content": "Hello"}],
+)
+print(reply.content[0].text)`),
+    snippet('OpenAI SDK (Node.js)', `import OpenAI from "openai";
+
+const client = new OpenAI({
+  apiKey: process.env.OPENAI_API_KEY,
+  baseURL: "${gw}/api/v1/openai",
+  defaultHeaders: { "X-Monitor-Token": "mon_sk_..." },
+});`),
+    snippet('Google Gemini / xAI (OpenAI-compatible)', `# Gemini: base_url="${gw}/api/v1/google"   api_key = your Gemini key
+# xAI:    base_url="${gw}/api/v1/xai"      api_key = your xAI key
+# plus default_headers={"X-Monitor-Token": "mon_sk_..."}`),
+    h('h2', {}, 'Reseller (unified key)'),
+    snippet('OpenAI SDK (Python), any provider', `from openai import OpenAI
+
+client = OpenAI(api_key="llm_sk_...", base_url="${gw}/api/v1")
+for model in ["gpt-4o-mini", "claude-3-5-haiku-20241022", "gemini-1.5-flash"]:
+    reply = client.chat.completions.create(
+        model=model, messages=[{"role": "user", "content": "Hello"}])
+    print(model, reply.choices[0].message.content)`),
+    snippet('curl', `curl ${gw}/api/v1/chat/completions \\
+  -H "Authorization: Bearer llm_sk_..." \\
+  -H "Content-Type: application/json" \\
+  -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}'`));
+}
+
+// ---- chat playground ----
+// Calls the gateway straight from the browser with the credentials typed here (kept only in this
+// page's memory). The gateway is another origin (port 8080): it must answer CORS preflights for
+// this page's origin, or the browser blocks the call.
+
+async function playgroundPage() {
+  const gw = (await config()).gateway_url;
+  const mode = h('select', {}, h('option', { value: 'reseller' }, 'Reseller (llm_sk_ key)'), h('option', { value: 'passthrough' }, 'Pass-through (provider key + mon_sk_)'));
+  const provider = h('select', {}, ['openai', 'anthropic', 'google', 'xai'].map((p) => h('option', { value: p }, p)));
+  const model = h('input', { value: 'gpt-4o-mini', placeholder: 'model' });
+  const key = h('input', { type: 'password', placeholder: 'llm_sk_… or provider key', autocomplete: 'off' });
+  const monitor = h('input', { type: 'password', placeholder: 'mon_sk_…', autocomplete: 'off' });
+  const providerField = h('label', { class: 'field' }, 'Provider ', provider);
+  const monitorField = h('label', { class: 'field' }, 'Monitor token ', monitor);
+  const message = h('textarea', { placeholder: 'Say hello…' });
+  const out = h('div', { class: 'reply muted' }, 'The reply appears here.');
+  const meta = h('p', { class: 'muted' });
+  const sync = () => {
+    const pass = mode.value === 'passthrough';
+    providerField.classList.toggle('hidden', !pass);
+    monitorField.classList.toggle('hidden', !pass);
+  };
+  mode.addEventListener('change', sync);
+  sync();
+  const send = h('button', { type: 'submit' }, 'Send');
+  const form = h('form', {
+    onsubmit: async (e) => {
+      e.preventDefault();
+      send.disabled = true;
+      out.textContent = '…';
+      meta.textContent = '';
+      const started = performance.now();
+      try {
+        const pass = mode.value === 'passthrough';
+        const headers = { 'Content-Type': 'application/json' };
+        let url;
+        let body;
+        if (pass && provider.value === 'anthropic') {
+          url = `${gw}/api/v1/anthropic/v1/messages`;
+          headers['x-api-key'] = key.value;
+          headers['anthropic-version'] = '2023-06-01';
+          body = { model: model.value, max_tokens: 512, messages: [{ role: 'user', content: message.value }] };
+        } else {
+          url = pass ? `${gw}/api/v1/${provider.value}/chat/completions` : `${gw}/api/v1/chat/completions`;
+          headers.Authorization = `Bearer ${key.value}`;
+          body = { model: model.value, messages: [{ role: 'user', content: message.value }] };
+        }
+        if (pass) headers['X-Monitor-Token'] = monitor.value;
+        const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+        const data = await res.json();
+        if (!res.ok) throw new Error(data.error ? data.error.message : `HTTP ${res.status}`);
+        const text = data.choices ? data.choices[0].message.content : (data.content || []).map((c) => c.text || '').join('');
+        out.textContent = text;
+        out.classList.remove('muted');
+        const u = data.usage || {};
+        meta.textContent = `${Math.round(performance.now() - started)} ms · input ${u.prompt_tokens ?? u.input_tokens ?? '?'} · output ${u.completion_tokens ?? u.output_tokens ?? '?'} tokens`;
+      } catch (ex) {
+        out.textContent = `Error: ${ex.message}. (If this is a network error, the gateway at ${gw} must allow CORS from this page.)`;
+      } finally { send.disabled = false; }
+    },
+  },
+  h('div', { class: 'row' },
+    h('div', {}, h('label', { class: 'field' }, 'Mode ', mode), providerField,
+      h('label', { class: 'field' }, 'Model ', model)),
+    h('div', {}, h('label', { class: 'field' }, 'Key ', key), monitorField)),
+  message, h('p', {}, send));
+  setMain(h('h1', {}, 'Chat playground'),
+    h('p', { class: 'muted' }, `Sends one chat message through the gateway at ${gw}. Keys stay in this page and are never sent to the dashboard.`),
+    h('div', { class: 'panel' }, form), h('div', { class: 'panel' }, out, meta));
+}
+
+// ---- router ----
+
+const pages = {
+  overview: overviewPage,
+  tokens: () => credentialsPage('tokens'),
+  keys: () => credentialsPage('keys'),
+  balance: balancePage,
+  usage: usagePage,
+  sdk: sdkPage,
+  playground: playgroundPage,
+};
+
+async function whoAmI() {
+  // /api/config needs a session: a cheap way to learn whether we are logged in.
+  try {
+    state.config = await api('GET', '/api/config');
+    state.org = state.config.org;
+    return true;
+  } catch (e) { return false; }
+}
+
+async function route() {
+  const page = (location.hash.replace(/^#\//, '') || 'overview').split('?')[0];
+  const nav = document.getElementById('nav');
+  const logout = document.getElementById('logout');
+  if (page === 'login' || page === 'register') {
+    nav.classList.add('hidden');
+    logout.classList.add('hidden');
+    document.getElementById('org-name').textContent = '';
+    authPage(page);
+    return;
+  }
+  if (!state.config && !(await whoAmI())) { location.hash = '#/login'; return; }
+  nav.classList.remove('hidden');
+  logout.classList.remove('hidden');
+  document.getElementById('org-name').textContent = state.org ? state.org.name : '';
+  for (const a of nav.querySelectorAll('a')) a.classList.toggle('active', a.dataset.page === page);
+  const fn = pages[page] || pages.overview;
+  try { await fn(); } catch (ex) {
+    if (ex.status !== 401) setMain(h('div', { class: 'panel error' }, `Could not load this page: ${ex.message}`));
+  }
+}
+
+document.getElementById('logout').addEventListener('click', async () => {
+  try { await api('POST', '/api/auth/logout'); } catch (e) { /* already logged out */ }
+  state.org = null;
+  state.config = null;
+  location.hash = '#/login';
+});
+window.addEventListener('hashchange', route);
+route();

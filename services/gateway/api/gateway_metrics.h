@@ -1,0 +1,45 @@
+#pragma once
+// The gateway's Prometheus series. Labels are bounded: provider, mode, code, token type.
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <string>
+
+#include "libs/common/money.h"
+#include "services/gateway/domain/provider.h"
+
+namespace llmgw::gateway {
+
+enum class Mode { kPassthrough, kReseller };
+
+class GatewayMetrics {
+ public:
+  explicit GatewayMetrics(prometheus::Registry& registry);
+
+  // provider "" for requests that were not routed to one.
+  void CountRequest(std::string_view provider, Mode mode, int code);
+  void ObserveDuration(Provider p, Mode mode, double seconds);
+  void ObserveTimeToFirstToken(Provider p, double seconds);
+  void CountTokens(Provider p, const money::TokenCounts& t);
+  void CountUpstreamError(Provider p);
+  prometheus::Gauge& active_streams() { return active_streams_; }
+
+ private:
+  static constexpr int kProviders = 4;
+  static int Index(Provider p) { return static_cast<int>(p); }
+
+  prometheus::Family<prometheus::Counter>& requests_;
+  std::array<std::array<prometheus::Histogram*, 2>, kProviders> duration_{};
+  std::array<prometheus::Histogram*, kProviders> ttft_{};
+  // input, cached_input, cache_write, output, reasoning
+  std::array<std::array<prometheus::Counter*, 5>, kProviders> tokens_{};
+  std::array<prometheus::Counter*, kProviders> upstream_errors_{};
+  prometheus::Gauge& active_streams_;
+};
+
+}  // namespace llmgw::gateway

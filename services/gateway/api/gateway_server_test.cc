@@ -1,0 +1,564 @@
+// The gateway's HTTP server end to end, in process: a fake accounts validator, a fixed price book,
+// an in-memory usage sink and a fake upstream provider (plain HTTP on port 0).
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+
+#include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "nlohmann/json.hpp"
+#include "services/gateway/api/authenticator.h"
+#include "services/gateway/api/gateway_handler.h"
+#include "services/gateway/api/gateway_metrics.h"
+#include "services/gateway/api/http_server.h"
+#include "services/gateway/api/passthrough_handler.h"
+
+namespace llmgw::gateway {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// ---- fakes
+
+class FakeValidator : public CredentialValidator {
+ public:
+  void ValidateMonitorToken(std::string token, Done done) override {
+    calls++;
+    if (unavailable) {
+      done(absl::UnavailableError("accounts down"));
+      return;
+    }
+    auto it = tokens.find(token);
+    done(it == tokens.end() ? CredentialValidation{} : it->second);
+  }
+  void ValidateApiKey(std::string key, Done done) override { done(CredentialValidation{}); }
+
+  std::map<std::string, CredentialValidation> tokens;
+  std::atomic<bool> unavailable{false};
+  std::atomic<int> calls{0};
+};
+
+class InMemorySink : public UsageSink {
+ public:
+  void Emit(metering::v1::UsageEvent event) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    events_.push_back(std::move(event));
+    cv_.notify_all();
+  }
+  // Waits for the n-th event (1-based).
+  metering::v1::UsageEvent WaitFor(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(5), [&] { return events_.size() >= n; });
+    return events_.size() >= n ? events_[n - 1] : metering::v1::UsageEvent();
+  }
+  size_t size() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return events_.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<metering::v1::UsageEvent> events_;
+};
+
+struct Recorded {
+  std::string method, target, body;
+  std::map<std::string, std::string> headers;  // lower-case names
+};
+
+constexpr char kChatJson[] =
+    R"({"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-mini-2024-07-18",)"
+    R"("choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],)"
+    R"("usage":{"prompt_tokens":12,"completion_tokens":30,"total_tokens":42,)"
+    R"("prompt_tokens_details":{"cached_tokens":2}}})";
+constexpr char kAnthropicJson[] =
+    R"({"id":"msg_1","type":"message","role":"assistant","model":"claude-3-5-sonnet-20241022",)"
+    R"("content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn",)"
+    R"("usage":{"input_tokens":10,"output_tokens":20}})";
+const std::vector<std::string> kSseEvents = {
+    "data: {\"id\":\"c\",\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"role\":"
+    "\"assistant\"}}],\"usage\":null}\n\n",
+    "data: {\"id\":\"c\",\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+    "\"Hello\"},\"finish_reason\":\"stop\"}],\"usage\":null}\n\n",
+    "data: {\"id\":\"c\",\"model\":\"gpt-4o\",\"choices\":[],\"usage\":{\"prompt_tokens\":5,"
+    "\"completion_tokens\":7,\"total_tokens\":12}}\n\n",
+    "data: [DONE]\n\n"};
+
+// A provider on 127.0.0.1:<port 0>: one thread per connection, keep-alive.
+class FakeUpstream {
+ public:
+  FakeUpstream() : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    port_ = acceptor_.local_endpoint().port();
+    accept_thread_ = std::thread([this] { AcceptLoop(); });
+  }
+  ~FakeUpstream() { Stop(); }
+  void Stop() {
+    if (stop_.exchange(true)) return;
+    beast::error_code ec;
+    tcp::socket s(ioc_);
+    s.connect(acceptor_.local_endpoint(), ec);  // wakes accept()
+    accept_thread_.join();
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& s : sockets_) {
+        beast::error_code ignored;
+        s->shutdown(tcp::socket::shutdown_both, ignored);
+      }
+      threads.swap(threads_);
+    }
+    for (auto& t : threads) t.join();
+  }
+  int port() const { return port_; }
+  std::vector<Recorded> requests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
+
+ private:
+  void AcceptLoop() {
+    while (!stop_) {
+      auto socket = std::make_shared<tcp::socket>(ioc_);
+      beast::error_code ec;
+      acceptor_.accept(*socket, ec);
+      if (ec || stop_) break;
+      std::lock_guard<std::mutex> lock(mu_);
+      sockets_.push_back(socket);
+      threads_.emplace_back([this, socket] { Serve(*socket); });
+    }
+  }
+  void Serve(tcp::socket& socket) {
+    beast::flat_buffer buffer;
+    while (true) {
+      http::request<http::string_body> req;
+      beast::error_code ec;
+      http::read(socket, buffer, req, ec);
+      if (ec) return;
+      Recorded r{std::string(req.method_string()), std::string(req.target()), req.body(), {}};
+      for (const auto& f : req) {
+        std::string name(f.name_string());
+        for (auto& c : name) c = static_cast<char>(std::tolower(c));
+        r.headers[name] = std::string(f.value());
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        requests_.push_back(r);
+      }
+      if (r.target.find("slow") != std::string::npos) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      }
+      auto body = nlohmann::json::parse(req.body(), nullptr, false);
+      const bool stream = body.is_object() && body.value("stream", false);
+      if (stream) {
+        http::response<http::empty_body> res(http::status::ok, 11);
+        res.set(http::field::content_type, "text/event-stream");
+        res.set("x-request-id", "req_upstream_stream");
+        res.chunked(true);
+        http::response_serializer<http::empty_body> sr(res);
+        http::write_header(socket, sr, ec);
+        for (const auto& e : kSseEvents) {
+          if (!ec) asio::write(socket, http::make_chunk(asio::buffer(e)), ec);
+        }
+        if (!ec) asio::write(socket, http::make_chunk_last(), ec);
+      } else {
+        http::response<http::string_body> res(http::status::ok, 11);
+        res.set(http::field::content_type, "application/json");
+        res.set("Connection", "x-upstream-hop");
+        res.set("x-upstream-hop", "1");
+        if (r.target == "/v1/messages") {
+          res.body() = kAnthropicJson;
+        } else {
+          res.set("x-request-id", "req_upstream_1");
+          res.body() = kChatJson;
+        }
+        res.prepare_payload();
+        http::write(socket, res, ec);
+      }
+      if (ec) return;
+    }
+  }
+
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread accept_thread_;
+  std::mutex mu_;
+  std::vector<std::shared_ptr<tcp::socket>> sockets_;
+  std::vector<std::thread> threads_;
+  std::vector<Recorded> requests_;
+};
+
+int ClosedPort() {
+  asio::io_context ioc;
+  tcp::acceptor a(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return a.local_endpoint().port();  // closed when `a` goes away
+}
+
+PricedModel Price(std::string provider, std::string model, int64_t in, int64_t out) {
+  PricedModel m;
+  m.provider = std::move(provider);
+  m.model = std::move(model);
+  m.price.input_per_mtok = in;
+  m.price.output_per_mtok = out;
+  return m;
+}
+
+// ---- fixture
+
+class GatewayServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string base = "http://127.0.0.1:" + std::to_string(upstream_.port());
+    endpoints_[0] = *ParseBaseUrl(base + "/v1");
+    endpoints_[1] = *ParseBaseUrl(base);
+    endpoints_[2] =
+        *ParseBaseUrl("http://127.0.0.1:" + std::to_string(ClosedPort()) + "/v1beta/openai");
+    endpoints_[3] = *ParseBaseUrl(base + "/v1");
+    prices_.Set(std::make_shared<const PriceTable>(std::vector<PricedModel>{
+        Price("openai", "gpt-4o", 2'500'000'000, 10'000'000'000),
+        Price("openai", "gpt-4o-mini", 150'000'000, 600'000'000),
+        Price("anthropic", "claude-3-5-sonnet-20241022", 3'000'000'000, 15'000'000'000)}));
+    validator_.tokens["mon_sk_good"] = CredentialValidation{true, "org-1", "cred-1"};
+    cache_ = std::make_unique<AuthCache>(clock_, AuthCache::Options{});
+    auth_ = std::make_unique<Authenticator>(validator_, *cache_);
+    metrics_ = std::make_unique<GatewayMetrics>(registry_);
+    UpstreamOptions upstream_options;
+    upstream_options.total_timeout = std::chrono::milliseconds(700);
+    client_ = std::make_unique<UpstreamClient>(upstream_options);
+    passthrough_ =
+        std::make_unique<PassthroughHandler>(PassthroughHandler::Deps{.auth = *auth_,
+                                                                      .upstream = *client_,
+                                                                      .endpoints = endpoints_,
+                                                                      .prices = prices_,
+                                                                      .usage = sink_,
+                                                                      .metrics = metrics_.get(),
+                                                                      .clock = clock_});
+    handler_ = std::make_unique<GatewayHandler>([this] { return prices_.loaded(); }, metrics_.get(),
+                                                kBodyLimit);
+    handler_->Register(RouteKind::kPassthrough, passthrough_.get());
+    HttpServerOptions opts;
+    opts.address = "127.0.0.1:0";
+    opts.threads = 2;
+    opts.body_limit = kBodyLimit;
+    auto server = HttpServer::Start(opts, *handler_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+  void TearDown() override {
+    if (server_) server_->Stop(std::chrono::seconds(1));
+    client_->CloseIdle();
+    server_.reset();
+    upstream_.Stop();
+  }
+
+  http::response<http::string_body> Send(http::request<http::string_body> req) {
+    asio::io_context ioc;
+    tcp::socket socket(ioc);
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+    req.set(http::field::host, "localhost");
+    req.prepare_payload();
+    http::write(socket, req);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(socket, buffer, res);
+    return res;
+  }
+  http::response<http::string_body> SendRaw(const std::string& raw) {
+    asio::io_context ioc;
+    tcp::socket socket(ioc);
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+    asio::write(socket, asio::buffer(raw));
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    beast::error_code ec;
+    http::read(socket, buffer, res, ec);
+    EXPECT_FALSE(ec) << ec.message();
+    return res;
+  }
+  static http::request<http::string_body> Post(std::string target, std::string body,
+                                               std::string token = "mon_sk_good") {
+    http::request<http::string_body> req(http::verb::post, target, 11);
+    req.set(http::field::content_type, "application/json");
+    if (!token.empty()) req.set("X-Monitor-Token", token);
+    req.body() = std::move(body);
+    return req;
+  }
+
+  static constexpr uint64_t kBodyLimit = 64 * 1024;
+  FakeUpstream upstream_;
+  UpstreamEndpoints endpoints_;
+  PriceBook prices_;
+  FakeValidator validator_;
+  FakeClock clock_;
+  std::unique_ptr<AuthCache> cache_;
+  std::unique_ptr<Authenticator> auth_;
+  prometheus::Registry registry_;
+  std::unique_ptr<GatewayMetrics> metrics_;
+  InMemorySink sink_;
+  std::unique_ptr<UpstreamClient> client_;
+  std::unique_ptr<PassthroughHandler> passthrough_;
+  std::unique_ptr<GatewayHandler> handler_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(GatewayServerTest, HealthAndReady) {
+  http::request<http::string_body> req(http::verb::get, "/healthz", 11);
+  auto res = Send(req);
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), R"({"status":"ok"})");
+  req.target("/readyz");
+  EXPECT_EQ(Send(req).result_int(), 200);
+  prices_.Set(nullptr);
+  EXPECT_EQ(Send(req).result_int(), 503);
+}
+
+TEST_F(GatewayServerTest, NonStreamingPassThrough) {
+  auto req = Post("/api/v1/openai/chat/completions?trace=1",
+                  R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]})");
+  req.set(http::field::authorization, "Bearer sk-customer");
+  req.set(http::field::connection, "keep-alive, x-drop-me");
+  req.set("x-drop-me", "1");
+  req.set("OpenAI-Organization", "org-x");
+  auto res = Send(req);
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), kChatJson);
+  EXPECT_EQ(res["x-request-id"], "req_upstream_1");
+  EXPECT_EQ(res["Content-Type"], "application/json");
+  EXPECT_EQ(res.count("x-upstream-hop"), 0u);  // named in the upstream's Connection header
+
+  auto recorded = upstream_.requests();
+  ASSERT_EQ(recorded.size(), 1u);
+  const Recorded& r = recorded[0];
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.target, "/v1/chat/completions?trace=1");
+  EXPECT_EQ(r.body, R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]})");
+  EXPECT_EQ(r.headers.at("authorization"), "Bearer sk-customer");
+  EXPECT_EQ(r.headers.at("openai-organization"), "org-x");
+  EXPECT_EQ(r.headers.at("host"), "127.0.0.1:" + std::to_string(upstream_.port()));
+  EXPECT_EQ(r.headers.count("x-monitor-token"), 0u);
+  EXPECT_EQ(r.headers.count("x-drop-me"), 0u);
+
+  auto e = sink_.WaitFor(1);
+  EXPECT_FALSE(e.event_id().empty());
+  EXPECT_EQ(e.organization_id(), "org-1");
+  EXPECT_EQ(e.credential_id(), "cred-1");
+  EXPECT_EQ(e.mode(), metering::v1::MODE_PASSTHROUGH);
+  EXPECT_EQ(e.provider(), "openai");
+  EXPECT_EQ(e.model(), "gpt-4o-mini-2024-07-18");
+  EXPECT_EQ(e.endpoint(), "/chat/completions");
+  EXPECT_EQ(e.input_tokens(), 12);
+  EXPECT_EQ(e.cached_input_tokens(), 2);
+  EXPECT_EQ(e.output_tokens(), 30);
+  // 12 * 0.15 + 30 * 0.60 USD per 1M = 19,800 nano-USD (cached input priced as input).
+  EXPECT_EQ(e.cost_nano(), 19'800);
+  EXPECT_FALSE(e.unpriced());
+  EXPECT_FALSE(e.is_streaming());
+  EXPECT_EQ(e.status_code(), 200);
+  EXPECT_FALSE(e.incomplete());
+  EXPECT_EQ(e.requested_at_unix_ms(), clock_.NowUnixMs());
+  EXPECT_EQ(e.request_id(), "req_upstream_1");
+  EXPECT_EQ(e.ttft_ms(), 0);
+}
+
+TEST_F(GatewayServerTest, AnthropicGetsItsOwnRequestIdWhenUpstreamSendsNone) {
+  auto req = Post("/api/v1/anthropic/messages",
+                  R"({"model":"claude-3-5-sonnet-20241022","max_tokens":10,"messages":[]})");
+  req.set("x-api-key", "sk-ant-customer");
+  auto res = Send(req);
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), kAnthropicJson);
+  const std::string id(res["request-id"]);
+  EXPECT_EQ(id.size(), 36u);
+  auto recorded = upstream_.requests();
+  ASSERT_EQ(recorded.size(), 1u);
+  EXPECT_EQ(recorded[0].target, "/v1/messages");
+  EXPECT_EQ(recorded[0].headers.at("x-api-key"), "sk-ant-customer");
+  auto e = sink_.WaitFor(1);
+  EXPECT_EQ(e.request_id(), id);
+  EXPECT_EQ(e.provider(), "anthropic");
+  EXPECT_EQ(e.endpoint(), "/v1/messages");
+  EXPECT_EQ(e.input_tokens(), 10);
+  EXPECT_EQ(e.output_tokens(), 20);
+  EXPECT_EQ(e.cost_nano(), 10 * 3'000 + 20 * 15'000);
+}
+
+TEST_F(GatewayServerTest, StreamRelayedWithoutTheInjectedUsageChunk) {
+  auto req =
+      Post("/api/v1/openai/chat/completions", R"({"model":"gpt-4o","stream":true,"messages":[]})");
+  req.set(http::field::authorization, "Bearer sk-customer");
+  auto res = Send(req);
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res["Content-Type"], "text/event-stream");
+  EXPECT_TRUE(res.chunked());
+  EXPECT_EQ(res["x-request-id"], "req_upstream_stream");
+  EXPECT_EQ(res.body(), kSseEvents[0] + kSseEvents[1] + kSseEvents[3]);
+
+  auto recorded = upstream_.requests();
+  ASSERT_EQ(recorded.size(), 1u);
+  auto sent = nlohmann::json::parse(recorded[0].body);
+  EXPECT_EQ(sent["stream_options"]["include_usage"], true);
+
+  auto e = sink_.WaitFor(1);
+  EXPECT_TRUE(e.is_streaming());
+  EXPECT_EQ(e.model(), "gpt-4o");
+  EXPECT_EQ(e.input_tokens(), 5);
+  EXPECT_EQ(e.output_tokens(), 7);
+  EXPECT_EQ(e.cost_nano(), 5 * 2'500 + 7 * 10'000);
+  EXPECT_FALSE(e.incomplete());
+  EXPECT_EQ(e.status_code(), 200);
+  EXPECT_EQ(e.request_id(), "req_upstream_stream");
+}
+
+TEST_F(GatewayServerTest, StreamWithClientRequestedUsageKeepsTheChunk) {
+  auto req = Post("/api/v1/xai/chat/completions",
+                  R"({"model":"grok-beta","stream":true,"stream_options":{"include_usage":true}})");
+  auto res = Send(req);
+  EXPECT_EQ(res.body(), kSseEvents[0] + kSseEvents[1] + kSseEvents[2] + kSseEvents[3]);
+  auto e = sink_.WaitFor(1);
+  EXPECT_EQ(e.provider(), "xai");
+  EXPECT_EQ(e.model(), "gpt-4o");  // as the (fake) response names it
+  EXPECT_EQ(e.input_tokens(), 5);
+  EXPECT_EQ(e.output_tokens(), 7);
+  EXPECT_TRUE(e.unpriced());  // no xai price in this book
+}
+
+TEST_F(GatewayServerTest, MissingOrInvalidMonitorTokenIs401InEachShape) {
+  auto res = Send(Post("/api/v1/openai/chat/completions", "{}", ""));
+  EXPECT_EQ(res.result_int(), 401);
+  EXPECT_EQ(res.body(),
+            R"({"error":{"message":"Missing monitor token: send your llmgw monitor token in the )"
+            R"(X-Monitor-Token header.","type":"invalid_request_error","param":null,)"
+            R"("code":"invalid_api_key"}})");
+  EXPECT_EQ(res["x-request-id"].size(), 36u);
+  res = Send(Post("/api/v1/anthropic/v1/messages", "{}", "mon_sk_bad"));
+  EXPECT_EQ(res.result_int(), 401);
+  EXPECT_EQ(res.body(),
+            R"({"type":"error","error":{"type":"authentication_error","message":"Invalid )"
+            R"(monitor token provided in the X-Monitor-Token header."}})");
+  EXPECT_EQ(res["request-id"].size(), 36u);
+  EXPECT_TRUE(upstream_.requests().empty());
+  EXPECT_EQ(sink_.size(), 0u);
+}
+
+TEST_F(GatewayServerTest, AuthIsCachedAndStaleAnswersServeWhileAccountsIsDown) {
+  EXPECT_EQ(Send(Post("/api/v1/openai/chat/completions", "{}")).result_int(), 200);
+  EXPECT_EQ(Send(Post("/api/v1/openai/chat/completions", "{}")).result_int(), 200);
+  EXPECT_EQ(validator_.calls.load(), 1);
+  validator_.unavailable = true;
+  clock_.Advance(std::chrono::seconds(31));  // past the TTL: revalidation fails, stale serves
+  EXPECT_EQ(Send(Post("/api/v1/openai/chat/completions", "{}")).result_int(), 200);
+  EXPECT_EQ(validator_.calls.load(), 2);
+  auto res = Send(Post("/api/v1/openai/chat/completions", "{}", "mon_sk_unknown"));
+  EXPECT_EQ(res.result_int(), 503);
+  EXPECT_EQ(res["Retry-After"], "1");
+}
+
+TEST_F(GatewayServerTest, UnroutablePathIs404) {
+  auto res = Send(Post("/api/v1/nowhere/chat", "{}"));
+  EXPECT_EQ(res.result_int(), 404);
+  EXPECT_THAT(res.body(), HasSubstr(R"("code":"unknown_url")"));
+  EXPECT_TRUE(upstream_.requests().empty());
+}
+
+TEST_F(GatewayServerTest, OversizedBodyIs413) {
+  auto res = Send(Post("/api/v1/anthropic/v1/messages", std::string(kBodyLimit + 1, 'x')));
+  EXPECT_EQ(res.result_int(), 413);
+  EXPECT_THAT(res.body(), HasSubstr(R"("type":"request_too_large")"));
+  EXPECT_TRUE(upstream_.requests().empty());
+}
+
+TEST_F(GatewayServerTest, TransferEncodingWithContentLengthIs400) {
+  auto res = SendRaw(
+      "POST /api/v1/openai/chat/completions HTTP/1.1\r\nHost: x\r\nX-Monitor-Token: mon_sk_good\r\n"
+      "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+  EXPECT_EQ(res.result_int(), 400);
+  EXPECT_THAT(res.body(), HasSubstr(R"("type":"invalid_request_error")"));
+  res = SendRaw(
+      "POST /api/v1/openai/chat/completions HTTP/1.1\r\nHost: x\r\n"
+      "Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}");
+  EXPECT_EQ(res.result_int(), 400);
+  EXPECT_TRUE(upstream_.requests().empty());
+}
+
+TEST_F(GatewayServerTest, UpstreamDownIs502AndStillRecorded) {
+  auto res = Send(Post("/api/v1/google/chat/completions", R"({"model":"gemini-1.5-pro"})"));
+  EXPECT_EQ(res.result_int(), 502);
+  EXPECT_THAT(res.body(), HasSubstr(R"("code":"upstream_unavailable")"));
+  const std::string id(res["x-request-id"]);
+  EXPECT_EQ(id.size(), 36u);
+  auto e = sink_.WaitFor(1);
+  EXPECT_EQ(e.provider(), "google");
+  EXPECT_EQ(e.model(), "gemini-1.5-pro");
+  EXPECT_EQ(e.status_code(), 502);
+  EXPECT_EQ(e.input_tokens(), 0);
+  EXPECT_TRUE(e.unpriced());
+  EXPECT_EQ(e.request_id(), id);
+}
+
+TEST_F(GatewayServerTest, UpstreamTimeoutIs504) {
+  auto res = Send(Post("/api/v1/openai/slow", "{}"));
+  EXPECT_EQ(res.result_int(), 504);
+  EXPECT_THAT(res.body(), HasSubstr(R"("type":"api_error")"));
+  auto e = sink_.WaitFor(1);
+  EXPECT_EQ(e.status_code(), 504);
+  EXPECT_EQ(e.endpoint(), "/slow");
+}
+
+TEST_F(GatewayServerTest, ChunkedOversizedBodyIs413) {
+  std::string chunk(kBodyLimit / 2 + 1, 'x');
+  char size_hex[32];
+  std::snprintf(size_hex, sizeof(size_hex), "%zx", chunk.size());
+  std::string raw =
+      "POST /api/v1/openai/chat/completions HTTP/1.1\r\nHost: x\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 2; ++i) raw += std::string(size_hex) + "\r\n" + chunk + "\r\n";
+  raw += "0\r\n\r\n";
+  auto res = SendRaw(raw);
+  EXPECT_EQ(res.result_int(), 413);
+  EXPECT_THAT(res.body(), HasSubstr(R"("code":"request_too_large")"));
+}
+
+TEST_F(GatewayServerTest, KeepAliveReusesTheUpstreamConnection) {
+  asio::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+  beast::flat_buffer buffer;
+  for (int i = 0; i < 3; ++i) {
+    auto req = Post("/api/v1/openai/chat/completions", "{}");
+    req.set(http::field::host, "x");
+    req.prepare_payload();
+    http::write(socket, req);
+    http::response<http::string_body> res;
+    http::read(socket, buffer, res);
+    EXPECT_EQ(res.result_int(), 200);
+    EXPECT_TRUE(res.keep_alive());
+  }
+  auto recorded = upstream_.requests();
+  EXPECT_EQ(recorded.size(), 3u);
+  EXPECT_EQ(client_->idle_connections(), 1u);
+}
+
+}  // namespace
+}  // namespace llmgw::gateway

@@ -1,0 +1,367 @@
+#include "services/gateway/api/http_server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/write.hpp>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/log.h"
+#include "services/gateway/domain/headers.h"
+
+namespace llmgw::gateway {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+struct HttpServer::Session {
+  explicit Session(asio::ip::tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  bool idle = true;  // waiting for a request; touched only on the session's thread
+};
+
+namespace {
+using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
+
+bool IsDisconnect(const beast::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+         ec == asio::error::bad_descriptor || ec == beast::error::timeout ||
+         ec == asio::error::broken_pipe || ec == http::error::partial_message;
+}
+
+}  // namespace
+
+// ---- ResponseWriter
+
+ResponseWriter::ResponseWriter(beast::tcp_stream& stream, std::chrono::milliseconds write_timeout,
+                               bool keep_alive)
+    : stream_(stream), write_timeout_(write_timeout), keep_alive_(keep_alive) {}
+
+asio::awaitable<bool> ResponseWriter::Write(HttpResponse& res) {
+  if (failed_ || started_) co_return false;
+  started_ = true;
+  res.keep_alive(keep_alive_);
+  res.prepare_payload();
+  stream_.expires_after(write_timeout_);
+  auto [ec, n] = co_await http::async_write(stream_, res, kTuple);
+  failed_ = static_cast<bool>(ec);
+  co_return !failed_;
+}
+
+asio::awaitable<bool> ResponseWriter::StartChunked(HttpStreamHeader& res) {
+  if (failed_ || started_) co_return false;
+  started_ = true;
+  res.keep_alive(keep_alive_);
+  res.chunked(true);
+  http::response_serializer<http::empty_body> sr(res);
+  stream_.expires_after(write_timeout_);
+  auto [ec, n] = co_await http::async_write_header(stream_, sr, kTuple);
+  failed_ = static_cast<bool>(ec);
+  co_return !failed_;
+}
+
+asio::awaitable<bool> ResponseWriter::WriteChunk(std::string_view data) {
+  if (failed_) co_return false;
+  if (data.empty()) co_return true;  // an empty chunk would end the body
+  stream_.expires_after(write_timeout_);
+  auto [ec, n] = co_await asio::async_write(
+      stream_, http::make_chunk(asio::const_buffer(data.data(), data.size())), kTuple);
+  failed_ = static_cast<bool>(ec);
+  co_return !failed_;
+}
+
+asio::awaitable<bool> ResponseWriter::EndChunked() {
+  if (failed_) co_return false;
+  stream_.expires_after(write_timeout_);
+  auto [ec, n] = co_await asio::async_write(stream_, http::make_chunk_last(), kTuple);
+  failed_ = static_cast<bool>(ec);
+  co_return !failed_;
+}
+
+// ---- HttpServer
+
+HttpServer::HttpServer(HttpServerOptions options, HttpHandler& handler)
+    : options_(std::move(options)), handler_(handler) {}
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
+                                                              HttpHandler& handler) {
+  std::string host = options.address;
+  int port = 0;
+  size_t colon = options.address.rfind(':');
+  if (colon == std::string::npos || !absl::SimpleAtoi(options.address.substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("bad listen address: ", options.address));
+  }
+  host = options.address.substr(0, colon);
+  if (host.empty()) host = "0.0.0.0";
+  int threads =
+      options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+
+  std::unique_ptr<HttpServer> server(new HttpServer(std::move(options), handler));
+  for (int i = 0; i < threads; ++i) {
+    server->contexts_.push_back(std::make_unique<asio::io_context>(1));
+  }
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(host, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("bad listen host: ", host));
+  asio::ip::tcp::endpoint endpoint(addr, static_cast<uint16_t>(port));
+  auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(*server->contexts_[0]);
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(server->options_.backlog, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", server->options_.address, ": ", ec.message()));
+  }
+  server->port_ = acceptor->local_endpoint().port();
+  server->acceptor_ = std::move(acceptor);
+
+  asio::co_spawn(*server->contexts_[0], server->AcceptLoop(), asio::detached);
+  for (auto& ctx : server->contexts_) {
+    auto* c = ctx.get();
+    server->threads_.emplace_back([c] {
+      WorkGuard guard(c->get_executor());
+      while (true) {
+        try {
+          c->run();
+          return;
+        } catch (const std::exception& e) {
+          log::Error("http server thread: unexpected exception", {{"error", e.what()}});
+        }
+      }
+    });
+  }
+  return server;
+}
+
+HttpServer::~HttpServer() { Stop(std::chrono::milliseconds(0)); }
+
+size_t HttpServer::connections() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sessions_.size();
+}
+
+asio::awaitable<void> HttpServer::AcceptLoop() {
+  size_t next = 0;
+  while (true) {
+    auto& ctx = *contexts_[next++ % contexts_.size()];
+    auto [ec, socket] = co_await acceptor_->async_accept(ctx, kTuple);
+    if (ec) {
+      if (!acceptor_->is_open() || draining_.load()) co_return;
+      // Out of descriptors or a transient error: do not spin.
+      asio::steady_timer t(acceptor_->get_executor(), std::chrono::milliseconds(50));
+      co_await t.async_wait(kTuple);
+      continue;
+    }
+    if (draining_.load()) {
+      beast::error_code ignored;
+      socket.close(ignored);
+      co_return;
+    }
+    beast::error_code ignored;
+    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+    auto session = std::make_shared<Session>(std::move(socket));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      sessions_.insert(session);
+    }
+    asio::co_spawn(ctx, Serve(session), asio::detached);
+  }
+}
+
+asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Session> session) {
+  auto& stream = session->stream;
+  beast::flat_buffer buffer;
+  bool rejected = false;  // answered without reading the whole request
+  try {
+    while (!draining_.load()) {
+      std::optional<http::request_parser<http::string_body>> parser;
+      parser.emplace();
+      parser->header_limit(options_.header_limit);
+      parser->body_limit(options_.body_limit);
+
+      session->idle = true;
+      stream.expires_after(options_.idle_timeout);
+      auto [hec, hn] = co_await http::async_read_header(stream, buffer, *parser, kTuple);
+      session->idle = false;
+      if (hec) {
+        if (IsDisconnect(hec) && hec != http::error::partial_message) break;
+        RejectReason reason = RejectReason::kBadRequest;
+        if (hec == http::error::header_limit) reason = RejectReason::kHeaderTooLarge;
+        // The parser checks Content-Length against the body limit with the header.
+        if (hec == http::error::body_limit) reason = RejectReason::kBodyTooLarge;
+        HttpResponse res = handler_.Reject(parser->get().target(), reason);
+        ResponseWriter w(stream, options_.write_timeout, false);
+        rejected = true;
+        co_await w.Write(res);
+        break;
+      }
+      const auto& header = parser->get();
+      const std::string_view target = header.target();
+      HeaderList fields;
+      for (const auto& f : header) {
+        fields.emplace_back(std::string(f.name_string()), std::string(f.value()));
+      }
+      if (!CheckRequestFraming(fields).ok()) {
+        HttpResponse res = handler_.Reject(target, RejectReason::kBadFraming);
+        ResponseWriter w(stream, options_.write_timeout, false);
+        rejected = true;
+        co_await w.Write(res);
+        break;
+      }
+      if (auto cl = parser->content_length(); cl && *cl > options_.body_limit) {
+        HttpResponse res = handler_.Reject(target, RejectReason::kBodyTooLarge);
+        ResponseWriter w(stream, options_.write_timeout, false);
+        rejected = true;
+        co_await w.Write(res);
+        break;
+      }
+      if (beast::iequals(header[http::field::expect], "100-continue")) {
+        http::response<http::empty_body> cont(http::status::continue_, 11);
+        stream.expires_after(options_.write_timeout);
+        auto [cec, cn] = co_await http::async_write(stream, cont, kTuple);
+        if (cec) break;
+      }
+      stream.expires_after(options_.request_read_timeout);
+      auto [bec, bn] = co_await http::async_read(stream, buffer, *parser, kTuple);
+      if (bec) {
+        if (bec == http::error::body_limit) {
+          HttpResponse res = handler_.Reject(target, RejectReason::kBodyTooLarge);
+          ResponseWriter w(stream, options_.write_timeout, false);
+          rejected = true;
+          co_await w.Write(res);
+        } else if (!IsDisconnect(bec)) {
+          HttpResponse res = handler_.Reject(target, RejectReason::kBadRequest);
+          ResponseWriter w(stream, options_.write_timeout, false);
+          rejected = true;
+          co_await w.Write(res);
+        }
+        break;
+      }
+      HttpRequest req = parser->release();
+      parser.reset();
+      stream.expires_never();
+      ResponseWriter writer(stream, options_.write_timeout, req.keep_alive() && !draining_.load());
+      bool internal_error = false;
+      try {
+        co_await handler_.Handle(req, writer);
+      } catch (const std::exception& e) {
+        internal_error = true;
+        log::Error("request handler threw", {{"error", e.what()}});
+      } catch (...) {
+        internal_error = true;
+        log::Error("request handler threw a non-exception");
+      }
+      if (internal_error) {
+        if (!writer.started()) {
+          HttpResponse res = handler_.Reject(req.target(), RejectReason::kInternal);
+          ResponseWriter w(stream, options_.write_timeout, false);
+          rejected = true;
+          co_await w.Write(res);
+        }
+        break;
+      }
+      if (!writer.started()) {
+        HttpResponse res = handler_.Reject(req.target(), RejectReason::kInternal);
+        co_await writer.Write(res);
+      }
+      if (!writer.keep_alive()) break;
+    }
+  } catch (const std::exception& e) {
+    log::Error("http session failed", {{"error", e.what()}});
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  if (rejected) {
+    // Read (and drop) what the client is still sending for a moment, so that closing does not
+    // reset the connection before the client has read the error response.
+    stream.expires_after(std::chrono::seconds(1));
+    auto sink = std::make_unique<char[]>(16384);  // not in the coroutine frame of every session
+    size_t drained = 0;
+    while (drained < (1u << 20)) {
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink.get(), 16384), kTuple);
+      if (ec) break;
+      drained += n;
+    }
+  }
+  stream.socket().close(ignored);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_.erase(session);
+  }
+  cv_.notify_all();
+}
+
+void HttpServer::CloseSessions(bool idle_only) {
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions.assign(sessions_.begin(), sessions_.end());
+  }
+  for (auto& s : sessions) {
+    asio::post(s->stream.get_executor(), [s, idle_only] {
+      if (idle_only && !s->idle) return;
+      beast::error_code ignored;
+      s->stream.socket().cancel(ignored);
+      s->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    });
+  }
+}
+
+void HttpServer::Stop(std::chrono::milliseconds grace) {
+  std::lock_guard<std::mutex> stop_lock(stop_mu_);
+  if (stopped_) return;
+  stopped_ = true;
+  if (!draining_.exchange(true)) handler_.OnDrain();
+  asio::post(*contexts_[0], [this] {
+    beast::error_code ignored;
+    acceptor_->close(ignored);
+  });
+  // Idle keep-alive connections close now; busy ones after their response.
+  CloseSessions(/*idle_only=*/true);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!sessions_.empty() && std::chrono::steady_clock::now() < deadline) {
+      cv_.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() +
+                                                  std::chrono::milliseconds(200)));
+      if (!sessions_.empty()) {
+        lock.unlock();
+        CloseSessions(true);  // sessions that went idle since
+        lock.lock();
+      }
+    }
+  }
+  CloseSessions(/*idle_only=*/false);
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(2), [this] { return sessions_.empty(); });
+  }
+  for (auto& ctx : contexts_) ctx->stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_.clear();
+  }
+}
+
+}  // namespace llmgw::gateway

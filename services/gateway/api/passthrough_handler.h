@@ -1,0 +1,44 @@
+#pragma once
+// Pass-through (monitor) mode: the customer's own provider key goes upstream untouched, the
+// gateway authenticates the X-Monitor-Token, relays the response (streams event by event), reads
+// the usage, prices it and emits one usage event.
+
+#include <array>
+#include <string>
+
+#include "libs/common/clock.h"
+#include "services/gateway/api/authenticator.h"
+#include "services/gateway/api/gateway_metrics.h"
+#include "services/gateway/api/route_handler.h"
+#include "services/gateway/clients/price_book.h"
+#include "services/gateway/clients/upstream_client.h"
+#include "services/gateway/clients/usage_sink.h"
+
+namespace llmgw::gateway {
+
+// The four provider base URLs, indexed by Provider. Only these hosts are contacted.
+using UpstreamEndpoints = std::array<UpstreamEndpoint, 4>;
+
+class PassthroughHandler final : public RouteHandler {
+ public:
+  struct Deps {
+    Authenticator& auth;
+    UpstreamClient& upstream;
+    const UpstreamEndpoints& endpoints;
+    const PriceBook& prices;
+    UsageSink& usage;
+    GatewayMetrics* metrics = nullptr;  // optional
+    const Clock& clock = SystemClock::Get();
+    bool debug_log = false;  // one line per request at debug level
+  };
+  explicit PassthroughHandler(Deps deps) : d_(deps) {}
+
+  // RouteHandler
+  boost::asio::awaitable<void> Handle(const Route& route, HttpRequest& req,
+                                      ResponseWriter& writer) override;
+
+ private:
+  Deps d_;
+};
+
+}  // namespace llmgw::gateway

@@ -1,0 +1,50 @@
+#pragma once
+// What the reseller path asks billing: reserve a request's cost bound before the upstream call,
+// then settle the actual cost or void the reservation. Production: GrpcBillingClient; tests may
+// inject a fake.
+
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "libs/common/money.h"
+
+namespace llmgw::gateway {
+
+struct HoldReceipt {
+  money::Nano held = 0;  // reserved: bound + margin
+  int64_t expires_at_unix_ms = 0;
+};
+
+struct SettleReceipt {
+  money::Nano provider_cost = 0;
+  money::Nano margin = 0;
+  money::Nano total = 0;  // provider_cost + margin
+  money::Nano charged = 0;
+  money::Nano uncollected = 0;
+  money::Nano balance_after = 0;
+};
+
+class BillingHolds {
+ public:
+  template <typename T>
+  using Done = std::function<void(T)>;
+  virtual ~BillingHolds() = default;
+
+  // Every call is asynchronous: `done` runs exactly once, on any thread (possibly before the call
+  // returns). Errors carry billing's canonical codes: kResourceExhausted (the balance cannot
+  // cover the hold), kUnavailable / kDeadlineExceeded (billing unreachable), others as documented
+  // in billing.proto.
+
+  // Reserves `provider_cost_bound` plus billing's margin for `request_id` (idempotent).
+  virtual void Hold(std::string organization_id, std::string request_id,
+                    money::Nano provider_cost_bound, Done<absl::StatusOr<HoldReceipt>> done) = 0;
+  // Debits `provider_cost` plus the margin and releases the hold (idempotent: safe to retry).
+  virtual void Settle(std::string request_id, money::Nano provider_cost, std::string description,
+                      Done<absl::StatusOr<SettleReceipt>> done) = 0;
+  // Releases the hold without charging.
+  virtual void Void(std::string request_id, Done<absl::Status> done) = 0;
+};
+
+}  // namespace llmgw::gateway

@@ -1,0 +1,136 @@
+#pragma once
+// Durable delivery of usage events to metering (DESIGN.md "Reliability rules").
+//
+// Emit() appends to a bounded in-memory queue under a mutex and returns: no I/O on the caller's
+// thread. One sender thread batches the queue into IngestUsage calls (internal token, deadline).
+// Metering dedupes by event_id, so every retry path below is at-least-once and counts once:
+//  - a failed call (any code but INVALID_ARGUMENT) puts its batch in the spool file and switches
+//    to spooling: new batches go straight to the spool, in order, while the spool head is retried
+//    every `retry_interval`. Once metering answers, the spool is replayed in order (the committed
+//    offset advances only after an OK), then the file is emptied and normal sending resumes;
+//  - INVALID_ARGUMENT means metering will never take that batch: it goes to a dead-letter file
+//    (<spool_dir>/usage.deadletter, same record format) with an error log line;
+//  - a full queue spills its oldest batch to the spool instead of dropping it;
+//  - a spool left by a previous process is replayed at start;
+//  - Shutdown() sends what it can before its deadline and spools the rest.
+// An event is lost only when the spool cannot be written (disk full, permissions): an error log
+// line and llmgw_gateway_usage_events_dropped_total say so.
+//
+// Order: events reach metering in Emit order, spooled ones before newer in-memory ones. The
+// exception is a batch metering rejected as invalid (dead-lettered, never sent again).
+
+#include <grpcpp/grpcpp.h>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "llmgw/metering/v1/metering.grpc.pb.h"
+#include "llmgw/metering/v1/metering.pb.h"
+#include "services/gateway/clients/usage_sink.h"
+#include "services/gateway/storage/spool_file.h"
+
+namespace llmgw::gateway {
+
+class GrpcUsageShipper : public UsageSink {
+ public:
+  struct Options {
+    std::string metering_target;  // "host:port"
+    std::string internal_token;
+    std::string spool_dir;      // holds usage.spool(.offset) and usage.deadletter; one per process
+    size_t max_queue = 10'000;  // events in memory before the oldest batch spills to the spool
+    size_t batch_size = 500;    // events per IngestUsage call
+    std::chrono::milliseconds flush_interval{200};  // longest an event waits for a full batch
+    std::chrono::milliseconds rpc_deadline{5'000};
+    std::chrono::milliseconds retry_interval{1'000};  // probe period while metering is down
+  };
+
+  // Starts the sender thread. `channel` is for tests; by default grpcutil::MakeChannel(target).
+  // A spool that cannot be opened is logged; events that would need it are then counted dropped.
+  GrpcUsageShipper(Options options, prometheus::Registry& registry,
+                   std::shared_ptr<grpc::ChannelInterface> channel = nullptr);
+  // Shutdown(0) if Shutdown was not called: whatever is still in memory goes to the spool.
+  ~GrpcUsageShipper() override;
+  GrpcUsageShipper(const GrpcUsageShipper&) = delete;
+  GrpcUsageShipper& operator=(const GrpcUsageShipper&) = delete;
+
+  // UsageSink
+  void Emit(metering::v1::UsageEvent event) override;
+
+  // Stops the sender: sends what is queued until `timeout` passes (or at once to the spool if
+  // metering is down or the spool is not empty), spools the rest, fsyncs, joins. Idempotent.
+  // Events emitted afterwards are written to the spool directly.
+  void Shutdown(std::chrono::milliseconds timeout);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  using Batch = std::vector<metering::v1::UsageEvent>;
+  struct Pending {
+    metering::v1::UsageEvent event;
+    Clock::time_point enqueued_at;
+  };
+  struct Call {
+    grpc::ClientContext ctx;
+    metering::v1::IngestUsageRequest request;
+    metering::v1::IngestUsageResponse response;
+    bool from_spool = false;
+    uint64_t spool_end = 0;  // the spool offset to commit after an OK
+    bool done = false;       // guarded by mu_
+    grpc::Status status;     // guarded by mu_
+  };
+
+  void Run();
+  // Sender-thread helpers; called without mu_ held.
+  void StartCall(std::unique_ptr<Call> call);
+  void HandleResult(Call& call);
+  bool SpoolPending();
+  absl::Status EnsureSpool();
+  void SpoolBatch(const Batch& batch, const char* why);
+  void DeadLetter(const Batch& batch, const std::string& reason);
+  std::unique_ptr<Call> CallFromSpool();
+  void UpdateSpoolGauge();
+  // Takes up to batch_size events from the queue; mu_ held.
+  Batch TakeBatchLocked();
+  bool QueueBatchReadyLocked(Clock::time_point now) const;
+
+  const Options options_;
+  std::unique_ptr<metering::v1::MeteringService::StubInterface> stub_;
+
+  prometheus::Counter& emitted_;
+  prometheus::Counter& delivered_;
+  prometheus::Counter& spooled_;
+  prometheus::Counter& dropped_;
+  prometheus::Counter& dead_lettered_;
+  prometheus::Gauge& queue_depth_;
+  prometheus::Gauge& spool_bytes_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;        // guarded by mu_
+  std::vector<Batch> overflow_;      // guarded by mu_: spilled batches not yet in the spool
+  std::unique_ptr<Call> inflight_;   // guarded by mu_
+  bool stopping_ = false;            // guarded by mu_
+  bool sender_done_ = false;         // guarded by mu_: from then on Emit owns the spool
+  Clock::time_point stop_deadline_;  // guarded by mu_
+
+  // Owned by the sender thread (by Emit once sender_done_).
+  std::unique_ptr<SpoolFile> spool_;
+  std::unique_ptr<SpoolFile> dead_letter_;
+  bool down_ = false;  // the last call failed: only probe every retry_interval
+  Clock::time_point next_probe_;
+
+  std::mutex shutdown_mu_;  // serializes Shutdown callers
+  std::thread sender_;
+};
+
+}  // namespace llmgw::gateway

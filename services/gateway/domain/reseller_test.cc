@@ -1,0 +1,93 @@
+#include "services/gateway/domain/reseller.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "libs/testing/status_matchers.h"
+
+namespace llmgw::gateway {
+namespace {
+
+using json = nlohmann::json;
+
+PriceTable Seed() {
+  auto p = [](const char* prov, const char* model, int64_t in, int64_t out, int64_t max_out) {
+    return PricedModel{prov, model, {.input_per_mtok = in, .output_per_mtok = out}, max_out};
+  };
+  return PriceTable({p("openai", "gpt-4o", 2'500'000'000, 10'000'000'000, 16384),
+                     p("openai", "gpt-4o-mini", 150'000'000, 600'000'000, 16384),
+                     p("anthropic", "claude-3-5-haiku-20241022", 800'000'000, 4'000'000'000, 8192),
+                     p("google", "gemini-1.5-flash", 75'000'000, 300'000'000, 8192),
+                     p("xai", "grok-beta", 5'000'000'000, 15'000'000'000, 16384)});
+}
+
+const std::set<Provider> kAll = {Provider::kOpenAI, Provider::kAnthropic, Provider::kGoogle,
+                                 Provider::kXai};
+
+TEST(ResolveResellerModel, AliasesDatedIdsAndPrefixes) {
+  PriceTable prices = Seed();
+  auto haiku = ResolveResellerModel("claude-3-5-haiku", prices, kAll);
+  ASSERT_THAT(haiku, test::IsOk());
+  EXPECT_EQ(haiku->provider, Provider::kAnthropic);
+  EXPECT_EQ(haiku->upstream_model, "claude-3-5-haiku-20241022");
+  EXPECT_EQ(haiku->price.price.input_per_mtok, 800'000'000);
+
+  auto dated = ResolveResellerModel("gpt-4o-mini-2024-07-18", prices, kAll);
+  ASSERT_THAT(dated, test::IsOk());
+  EXPECT_EQ(dated->upstream_model, "gpt-4o-mini-2024-07-18");
+  EXPECT_EQ(dated->price.model, "gpt-4o-mini");
+
+  auto grok = ResolveResellerModel("grok-beta", prices, kAll);
+  ASSERT_THAT(grok, test::IsOk());
+  EXPECT_EQ(grok->provider, Provider::kXai);
+  EXPECT_EQ(ResolveResellerModel("gemini-1.5-flash", prices, kAll)->provider, Provider::kGoogle);
+}
+
+TEST(ResolveResellerModel, UnknownUnpricedOrNotOfferedIsNotFound) {
+  PriceTable prices = Seed();
+  EXPECT_THAT(ResolveResellerModel("llama-3", prices, kAll),
+              test::StatusIs(absl::StatusCode::kNotFound, testing::HasSubstr("`llama-3`")));
+  EXPECT_THAT(ResolveResellerModel("gpt-5-unpriced", prices, kAll),
+              test::StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(ResolveResellerModel("claude-3-opus", prices, kAll),
+              test::StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(ResolveResellerModel("gpt-4o", prices, {Provider::kAnthropic}),
+              test::StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST(BoundChatCost, BytesBoundInputAndMaxTokensBoundOutput) {
+  PricedModel mini{"openai",
+                   "gpt-4o-mini",
+                   {.input_per_mtok = 150'000'000, .output_per_mtok = 600'000'000},
+                   16384};
+  std::string body =
+      R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"max_tokens":100})";
+  CostBound b = BoundChatCost(json::parse(body), body.size(), mini);
+  EXPECT_EQ(b.input_tokens, static_cast<int64_t>(body.size()) + 16);
+  EXPECT_EQ(b.output_tokens, 100);
+  EXPECT_EQ(b.provider_cost, b.input_tokens * 150 + 100 * 600);
+
+  std::string no_max = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]})";
+  EXPECT_EQ(BoundChatCost(json::parse(no_max), no_max.size(), mini).output_tokens, 16384);
+  std::string huge = R"({"messages":[],"max_completion_tokens":1000000})";
+  EXPECT_EQ(BoundChatCost(json::parse(huge), huge.size(), mini).output_tokens, 16384);
+}
+
+TEST(BoundChatCost, InlineImagesCountAFixedBoundNotTheirBytes) {
+  PricedModel m{
+      "openai", "gpt-4o", {.input_per_mtok = 1'000'000, .output_per_mtok = 1'000'000}, 10};
+  std::string data(100000, 'A');
+  json req = {
+      {"messages",
+       json::array(
+           {{{"role", "user"},
+             {"content",
+              json::array({{{"type", "image_url"},
+                            {"image_url", {{"url", "data:image/png;base64," + data}}}}})}}})}};
+  std::string body = req.dump();
+  CostBound b = BoundChatCost(req, body.size(), m);
+  size_t url_bytes = std::string("data:image/png;base64,").size() + data.size();
+  EXPECT_EQ(b.input_tokens, static_cast<int64_t>(body.size() - url_bytes) + 16 + 4096);
+}
+
+}  // namespace
+}  // namespace llmgw::gateway

@@ -1,0 +1,115 @@
+// Paths are matched as received (no normalization): anything a normalizer could read two ways
+// ("..", ".", "//", encoded '/', '\\' or NUL) is refused instead.
+#include "services/gateway/domain/routing.h"
+
+#include <array>
+
+namespace llmgw::gateway {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// One path segment is acceptable: not empty, not "." or ".." (in any percent-encoding), no
+// control byte, no '\\', and no percent-encoded '/', '\\' or control byte.
+bool SegmentOk(std::string_view seg) {
+  if (seg.empty()) return false;
+  std::string decoded;
+  decoded.reserve(seg.size());
+  for (size_t i = 0; i < seg.size(); ++i) {
+    char c = seg[i];
+    if (c == '%' && i + 2 < seg.size()) {
+      int hi = HexValue(seg[i + 1]);
+      int lo = HexValue(seg[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        c = static_cast<char>(hi * 16 + lo);
+        i += 2;
+        if (c == '/') return false;
+      }
+    }
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || c == '\\') return false;
+    decoded.push_back(c);
+  }
+  return decoded != "." && decoded != "..";
+}
+
+// Every segment of `path` (which starts with '/') is acceptable; a single trailing '/' is allowed.
+bool PathOk(std::string_view path) {
+  if (path.empty() || path[0] != '/') return false;
+  std::string_view rest = path.substr(1);
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  if (rest.empty()) return true;
+  while (true) {
+    size_t slash = rest.find('/');
+    if (!SegmentOk(rest.substr(0, slash))) return false;
+    if (slash == std::string_view::npos) return true;
+    rest.remove_prefix(slash + 1);
+  }
+}
+
+struct Prefix {
+  std::string_view path;
+  Provider provider;
+};
+constexpr std::array<Prefix, 4> kPrefixes = {{
+    {"/api/v1/openai/", Provider::kOpenAI},
+    {"/api/v1/anthropic/", Provider::kAnthropic},
+    {"/api/v1/google/", Provider::kGoogle},
+    {"/api/v1/xai/", Provider::kXai},
+}};
+
+}  // namespace
+
+Route RouteRequest(std::string_view method, std::string_view target) {
+  Route route;
+  size_t q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q);
+  if (!PathOk(path)) return route;
+
+  if (path == "/healthz" || path == "/readyz") {
+    if (method == "GET" || method == "HEAD") {
+      route.kind = path == "/healthz" ? RouteKind::kHealth : RouteKind::kReady;
+    }
+    return route;
+  }
+  if (path == "/api/v1/chat/completions") {
+    if (method == "POST") route.kind = RouteKind::kResellerChat;
+    return route;
+  }
+  if (path == "/api/v1/models") {
+    if (method == "GET") route.kind = RouteKind::kResellerModels;
+    return route;
+  }
+
+  for (const Prefix& prefix : kPrefixes) {
+    if (path.substr(0, prefix.path.size()) != prefix.path) continue;
+    std::string_view rest = path.substr(prefix.path.size());  // no leading '/'
+    std::string endpoint;
+    if (prefix.provider == Provider::kAnthropic) {
+      // The Anthropic SDK appends "/v1/messages"; curl users write "/messages". Both → /v1/...
+      if (rest.substr(0, 3) == "v1/") rest.remove_prefix(3);
+      if (rest.empty() || rest == "v1") return route;
+      endpoint.reserve(rest.size() + 4);
+      endpoint.append("/v1/").append(rest);
+    } else {
+      if (rest.empty()) return route;
+      endpoint.reserve(rest.size() + 1);
+      endpoint.append("/").append(rest);
+    }
+    route.kind = RouteKind::kPassthrough;
+    route.provider = prefix.provider;
+    route.upstream_path.reserve(endpoint.size() + query.size());
+    route.upstream_path.append(endpoint).append(query);
+    route.endpoint = std::move(endpoint);
+    return route;
+  }
+  return route;
+}
+
+}  // namespace llmgw::gateway

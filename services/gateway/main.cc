@@ -1,0 +1,140 @@
+// llmgw-gateway: wiring only. Config -> clients -> handlers -> HTTP server; drain on SIGTERM.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "libs/common/config.h"
+#include "libs/common/log.h"
+#include "libs/common/signals.h"
+#include "libs/grpc/internal_token.h"
+#include "libs/metrics/metrics.h"
+#include "services/gateway/api/authenticator.h"
+#include "services/gateway/api/gateway_handler.h"
+#include "services/gateway/api/gateway_metrics.h"
+#include "services/gateway/api/http_server.h"
+#include "services/gateway/api/passthrough_handler.h"
+#include "services/gateway/api/reseller_handler.h"
+#include "services/gateway/clients/accounts_client.h"
+#include "services/gateway/clients/billing_client.h"
+#include "services/gateway/clients/price_book.h"
+#include "services/gateway/clients/upstream_client.h"
+#include "services/gateway/clients/usage_shipper.h"
+#include "services/gateway/domain/auth_cache.h"
+
+namespace {
+constexpr char kService[] = "gateway";
+}  // namespace
+
+int main() {
+  using namespace llmgw;
+  using namespace llmgw::gateway;
+  BlockShutdownSignals();
+  log::Init(kService);
+
+  auto V = [](auto v) { return config::ValueOrExit(std::move(v), kService); };
+  const std::string internal_token = V(config::InternalToken());
+  HttpServerOptions http;
+  http.address = V(config::Address("LLMGW_GATEWAY_ADDR", "0.0.0.0:8080"));
+  http.threads = static_cast<int>(V(config::Int("LLMGW_GATEWAY_THREADS", 0, 0, 256)));
+  http.body_limit =
+      static_cast<uint64_t>(V(config::Int("LLMGW_MAX_BODY_BYTES", 32ll << 20, 1024, 1ll << 30)));
+  const std::string accounts_addr = V(config::Address("LLMGW_ACCOUNTS_ADDR", "127.0.0.1:50051"));
+  const std::string billing_addr = V(config::Address("LLMGW_BILLING_ADDR", "127.0.0.1:50053"));
+  const std::string metering_addr = V(config::Address("LLMGW_METERING_ADDR", "127.0.0.1:50052"));
+  const std::string metrics_addr = V(config::Address("LLMGW_METRICS_ADDR", ":9101"));
+  const std::string spool_dir = config::String("LLMGW_SPOOL_DIR", ".data/gateway-spool");
+  UpstreamOptions upstream_options;
+  upstream_options.total_timeout =
+      std::chrono::seconds(V(config::Int("LLMGW_UPSTREAM_TIMEOUT_SECONDS", 600, 1, 86'400)));
+  AuthCache::Options cache_options;
+  cache_options.positive_ttl =
+      std::chrono::seconds(V(config::Int("LLMGW_AUTH_CACHE_TTL_SECONDS", 30, 0, 3'600)));
+  const auto grace =
+      std::chrono::seconds(V(config::Int("LLMGW_SHUTDOWN_GRACE_SECONDS", 30, 0, 3'600)));
+
+  UpstreamEndpoints endpoints;
+  const struct {
+    Provider p;
+    const char* env;
+    const char* fallback;
+  } kUpstreams[] = {
+      {Provider::kOpenAI, "LLMGW_OPENAI_BASE_URL", "https://api.openai.com/v1"},
+      {Provider::kAnthropic, "LLMGW_ANTHROPIC_BASE_URL", "https://api.anthropic.com"},
+      {Provider::kGoogle, "LLMGW_GOOGLE_BASE_URL",
+       "https://generativelanguage.googleapis.com/v1beta/openai"},
+      {Provider::kXai, "LLMGW_XAI_BASE_URL", "https://api.x.ai/v1"},
+  };
+  for (const auto& u : kUpstreams) {
+    const std::string url = V(config::Url(u.env, u.fallback));
+    endpoints[static_cast<size_t>(u.p)] = V(ParseBaseUrl(url));
+  }
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  auto metrics_server = V(metrics::MetricsServer::Start(metrics_addr, registry));
+  GatewayMetrics gateway_metrics(*registry);
+
+  GrpcAccountsClient accounts(grpcutil::MakeChannel(accounts_addr), internal_token);
+  AuthCache auth_cache(SystemClock::Get(), cache_options);
+  Authenticator authenticator(accounts, auth_cache);
+  PriceBook price_book;
+  auto refresher = std::make_unique<PriceBookRefresher>(grpcutil::MakeChannel(billing_addr),
+                                                        internal_token, price_book);
+  GrpcUsageShipper::Options shipper_options;
+  shipper_options.metering_target = metering_addr;
+  shipper_options.internal_token = internal_token;
+  shipper_options.spool_dir = spool_dir;
+  GrpcUsageShipper shipper(shipper_options, *registry);
+  UpstreamClient upstream(upstream_options);
+
+  PassthroughHandler passthrough({.auth = authenticator,
+                                  .upstream = upstream,
+                                  .endpoints = endpoints,
+                                  .prices = price_book,
+                                  .usage = shipper,
+                                  .metrics = &gateway_metrics,
+                                  .debug_log = config::String("LLMGW_LOG_LEVEL") == "debug"});
+  GatewayHandler handler([&price_book] { return price_book.loaded(); }, &gateway_metrics,
+                         http.body_limit);
+  handler.Register(RouteKind::kPassthrough, &passthrough);
+
+  // Reseller: a provider is offered only when the operator configured its key.
+  ResellerOptions reseller_options;
+  for (const auto& [p, env] : {std::pair{Provider::kOpenAI, "LLMGW_OPENAI_API_KEY"},
+                               std::pair{Provider::kAnthropic, "LLMGW_ANTHROPIC_API_KEY"},
+                               std::pair{Provider::kGoogle, "LLMGW_GOOGLE_API_KEY"},
+                               std::pair{Provider::kXai, "LLMGW_XAI_API_KEY"}}) {
+    reseller_options.operator_keys[static_cast<size_t>(p)] = config::String(env);
+  }
+  GrpcBillingClient billing(grpcutil::MakeChannel(billing_addr), internal_token);
+  ResellerMetrics reseller_metrics(*registry);
+  ResellerHandler reseller({.auth = authenticator,
+                            .upstream = upstream,
+                            .endpoints = endpoints,
+                            .prices = price_book,
+                            .billing = billing,
+                            .usage = shipper,
+                            .options = reseller_options,
+                            .metrics = &gateway_metrics,
+                            .reseller_metrics = &reseller_metrics});
+  handler.Register(RouteKind::kResellerChat, &reseller);
+  handler.Register(RouteKind::kResellerModels, &reseller);
+
+  auto server = V(HttpServer::Start(http, handler));
+  log::Info(
+      "listening",
+      {{"http_port", server->port()},
+       {"metrics_port", metrics_server->port()},
+       {"threads",
+        http.threads > 0 ? http.threads : static_cast<int>(std::thread::hardware_concurrency())}});
+
+  const int sig = WaitForShutdownSignal();
+  log::Info("shutting down", {{"signal", sig}, {"grace_seconds", grace.count()}});
+  server->Stop(grace);
+  upstream.CloseIdle();
+  shipper.Shutdown(std::chrono::seconds(5));
+  refresher.reset();
+  log::Info("stopped");
+  return 0;
+}

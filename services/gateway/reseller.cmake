@@ -1,0 +1,10 @@
+# Reseller mode: api/reseller_handler (POST /api/v1/chat/completions, GET /api/v1/models) and
+# clients/billing_client (holds, settles, voids). Included by services/gateway/CMakeLists.txt.
+add_library(gateway_reseller
+  ${CMAKE_CURRENT_LIST_DIR}/api/reseller_handler.cc
+  ${CMAKE_CURRENT_LIST_DIR}/clients/billing_client.cc)
+target_link_libraries(gateway_reseller PUBLIC gateway_api gateway_clients)
+
+llmgw_test(gateway_reseller_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/api/reseller_handler_test.cc
+  LIBS gateway_reseller billing_api llmgw_testing)

@@ -1,0 +1,17 @@
+# Durable usage-event delivery to metering (clients/usage_shipper, storage/spool_file).
+# Included from services/gateway/CMakeLists.txt; paths are absolute so any project can include it.
+set(LLMGW_SHIPPER_DIR ${CMAKE_CURRENT_LIST_DIR})
+get_filename_component(LLMGW_SHIPPER_ROOT ${CMAKE_CURRENT_LIST_DIR}/../.. ABSOLUTE)
+
+add_library(gateway_spool ${LLMGW_SHIPPER_DIR}/storage/spool_file.cc)
+target_include_directories(gateway_spool PUBLIC ${LLMGW_SHIPPER_ROOT})
+target_link_libraries(gateway_spool PUBLIC llmgw_common)
+
+add_library(gateway_usage_shipper ${LLMGW_SHIPPER_DIR}/clients/usage_shipper.cc)
+target_link_libraries(gateway_usage_shipper PUBLIC
+  gateway_spool llmgw_proto llmgw_grpc llmgw_metrics)
+
+llmgw_test(gateway_usage_shipper_test
+  SOURCES ${LLMGW_SHIPPER_DIR}/storage/spool_file_test.cc
+          ${LLMGW_SHIPPER_DIR}/clients/usage_shipper_test.cc
+  LIBS gateway_usage_shipper gateway_spool llmgw_grpc llmgw_proto llmgw_testing)

@@ -1,0 +1,93 @@
+// llmgw-mock-provider: a fake OpenAI / Anthropic / Gemini / xAI upstream for tests, demos and
+// benchmarks. Behaviour: see providers.h; transport: see server.h.
+//
+//   llmgw-mock-provider [--addr 127.0.0.1:0] [--threads 2] [--latency-ms 0] [--chunks 5]
+//                       [--chunk-delay-ms 0] [--port-file PATH]
+// Prints {"listening":"HOST:PORT"} on stdout once ready; exits 0 on SIGTERM/SIGINT.
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "libs/common/signals.h"
+#include "tools/mock-provider/server.h"
+
+namespace {
+
+[[noreturn]] void Usage(const std::string& message) {
+  std::cerr << "llmgw-mock-provider: " << message
+            << "\nusage: llmgw-mock-provider [--addr 127.0.0.1:0] [--threads 2] [--latency-ms 0]"
+               " [--chunks 5] [--chunk-delay-ms 0] [--port-file PATH]\n";
+  std::exit(2);
+}
+
+int ParseNonNegative(const std::string& flag, const std::string& value) {
+  try {
+    size_t used = 0;
+    int v = std::stoi(value, &used);
+    if (used != value.size() || v < 0) Usage(flag + " needs a non-negative integer");
+    return v;
+  } catch (const std::exception&) {
+    Usage(flag + " needs a non-negative integer");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  llmgw::BlockShutdownSignals();
+  std::string addr = "127.0.0.1:0";
+  std::string port_file;
+  int threads = 2;
+  llmgw::mock::Options options;
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") Usage("help");
+    if (i + 1 >= argc) Usage("missing value for " + flag);
+    std::string value = argv[++i];
+    if (flag == "--addr") {
+      addr = value;
+    } else if (flag == "--threads") {
+      threads = ParseNonNegative(flag, value);
+      if (threads < 1) Usage("--threads must be at least 1");
+    } else if (flag == "--latency-ms") {
+      options.latency_ms = ParseNonNegative(flag, value);
+    } else if (flag == "--chunks") {
+      options.chunks = ParseNonNegative(flag, value);
+      if (options.chunks < 1) Usage("--chunks must be at least 1");
+    } else if (flag == "--chunk-delay-ms") {
+      options.chunk_delay_ms = ParseNonNegative(flag, value);
+    } else if (flag == "--port-file") {
+      port_file = value;
+    } else {
+      Usage("unknown flag " + flag);
+    }
+  }
+  size_t colon = addr.rfind(':');
+  if (colon == std::string::npos) Usage("--addr must be HOST:PORT");
+  std::string host = addr.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  int port = ParseNonNegative("--addr port", addr.substr(colon + 1));
+  if (port > 65535) Usage("--addr port out of range");
+
+  auto server = llmgw::mock::MockServer::Start(host, static_cast<uint16_t>(port), options, threads);
+  if (!server.ok()) {
+    std::cerr << "llmgw-mock-provider: " << server.status().message() << "\n";
+    return 1;
+  }
+  std::string listening = addr.substr(0, colon) + ":" + std::to_string((*server)->port());
+  if (!port_file.empty()) {
+    std::ofstream out(port_file + ".tmp");
+    out << (*server)->port() << "\n";
+    out.close();
+    std::rename((port_file + ".tmp").c_str(), port_file.c_str());
+  }
+  std::cout << "{\"listening\":\"" << listening << "\"}" << std::endl;
+  llmgw::WaitForShutdownSignal();
+  (*server)->Stop();
+  return 0;
+}

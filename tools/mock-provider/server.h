@@ -1,0 +1,62 @@
+#pragma once
+// The HTTP side of llmgw-mock-provider: a Boost.Beast/Asio coroutine server (keep-alive,
+// TCP_NODELAY, backlog 4096, N threads on one io_context) that answers with HandleRequest and
+// serves the test introspection endpoints:
+//   GET  /_mock/requests  → [{method, target, headers:{lower-case name: value}}], last 200 received
+//   POST /_mock/reset     → clears that list.
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "tools/mock-provider/providers.h"
+
+namespace llmgw::mock {
+
+// The last requests received, for tests (bounded; thread-safe).
+class RequestLog {
+ public:
+  static constexpr size_t kCapacity = 200;
+  struct Entry {
+    std::string method;
+    std::string target;
+    HeaderList headers;
+  };
+  void Add(Entry entry);
+  void Clear();
+  std::string ToJson() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::deque<Entry> entries_;
+};
+
+class MockServer {
+ public:
+  // Binds host:port (port 0 picks one) and starts `threads` threads serving requests.
+  static absl::StatusOr<std::unique_ptr<MockServer>> Start(const std::string& host, uint16_t port,
+                                                           const Options& options, int threads);
+  ~MockServer();  // Stop()s.
+  MockServer(const MockServer&) = delete;
+  MockServer& operator=(const MockServer&) = delete;
+
+  uint16_t port() const { return port_; }
+  // Stops accepting and serving, and joins the threads. Idempotent.
+  void Stop();
+
+  struct Impl;
+
+ private:
+  explicit MockServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  uint16_t port_ = 0;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace llmgw::mock
