@@ -28,3 +28,18 @@ int WaitForShutdownSignal() {
 }
 
 }  // namespace llmgw
+
+#include <sys/resource.h>
+
+namespace llmgw {
+long RaiseOpenFileLimit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return -1;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  return static_cast<long>(rl.rlim_cur);
+}
+}  // namespace llmgw

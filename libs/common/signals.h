@@ -9,3 +9,10 @@ void BlockShutdownSignals();
 int WaitForShutdownSignal();
 
 }  // namespace llmgw
+
+namespace llmgw {
+// Raises the soft limit of open files to the hard limit: every proxied stream holds two sockets,
+// and the default soft limit (often 1,024) would refuse connections long before memory runs out.
+// Returns the new soft limit.
+long RaiseOpenFileLimit();
+}  // namespace llmgw

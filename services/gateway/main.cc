@@ -31,6 +31,7 @@ int main() {
   using namespace llmgw;
   using namespace llmgw::gateway;
   BlockShutdownSignals();
+  const long open_files = RaiseOpenFileLimit();
   log::Init(kService);
 
   auto V = [](auto v) { return config::ValueOrExit(std::move(v), kService); };
@@ -126,6 +127,7 @@ int main() {
       "listening",
       {{"http_port", server->port()},
        {"metrics_port", metrics_server->port()},
+       {"open_files_limit", open_files},
        {"threads",
         http.threads > 0 ? http.threads : static_cast<int>(std::thread::hardware_concurrency())}});
 

@@ -38,6 +38,7 @@ int ParseNonNegative(const std::string& flag, const std::string& value) {
 
 int main(int argc, char** argv) {
   llmgw::BlockShutdownSignals();
+  llmgw::RaiseOpenFileLimit();
   std::string addr = "127.0.0.1:0";
   std::string port_file;
   int threads = 2;

@@ -57,7 +57,9 @@ async function api(method, path, body, rawBody) {
 
 const fmt = {
   int: (n) => Number(n).toLocaleString('en-US'),
-  // "12.345000000" → "$12.3450": trims the string, never parses it into a float for money math.
+  // "12.345000000" → "$12.345", "0.000008550" → "$0.00000855": trailing zeros trimmed, at least
+  // two decimals, every significant digit kept (per-request costs are fractions of a cent); the
+  // string is never parsed into a float.
   usd(s) {
     let str = String(s);
     const neg = str.startsWith('-');
@@ -65,7 +67,6 @@ const fmt = {
     let [whole, frac = ''] = str.split('.');
     frac = frac.replace(/0+$/, '');
     if (frac.length < 2) frac = frac.padEnd(2, '0');
-    if (frac.length > 6) frac = frac.slice(0, 6);
     whole = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
     return `${neg ? '-' : ''}$${whole}.${frac}`;
   },
@@ -139,7 +140,8 @@ function authPage(mode) {
 
 // ---- overview ----
 
-function drawChart(canvas, points) {
+// Bars of requests per bucket, placed on the time axis of [from, to) (empty buckets stay empty).
+function drawChart(canvas, points, from, to, bucket) {
   const dpr = window.devicePixelRatio || 1;
   const w = canvas.clientWidth || 800;
   const hgt = canvas.clientHeight || 240;
@@ -154,27 +156,33 @@ function drawChart(canvas, points) {
     ctx.fillText('No requests in this period.', 16, hgt / 2);
     return;
   }
+  const size = bucket === 'hour' ? 3600000 : 86400000;
+  const start = Math.floor(from.getTime() / size) * size;
+  const slots = Math.max(1, Math.ceil((to.getTime() - start) / size));
   const pad = { l: 48, r: 12, t: 12, b: 28 };
-  const max = Math.max(1, ...points.map((p) => p.requests));
-  const bw = (w - pad.l - pad.r) / points.length;
+  // A multiple of 4 so that the four grid lines are whole numbers of requests.
+  const max = Math.max(4, Math.ceil(Math.max(...points.map((p) => p.requests)) / 4) * 4);
+  const bw = (w - pad.l - pad.r) / slots;
   ctx.strokeStyle = '#e4e7ec';
   for (let i = 0; i <= 4; i++) {
     const y = pad.t + ((hgt - pad.t - pad.b) * i) / 4;
     ctx.beginPath(); ctx.moveTo(pad.l, y); ctx.lineTo(w - pad.r, y); ctx.stroke();
-    ctx.fillText(String(Math.round(max - (max * i) / 4)), 4, y + 4);
+    ctx.fillText(fmt.int(max - (max * i) / 4), 4, y + 4);
   }
   ctx.fillStyle = '#3b5bdb';
-  points.forEach((p, i) => {
+  for (const p of points) {
+    const slot = Math.floor((new Date(p.ts).getTime() - start) / size);
+    if (slot < 0 || slot >= slots) continue;
     const bh = ((hgt - pad.t - pad.b) * p.requests) / max;
-    ctx.fillRect(pad.l + i * bw + bw * 0.15, hgt - pad.b - bh, Math.max(1, bw * 0.7), bh);
-  });
+    ctx.fillRect(pad.l + slot * bw + bw * 0.15, hgt - pad.b - bh, Math.max(1, bw * 0.7), bh);
+  }
   ctx.fillStyle = '#6b7280';
-  const step = Math.ceil(points.length / 8);
-  points.forEach((p, i) => {
-    if (i % step !== 0) return;
-    const d = new Date(p.ts);
-    ctx.fillText(`${d.getMonth() + 1}/${d.getDate()}`, pad.l + i * bw, hgt - 8);
-  });
+  const step = Math.ceil(slots / 8);
+  for (let i = 0; i < slots; i += step) {
+    const d = new Date(start + i * size);
+    const label = bucket === 'hour' ? `${d.getHours()}:00` : `${d.getMonth() + 1}/${d.getDate()}`;
+    ctx.fillText(label, pad.l + i * bw, hgt - 8);
+  }
 }
 
 async function overviewPage() {
@@ -220,7 +228,7 @@ async function overviewPage() {
         { title: 'Tokens in/out', num: true, cell: (r) => `${fmt.int(r.input_tokens)} / ${fmt.int(r.output_tokens)}` },
         { title: 'Cost', num: true, cell: (r) => fmt.usd(r.cost_usd) },
       ], providers.providers)))));
-  drawChart(canvas, ts.points);
+  drawChart(canvas, ts.points, from, to, bucket);
 }
 
 // ---- monitor tokens and API keys ----
@@ -501,7 +509,15 @@ async function whoAmI() {
   } catch (e) { return false; }
 }
 
-async function route() {
+// Renders one page at a time, in hash order: a slow page finishing late must not replace the page
+// the user has moved on to.
+let routeChain = Promise.resolve();
+function route() {
+  routeChain = routeChain.then(renderRoute, renderRoute);
+  return routeChain;
+}
+
+async function renderRoute() {
   const page = (location.hash.replace(/^#\//, '') || 'overview').split('?')[0];
   const nav = document.getElementById('nav');
   const logout = document.getElementById('logout');

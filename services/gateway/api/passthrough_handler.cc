@@ -196,9 +196,14 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
       }
       const bool upstream_done = upstream_ok && exchange->done();
       exchange.reset();  // closed unless the body was read completely
-      if (client_ok && !parser.pending().empty()) {
-        client_ok = co_await writer.WriteChunk(parser.pending());  // a cut-short last event
+      if (upstream_done) {
+        // An event whose terminator was a final bare \r is only complete at the end of the body.
+        parser.Finish([&](SseEvent&& e) {
+          if (tracker.OnEvent(e)) out += e.raw;
+        });
       }
+      out += parser.pending();  // a cut-short last event is relayed as it came
+      if (client_ok && !out.empty()) client_ok = co_await writer.WriteChunk(out);
       if (client_ok) client_ok = co_await writer.EndChunked();
       if (!upstream_ok && d_.metrics != nullptr) d_.metrics->CountUpstreamError(provider);
       incomplete = !client_ok || !upstream_done;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Pass-through benchmark: the mock provider measured directly and through the gateway in the same
+# Gateway benchmark: the mock provider measured directly and through the gateway in the same
 # run, side by side. Prints figures; never pass/fail. Everything runs on 127.0.0.1.
-#   bench/passthrough.sh [--quick]     (--quick: shorter runs, 2,000 instead of 8,000 streams)
+#   bench/gateway.sh [--quick]     (--quick: shorter runs, 2,000 instead of 8,000 streams)
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$LLMGW_ROOT"
@@ -98,6 +98,22 @@ for p in p50 p99; do
   dv=$(echo "$d" | field ttfb_us $p); gv=$(echo "$g" | field ttfb_us $p)
   printf "%-10s direct %8s gateway %8s added %8s\n" "$p" "$dv" "$gv" "$((gv - dv))"
 done
+
+echo "== reseller vs pass-through, 1 connection, non-streaming (latency, µs) =="
+KEY=$(curl -fs -b "$tmp/jar" -X POST "$DASH/api/keys" -H 'content-type: application/json' \
+  -d '{"name":"bench"}' | sed -E 's/.*"key":"([^"]+)".*/\1/')
+curl -fs -b "$tmp/jar" -X POST "$DASH/api/balance/charge" -H 'content-type: application/json' \
+  -d '{"amount": 100000}' >/dev/null
+RES=$GW/api/v1/chat/completions
+load --url "$RES" --header "Authorization: Bearer $KEY" --body "$BODY" --requests-per-conn 200 >/dev/null
+NR=$((DUR * 300))
+p=$(load --url "$VIA" --header "X-Monitor-Token: $TOKEN" --header 'Authorization: Bearer sk-bench' --body "$BODY" --requests-per-conn "$NR")
+r=$(load --url "$RES" --header "Authorization: Bearer $KEY" --body "$BODY" --requests-per-conn "$NR")
+for q in p50 p99; do
+  pv=$(echo "$p" | field total_us $q); rv=$(echo "$r" | field total_us $q)
+  printf "%-10s pass-through %8s reseller %8s added %8s\n" "$q" "$pv" "$rv" "$((rv - pv))"
+done
+echo "reseller statuses: $(echo "$r" | sed -E 's/.*"statuses":(\{[^}]*\}).*/\1/')"
 
 echo "== $STREAMS concurrent streams, each 10 s at the mock =="
 s=$(load --url "$VIA" --header "X-Monitor-Token: $TOKEN" --header 'Authorization: Bearer sk-bench' \
