@@ -35,12 +35,18 @@ int main(int argc, char** argv) {
   int orgs = 1, workers = 16, seconds = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
-    if (a == "--addr") addr = v;
-    else if (a == "--orgs") orgs = std::atoi(v.c_str());
-    else if (a == "--workers") workers = std::atoi(v.c_str());
-    else if (a == "--seconds") seconds = std::atoi(v.c_str());
+    if (a == "--addr")
+      addr = v;
+    else if (a == "--orgs")
+      orgs = std::atoi(v.c_str());
+    else if (a == "--workers")
+      workers = std::atoi(v.c_str());
+    else if (a == "--seconds")
+      seconds = std::atoi(v.c_str());
     else {
-      std::fprintf(stderr, "usage: llmgw-billing-load [--addr H:P] [--orgs N] [--workers N] [--seconds N]\n");
+      std::fprintf(
+          stderr,
+          "usage: llmgw-billing-load [--addr H:P] [--orgs N] [--workers N] [--seconds N]\n");
       return 2;
     }
   }
@@ -90,7 +96,10 @@ int main(int argc, char** argv) {
         pb::HoldResponse hresp;
         grpc::ClientContext c1;
         ctx(c1);
-        if (!stub->Hold(&c1, hr, &hresp).ok()) { ++errors; continue; }
+        if (!stub->Hold(&c1, hr, &hresp).ok()) {
+          ++errors;
+          continue;
+        }
         auto t1 = Clock::now();
         pb::SettleRequest sr;
         sr.set_request_id(rid);
@@ -98,7 +107,10 @@ int main(int argc, char** argv) {
         pb::SettleResponse sresp;
         grpc::ClientContext c2;
         ctx(c2);
-        if (!stub->Settle(&c2, sr, &sresp).ok()) { ++errors; continue; }
+        if (!stub->Settle(&c2, sr, &sresp).ok()) {
+          ++errors;
+          continue;
+        }
         auto t2 = Clock::now();
         charged[o] += sresp.charged_nano();
         h.push_back(std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count());

@@ -13,6 +13,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -21,10 +24,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -93,7 +92,8 @@ asio::awaitable<void> RunConnection(Options const& o, Results& r, tcp::endpoint 
         if (ec) throw beast::system_error(ec);
         size_t got = sizeof(chunk) - parser.get().body().size;
         if (got > 0 && ttfb < 0) {
-          ttfb = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+          ttfb =
+              std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
         }
         r.bytes += got;
       }
@@ -183,7 +183,8 @@ int main(int argc, char** argv) {
   tcp::endpoint ep = *resolver.resolve(o.host, o.port).begin();
   Results r;
   for (int c = 0; c < o.connections; ++c) {
-    int delay = o.ramp_ms > 0 ? static_cast<int>(static_cast<int64_t>(c) * o.ramp_ms / o.connections) : 0;
+    int delay =
+        o.ramp_ms > 0 ? static_cast<int>(static_cast<int64_t>(c) * o.ramp_ms / o.connections) : 0;
     asio::co_spawn(io, RunConnection(o, r, ep, delay), asio::detached);
   }
   auto start = Clock::now();
@@ -201,7 +202,8 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"requests\":%lld,\"errors\":%lld,\"statuses\":{%s},\"seconds\":%.3f,\"req_per_s\":%.1f,"
       "\"ttfb_us\":{\"p50\":%lld,\"p90\":%lld,\"p99\":%lld},"
-      "\"total_us\":{\"p50\":%lld,\"p99\":%lld,\"max\":%lld},\"bytes\":%lld,\"first_error\":\"%s\"}\n",
+      "\"total_us\":{\"p50\":%lld,\"p99\":%lld,\"max\":%lld},\"bytes\":%lld,\"first_error\":\"%s\"}"
+      "\n",
       static_cast<long long>(r.done.load()), static_cast<long long>(r.errors.load()),
       statuses.c_str(), secs, r.done.load() / secs, static_cast<long long>(Pct(r.ttfb_us, 50)),
       static_cast<long long>(Pct(r.ttfb_us, 90)), static_cast<long long>(Pct(r.ttfb_us, 99)),

@@ -12,8 +12,7 @@ class Clock {
   virtual ~Clock() = default;
   virtual std::chrono::system_clock::time_point Now() const = 0;
   int64_t NowUnixMs() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(Now().time_since_epoch())
-        .count();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Now().time_since_epoch()).count();
   }
 };
 

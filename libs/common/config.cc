@@ -18,7 +18,9 @@ std::string String(std::string_view name, std::string_view fallback) {
 
 absl::StatusOr<std::string> Required(std::string_view name, std::string_view why) {
   std::string v = String(name);
-  if (v.empty()) return absl::FailedPreconditionError(absl::StrCat(std::string(name), " is required: ", std::string(why)));
+  if (v.empty())
+    return absl::FailedPreconditionError(
+        absl::StrCat(std::string(name), " is required: ", std::string(why)));
   return v;
 }
 
@@ -27,8 +29,8 @@ absl::StatusOr<int64_t> Int(std::string_view name, int64_t fallback, int64_t min
   if (v.empty()) return fallback;
   int64_t out = 0;
   if (!absl::SimpleAtoi(v, &out) || out < min || out > max) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(std::string(name), "=\"", v, "\" is not an integer in [", min, ", ", max, "]"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        std::string(name), "=\"", v, "\" is not an integer in [", min, ", ", max, "]"));
   }
   return out;
 }
@@ -38,7 +40,8 @@ absl::StatusOr<bool> Bool(std::string_view name, bool fallback) {
   if (v.empty()) return fallback;
   if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
   if (v == "false" || v == "0" || v == "no" || v == "off") return false;
-  return absl::InvalidArgumentError(absl::StrCat(std::string(name), "=\"", v, "\" is not true or false"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(std::string(name), "=\"", v, "\" is not true or false"));
 }
 
 absl::StatusOr<std::string> Address(std::string_view name, std::string_view fallback) {

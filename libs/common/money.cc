@@ -42,8 +42,9 @@ std::string FormatUsd(Nano nano) {
 
 absl::StatusOr<Nano> ParseUsd(std::string_view text) {
   auto bad = [&] {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "amount \"", std::string(text), "\" is not a non-negative USD amount with at most 9 decimals"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("amount \"", std::string(text),
+                     "\" is not a non-negative USD amount with at most 9 decimals"));
   };
   if (text.empty()) return bad();
   size_t i = 0;

@@ -57,8 +57,7 @@ TEST(PriceTokens, ReasoningIsNotBilledTwice) {
 
 TEST(PriceTokens, HugeCountsDoNotOverflow) {
   ModelPrice p{.input_per_mtok = 15'000'000'000, .output_per_mtok = 60'000'000'000};
-  EXPECT_EQ(PriceTokens({.input = 1'000'000'000, .output = 1'000'000'000}, p),
-            75'000'000'000'000);
+  EXPECT_EQ(PriceTokens({.input = 1'000'000'000, .output = 1'000'000'000}, p), 75'000'000'000'000);
 }
 
 TEST(MarginOf, TwentyPercentRoundsHalfUp) {
@@ -85,8 +84,8 @@ TEST(ParseUsd, AcceptsUpToNineDecimals) {
 }
 
 TEST(ParseUsd, RejectsEverythingElse) {
-  for (const char* s : {"", "-1", "1.", ".5", "1.0000000001", "abc", "1e3", "1,5", " 1",
-                        "99999999999999"}) {
+  for (const char* s :
+       {"", "-1", "1.", ".5", "1.0000000001", "abc", "1e3", "1,5", " 1", "99999999999999"}) {
     EXPECT_THAT(ParseUsd(s), test::StatusIs(absl::StatusCode::kInvalidArgument)) << s;
   }
 }

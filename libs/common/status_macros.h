@@ -8,10 +8,10 @@
 #define LLMGW_STATUS_CONCAT_(a, b) LLMGW_STATUS_CONCAT_INNER_(a, b)
 
 // Returns from the current function with the status when it is not OK.
-#define LLMGW_RETURN_IF_ERROR(expr)                                \
-  do {                                                             \
+#define LLMGW_RETURN_IF_ERROR(expr)                                   \
+  do {                                                                \
     ::absl::Status llmgw_status_ = ::llmgw::internal::AsStatus(expr); \
-    if (!llmgw_status_.ok()) return llmgw_status_;                 \
+    if (!llmgw_status_.ok()) return llmgw_status_;                    \
   } while (false)
 
 // LLMGW_ASSIGN_OR_RETURN(auto x, MakeX()); — binds the value or returns the error.

@@ -1,11 +1,11 @@
 #pragma once
 // The shared secret every caller of accounts/metering/billing presents in gRPC metadata.
 
+#include <grpcpp/grpcpp.h>
+
 #include <chrono>
 #include <string>
 #include <string_view>
-
-#include <grpcpp/grpcpp.h>
 
 namespace llmgw::grpcutil {
 

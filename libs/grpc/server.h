@@ -6,15 +6,15 @@
 // the service's worker pool (database calls block; gRPC's own threads must not), and the result
 // is translated from absl::Status.
 
+#include <grpcpp/grpcpp.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -71,9 +71,9 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx, const Han
       s = absl::InternalError("internal error");
     }
     if (metrics) {
-      metrics->Observe(method, static_cast<int>(s.code()),
-                       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                           .count());
+      metrics->Observe(
+          method, static_cast<int>(s.code()),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     reactor->Finish(ToGrpc(s));
   });

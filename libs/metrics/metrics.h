@@ -3,15 +3,15 @@
 // Names start with llmgw_, use base units, counters end in _total; labels are bounded
 // (provider, model, mode, code, method) — never org, key or request id.
 
-#include <memory>
-#include <string>
-
 #include <prometheus/counter.h>
 #include <prometheus/exposer.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 

@@ -32,8 +32,9 @@ absl::Status ApplyMigrations(PgPool& pool, const std::string& schema,
       if (done.count(m.version)) continue;
       tx.exec(absl::StrCat("SET LOCAL search_path TO ", q, ", public"));
       tx.exec(m.sql);
-      tx.exec_params(absl::StrCat("INSERT INTO ", q, ".schema_migrations (version, name) VALUES ($1, $2)"),
-                     m.version, std::string(m.name));
+      tx.exec_params(
+          absl::StrCat("INSERT INTO ", q, ".schema_migrations (version, name) VALUES ($1, $2)"),
+          m.version, std::string(m.name));
       ++count;
     }
     tx.commit();

@@ -25,7 +25,8 @@ class PgTest : public ::testing::Test {
 };
 
 const std::vector<Migration> kMigrations = {
-    {1, "create", "CREATE TABLE things (id bigint PRIMARY KEY, n integer NOT NULL CHECK (n >= 0));"},
+    {1, "create",
+     "CREATE TABLE things (id bigint PRIMARY KEY, n integer NOT NULL CHECK (n >= 0));"},
     {2, "seed", "INSERT INTO things VALUES (1, 10);"},
 };
 
@@ -79,11 +80,13 @@ TEST_F(PgTest, ExceptionsBecomeStatusCodes) {
 }
 
 TEST_F(PgTest, BrokenConnectionIsUnavailableAndReplaced) {
-  auto kill_self = pool_->Run([](pqxx::connection& c) -> absl::Status {
-    pqxx::nontransaction tx(c);
-    tx.exec("SELECT pg_terminate_backend(pg_backend_pid())");
-    return absl::OkStatus();
-  }, /*attempts=*/1);
+  auto kill_self = pool_->Run(
+      [](pqxx::connection& c) -> absl::Status {
+        pqxx::nontransaction tx(c);
+        tx.exec("SELECT pg_terminate_backend(pg_backend_pid())");
+        return absl::OkStatus();
+      },
+      /*attempts=*/1);
   EXPECT_THAT(kill_self, test::StatusIs(absl::StatusCode::kUnavailable));
   auto ok = pool_->Run([](pqxx::connection& c) -> absl::StatusOr<int> {
     pqxx::work tx(c);
@@ -100,7 +103,8 @@ TEST_F(PgTest, PoolBoundsConcurrency) {
       auto s = pool_->Run([&](pqxx::connection& c) -> absl::Status {
         int now = ++in_flight;
         int p = peak.load();
-        while (now > p && !peak.compare_exchange_weak(p, now)) {}
+        while (now > p && !peak.compare_exchange_weak(p, now)) {
+        }
         pqxx::work tx(c);
         tx.exec("SELECT pg_sleep(0.02)");
         --in_flight;

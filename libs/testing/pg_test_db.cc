@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-
 #include <pqxx/pqxx>
 
 #include "libs/common/crypto.h"

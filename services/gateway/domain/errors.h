@@ -27,16 +27,16 @@ std::string AnthropicErrorBody(const ErrorSpec& e);
 std::string ErrorBody(Surface s, const ErrorSpec& e);
 
 // The errors the gateway itself produces.
-ErrorSpec MissingMonitorToken();   // 401 invalid_api_key / authentication_error
-ErrorSpec InvalidMonitorToken();   // 401
-ErrorSpec InvalidApiKey();         // 401 invalid_api_key
+ErrorSpec MissingMonitorToken();                 // 401 invalid_api_key / authentication_error
+ErrorSpec InvalidMonitorToken();                 // 401
+ErrorSpec InvalidApiKey();                       // 401 invalid_api_key
 ErrorSpec RouteNotFound(std::string_view path);  // 404
 ErrorSpec BodyTooLarge(size_t limit_bytes);      // 413
 ErrorSpec BadRequest(std::string_view why);      // 400 invalid_request_error
-ErrorSpec DependencyUnavailable(std::string_view what);  // 503 (+ Retry-After by the caller)
+ErrorSpec DependencyUnavailable(std::string_view what);    // 503 (+ Retry-After by the caller)
 ErrorSpec UpstreamUnavailable(std::string_view provider);  // 502 bad gateway
 ErrorSpec UpstreamTimeout(std::string_view provider);      // 504
 ErrorSpec ModelNotFound(std::string_view model);           // 404 model_not_found
-ErrorSpec InsufficientQuota();    // 429 insufficient_quota (type and code)
+ErrorSpec InsufficientQuota();                             // 429 insufficient_quota (type and code)
 
 }  // namespace llmgw::gateway

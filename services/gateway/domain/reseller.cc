@@ -27,7 +27,8 @@ std::optional<Provider> ProviderOfModel(std::string_view m) {
   return std::nullopt;
 }
 
-absl::StatusOr<ResellerTarget> ResolveResellerModel(std::string_view model, const PriceTable& prices,
+absl::StatusOr<ResellerTarget> ResolveResellerModel(std::string_view model,
+                                                    const PriceTable& prices,
                                                     const std::set<Provider>& offered) {
   std::string upstream(model);
   for (const auto& [alias, target] : ResellerAliases()) {
@@ -75,11 +76,13 @@ CostBound BoundChatCost(const json& request, size_t body_bytes, const PricedMode
                    messages * kMessageTokenOverhead + images * kImageTokenBound;
   int64_t requested = 0;
   for (const char* k : {"max_tokens", "max_completion_tokens"}) {
-    if (request.contains(k) && request[k].is_number_integer()) requested = request[k].get<int64_t>();
+    if (request.contains(k) && request[k].is_number_integer())
+      requested = request[k].get<int64_t>();
   }
   int64_t cap = model.max_output_tokens > 0 ? model.max_output_tokens : 4096;
   b.output_tokens = requested > 0 ? std::min(requested, cap) : cap;
-  b.provider_cost = money::PriceTokens({.input = b.input_tokens, .output = b.output_tokens}, model.price);
+  b.provider_cost =
+      money::PriceTokens({.input = b.input_tokens, .output = b.output_tokens}, model.price);
   return b;
 }
 

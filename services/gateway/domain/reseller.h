@@ -32,7 +32,8 @@ std::optional<Provider> ProviderOfModel(std::string_view model);
 // Resolves a customer's model id: aliases first, then the provider by prefix. NotFound (the
 // client sees 404 model_not_found) when the provider is unknown or not offered (no operator key),
 // or when the model has no price (never billed at zero).
-absl::StatusOr<ResellerTarget> ResolveResellerModel(std::string_view model, const PriceTable& prices,
+absl::StatusOr<ResellerTarget> ResolveResellerModel(std::string_view model,
+                                                    const PriceTable& prices,
                                                     const std::set<Provider>& offered);
 
 // Tokens an image may cost at most (Anthropic caps an image near 1,600 tokens; OpenAI's

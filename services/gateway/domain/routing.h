@@ -10,11 +10,11 @@
 namespace llmgw::gateway {
 
 enum class RouteKind {
-  kPassthrough,    // /api/v1/{openai,anthropic,google,xai}/...
-  kResellerChat,   // POST /api/v1/chat/completions
-  kResellerModels, // GET /api/v1/models
-  kHealth,         // /healthz
-  kReady,          // /readyz
+  kPassthrough,     // /api/v1/{openai,anthropic,google,xai}/...
+  kResellerChat,    // POST /api/v1/chat/completions
+  kResellerModels,  // GET /api/v1/models
+  kHealth,          // /healthz
+  kReady,           // /readyz
   kNotFound,
 };
 

@@ -35,7 +35,8 @@ absl::StatusOr<json> ImageBlock(const json& part) {
     size_t comma = url.find(',');
     if (semi == std::string::npos || comma == std::string::npos || semi > comma ||
         url.compare(semi, 8, ";base64,") != 0) {
-      return absl::InvalidArgumentError("image_url data URLs must be base64 (data:<type>;base64,…)");
+      return absl::InvalidArgumentError(
+          "image_url data URLs must be base64 (data:<type>;base64,…)");
     }
     return json{{"type", "image"},
                 {"source",
@@ -53,11 +54,13 @@ absl::StatusOr<json> ImageBlock(const json& part) {
 absl::StatusOr<json> Blocks(const json& content) {
   json blocks = json::array();
   if (content.is_string()) {
-    if (!content.get<std::string>().empty()) blocks.push_back({{"type", "text"}, {"text", content}});
+    if (!content.get<std::string>().empty())
+      blocks.push_back({{"type", "text"}, {"text", content}});
     return blocks;
   }
   if (content.is_null()) return blocks;
-  if (!content.is_array()) return absl::InvalidArgumentError("message content must be a string or an array");
+  if (!content.is_array())
+    return absl::InvalidArgumentError("message content must be a string or an array");
   for (const auto& part : content) {
     std::string type = part.is_object() ? part.value("type", "") : "";
     if (type == "text") {
@@ -128,7 +131,8 @@ absl::StatusOr<json> OpenAIToAnthropicRequest(const json& in, const std::string&
           std::string args = fn.value("arguments", "");
           json input = args.empty() ? json::object() : json::parse(args, nullptr, false);
           if (input.is_discarded() || !input.is_object()) {
-            return absl::InvalidArgumentError("tool_calls[].function.arguments must be a JSON object");
+            return absl::InvalidArgumentError(
+                "tool_calls[].function.arguments must be a JSON object");
           }
           blocks->push_back({{"type", "tool_use"},
                              {"id", call.value("id", "")},
@@ -163,7 +167,8 @@ absl::StatusOr<json> OpenAIToAnthropicRequest(const json& in, const std::string&
     if (stop.is_array()) out["stop_sequences"] = stop;
   }
   if (in.contains("temperature") && in["temperature"].is_number()) {
-    out["temperature"] = std::min(in["temperature"].get<double>(), 1.0);  // Anthropic's range is 0..1
+    out["temperature"] =
+        std::min(in["temperature"].get<double>(), 1.0);  // Anthropic's range is 0..1
   }
   if (in.contains("top_p") && in["top_p"].is_number()) out["top_p"] = in["top_p"];
   if (in.value("stream", false)) out["stream"] = true;
@@ -174,8 +179,8 @@ absl::StatusOr<json> OpenAIToAnthropicRequest(const json& in, const std::string&
     for (const auto& t : in["tools"]) {
       const json& fn = t.contains("function") ? t["function"] : json::object();
       json tool = {{"name", fn.value("name", "")},
-                   {"input_schema", fn.contains("parameters") ? fn["parameters"]
-                                                              : json{{"type", "object"}}}};
+                   {"input_schema",
+                    fn.contains("parameters") ? fn["parameters"] : json{{"type", "object"}}}};
       if (fn.contains("description")) tool["description"] = fn["description"];
       tools.push_back(std::move(tool));
     }
@@ -232,19 +237,18 @@ json AnthropicToOpenAIResponse(const json& msg, const std::string& client_model,
                   {"refusal", nullptr}};
   if (!tool_calls.empty()) message["tool_calls"] = std::move(tool_calls);
   const json usage = msg.contains("usage") ? msg["usage"] : json::object();
-  return {{"id", "chatcmpl-" + msg.value("id", std::string("llmgw"))},
-          {"object", "chat.completion"},
-          {"created", created_unix_s},
-          {"model", client_model},
-          {"choices",
-           json::array({{{"index", 0},
-                         {"message", std::move(message)},
-                         {"logprobs", nullptr},
-                         {"finish_reason",
-                          FinishReasonFromStopReason(msg.value("stop_reason", "end_turn"))}}})},
-          {"usage", UsageJson(Int(usage, "input_tokens"), Int(usage, "cache_read_input_tokens"),
-                              Int(usage, "cache_creation_input_tokens"),
-                              Int(usage, "output_tokens"))}};
+  return {
+      {"id", "chatcmpl-" + msg.value("id", std::string("llmgw"))},
+      {"object", "chat.completion"},
+      {"created", created_unix_s},
+      {"model", client_model},
+      {"choices", json::array({{{"index", 0},
+                                {"message", std::move(message)},
+                                {"logprobs", nullptr},
+                                {"finish_reason", FinishReasonFromStopReason(
+                                                      msg.value("stop_reason", "end_turn"))}}})},
+      {"usage", UsageJson(Int(usage, "input_tokens"), Int(usage, "cache_read_input_tokens"),
+                          Int(usage, "cache_creation_input_tokens"), Int(usage, "output_tokens"))}};
 }
 
 ErrorSpec OpenAIErrorFromAnthropic(int status, const std::string& body) {
@@ -310,13 +314,13 @@ std::vector<std::string> AnthropicToOpenAIStream::OnEvent(const SseEvent& e) {
     block_is_tool_ = b.value("type", "") == "tool_use";
     if (block_is_tool_) {
       ++tool_index_;
-      out.push_back(Chunk({{"tool_calls", json::array({{{"index", tool_index_},
-                                                        {"id", b.value("id", "")},
-                                                        {"type", "function"},
-                                                        {"function",
-                                                         {{"name", b.value("name", "")},
-                                                          {"arguments", ""}}}}})}},
-                          nullptr));
+      out.push_back(Chunk(
+          {{"tool_calls",
+            json::array({{{"index", tool_index_},
+                          {"id", b.value("id", "")},
+                          {"type", "function"},
+                          {"function", {{"name", b.value("name", "")}, {"arguments", ""}}}}})}},
+          nullptr));
     }
   } else if (type == "content_block_delta" && d.contains("delta")) {
     const json& delta = d["delta"];
@@ -324,11 +328,11 @@ std::vector<std::string> AnthropicToOpenAIStream::OnEvent(const SseEvent& e) {
     if (dt == "text_delta") {
       out.push_back(Chunk({{"content", delta.value("text", "")}}, nullptr));
     } else if (dt == "input_json_delta" && tool_index_ >= 0) {
-      out.push_back(Chunk({{"tool_calls",
-                            json::array({{{"index", tool_index_},
-                                          {"function",
-                                           {{"arguments", delta.value("partial_json", "")}}}}})}},
-                          nullptr));
+      out.push_back(
+          Chunk({{"tool_calls",
+                  json::array({{{"index", tool_index_},
+                                {"function", {{"arguments", delta.value("partial_json", "")}}}}})}},
+                nullptr));
     }
   } else if (type == "message_delta") {
     if (d.contains("usage")) {
@@ -359,9 +363,11 @@ std::vector<std::string> AnthropicToOpenAIStream::OnEvent(const SseEvent& e) {
     done_ = true;
   } else if (type == "error") {
     std::string message = "upstream error";
-    if (d.contains("error") && d["error"].is_object()) message = d["error"].value("message", message);
-    json err = {{"error",
-                 {{"message", message}, {"type", "server_error"}, {"param", nullptr}, {"code", nullptr}}}};
+    if (d.contains("error") && d["error"].is_object())
+      message = d["error"].value("message", message);
+    json err = {
+        {"error",
+         {{"message", message}, {"type", "server_error"}, {"param", nullptr}, {"code", nullptr}}}};
     out.push_back("data: " + err.dump() + "\n\n");
     done_ = true;
   }

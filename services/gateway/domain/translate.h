@@ -50,7 +50,7 @@ class AnthropicToOpenAIStream {
   bool include_usage_;
   std::string id_ = "chatcmpl-llmgw";
   int64_t input_ = 0, cache_read_ = 0, cache_write_ = 0, output_ = 0;
-  int tool_index_ = -1;     // index of the current tool call among tool_use blocks
+  int tool_index_ = -1;  // index of the current tool call among tool_use blocks
   bool block_is_tool_ = false;
   bool done_ = false;
 };
