@@ -70,7 +70,9 @@ absl::StatusOr<Nano> ParseUsd(std::string_view text) {
   }
   if (i != text.size() || digits == 0) return bad();
   for (int k = frac_digits; k < 9; ++k) frac *= 10;
-  return static_cast<Nano>(whole * kNanoPerUsd + frac);
+  __int128 total = whole * kNanoPerUsd + frac;
+  if (total > std::numeric_limits<int64_t>::max()) return bad();
+  return static_cast<Nano>(total);
 }
 
 }  // namespace llmgw::money

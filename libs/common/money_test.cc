@@ -81,11 +81,13 @@ TEST(ParseUsd, AcceptsUpToNineDecimals) {
   EXPECT_THAT(ParseUsd("10.5"), test::IsOkAndHolds(10'500'000'000));
   EXPECT_THAT(ParseUsd("0.000000001"), test::IsOkAndHolds(1));
   EXPECT_THAT(ParseUsd("0.1"), test::IsOkAndHolds(100'000'000));
+  EXPECT_THAT(ParseUsd("9223372036.854775807"),
+              test::IsOkAndHolds(std::numeric_limits<int64_t>::max()));
 }
 
 TEST(ParseUsd, RejectsEverythingElse) {
-  for (const char* s :
-       {"", "-1", "1.", ".5", "1.0000000001", "abc", "1e3", "1,5", " 1", "99999999999999"}) {
+  for (const char* s : {"", "-1", "1.", ".5", "1.0000000001", "abc", "1e3", "1,5", " 1",
+                        "99999999999999", "9223372036.999999999", "9223372036.854775808"}) {
     EXPECT_THAT(ParseUsd(s), test::StatusIs(absl::StatusCode::kInvalidArgument)) << s;
   }
 }
