@@ -33,7 +33,7 @@ class BillingServiceTest : public ::testing::Test {
     metrics_ = std::make_unique<BillingMetrics>(registry_);
     service_ = std::make_unique<BillingService>(
         *store_, grpcutil::HandlerEnv{kToken, &workers_, nullptr},
-        BillingServiceOptions{.margin_percent = 20, .hold_ttl = std::chrono::seconds(600)}, clock_,
+        BillingServiceOptions{.margin_percent = 20}, clock_,  // the default hold TTL
         metrics_.get());
     auto server = grpcutil::GrpcServer::Start("127.0.0.1:0", {service_.get()});
     ASSERT_THAT(server, IsOk());
@@ -246,8 +246,8 @@ TEST_F(BillingServiceTest, HoldSettleVoidApplyTheMarginAndTheDocumentedCodes) {
 
   v1::HoldResponse hold;
   ASSERT_TRUE(Hold(kOrg, "req-1", 1000, &hold).ok());
-  EXPECT_EQ(hold.held_nano(), 1200);  // bound 1000 + 20%
-  EXPECT_EQ(hold.expires_at_unix_ms(), kNow + 600'000);
+  EXPECT_EQ(hold.held_nano(), 1200);                     // bound 1000 + 20%
+  EXPECT_EQ(hold.expires_at_unix_ms(), kNow + 900'000);  // default TTL 900 s > upstream 600 s
   EXPECT_EQ(Balance(kOrg).held_nano(), 1200);
   ASSERT_TRUE(Hold(kOrg, "req-1", 1000, &hold).ok());  // idempotent
   EXPECT_EQ(hold.held_nano(), 1200);

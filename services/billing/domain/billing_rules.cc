@@ -16,14 +16,18 @@ absl::StatusOr<Nano> HoldAmount(Nano provider_cost_bound, int64_t margin_percent
   return provider_cost_bound + money::MarginOf(provider_cost_bound, margin_percent);
 }
 
-Settlement ComputeSettlement(Nano provider_cost, int64_t margin_percent, Nano balance) {
+Settlement ComputeSettlement(Nano provider_cost, int64_t margin_percent, Nano balance, Nano held,
+                             Nano hold_amount) {
   Settlement s;
   s.provider_cost = std::max<Nano>(provider_cost, 0);
   s.margin = money::MarginOf(s.provider_cost, margin_percent);
   s.total = s.provider_cost + s.margin;
-  s.charged = std::min(s.total, std::max<Nano>(balance, 0));
+  balance = std::max<Nano>(balance, 0);
+  const Nano reserved_by_others = std::max<Nano>(held - std::max<Nano>(hold_amount, 0), 0);
+  const Nano available = std::max<Nano>(balance - reserved_by_others, 0);
+  s.charged = std::min(s.total, available);
   s.uncollected = s.total - s.charged;
-  s.balance_after = std::max<Nano>(balance, 0) - s.charged;
+  s.balance_after = balance - s.charged;
   return s;
 }
 

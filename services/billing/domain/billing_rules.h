@@ -17,7 +17,13 @@ using money::Nano;
 inline constexpr int64_t kMinMarginPercent = 0;
 inline constexpr int64_t kMaxMarginPercent = 1000;
 inline constexpr int64_t kDefaultMarginPercent = 20;
-inline constexpr int64_t kDefaultHoldTtlSeconds = 600;
+// Longer than the gateway's default upstream timeout (600 s), so a request still legitimately
+// running is never left without its reservation.
+inline constexpr int64_t kDefaultHoldTtlSeconds = 900;
+// The sweeper voids a hold only once it has been expired for this long: a settle arriving just
+// after expiry (a request finishing right at the TTL, clock skew between replicas, a slow network
+// hop) must still win instead of finding its hold voided and its cost unbilled.
+inline constexpr int64_t kHoldSweepGraceSeconds = 60;
 // One request or one top-up never exceeds $1,000,000: with a 1000% margin the total still fits
 // an int64 many times over.
 inline constexpr Nano kMaxAmountNano = 1'000'000 * money::kNanoPerUsd;
@@ -30,7 +36,7 @@ struct Settlement {
   Nano provider_cost = 0;
   Nano margin = 0;
   Nano total = 0;        // provider_cost + margin
-  Nano charged = 0;      // debited: min(total, balance)
+  Nano charged = 0;      // debited: min(total, what this hold may spend)
   Nano uncollected = 0;  // total - charged
   Nano balance_after = 0;
   bool operator==(const Settlement&) const = default;
@@ -40,9 +46,14 @@ struct Settlement {
 // INVALID_ARGUMENT when the bound is not in (0, kMaxAmountNano].
 absl::StatusOr<Nano> HoldAmount(Nano provider_cost_bound, int64_t margin_percent);
 
-// Settles `provider_cost` against `balance`: the margin is added, the balance pays what it can
-// and the rest is uncollected. Requires provider_cost and balance >= 0 (checked by callers).
-Settlement ComputeSettlement(Nano provider_cost, int64_t margin_percent, Nano balance);
+// Settles `provider_cost` for one open hold of `hold_amount`, when the organization has `balance`
+// and `held` in total (held includes hold_amount). The margin is added; the settle may spend its
+// own reservation plus the free balance but never what the organization's OTHER open holds
+// reserve: available = balance - (held - hold_amount), charged = min(total, max(0, available)),
+// and the rest is uncollected. Afterwards balance_after >= held - hold_amount, so the other holds
+// stay fully covered. Requires provider_cost and balance >= 0 (checked by callers).
+Settlement ComputeSettlement(Nano provider_cost, int64_t margin_percent, Nano balance, Nano held,
+                             Nano hold_amount);
 
 // INVALID_ARGUMENT unless `margin_percent` is within [0, 1000].
 absl::Status ValidateMarginPercent(int64_t margin_percent);

@@ -23,28 +23,58 @@ TEST(HoldAmount, RefusesEmptyNegativeOrHugeBounds) {
 }
 
 TEST(ComputeSettlement, ChargesCostPlusMarginWhenTheBalanceCovers) {
-  EXPECT_EQ(ComputeSettlement(1000, 20, 5000), (Settlement{1000, 200, 1200, 1200, 0, 3800}));
-  EXPECT_EQ(ComputeSettlement(0, 20, 5000), (Settlement{0, 0, 0, 0, 0, 5000}));
-  EXPECT_EQ(ComputeSettlement(7, 20, 100), (Settlement{7, 1, 8, 8, 0, 92}));    // 1.4 → 1
-  EXPECT_EQ(ComputeSettlement(8, 20, 100), (Settlement{8, 2, 10, 10, 0, 90}));  // 1.6 → 2
+  // No other open holds: held is this hold's own amount.
+  EXPECT_EQ(ComputeSettlement(1000, 20, 5000, 1200, 1200),
+            (Settlement{1000, 200, 1200, 1200, 0, 3800}));
+  EXPECT_EQ(ComputeSettlement(0, 20, 5000, 1200, 1200), (Settlement{0, 0, 0, 0, 0, 5000}));
+  EXPECT_EQ(ComputeSettlement(7, 20, 100, 10, 10), (Settlement{7, 1, 8, 8, 0, 92}));    // 1.4 → 1
+  EXPECT_EQ(ComputeSettlement(8, 20, 100, 10, 10), (Settlement{8, 2, 10, 10, 0, 90}));  // 1.6 → 2
 }
 
 TEST(ComputeSettlement, RecordsWhatTheBalanceCannotCoverAsUncollected) {
-  EXPECT_EQ(ComputeSettlement(1000, 20, 500), (Settlement{1000, 200, 1200, 500, 700, 0}));
-  EXPECT_EQ(ComputeSettlement(1000, 20, 0), (Settlement{1000, 200, 1200, 0, 1200, 0}));
-  EXPECT_EQ(ComputeSettlement(1000, 20, 1200), (Settlement{1000, 200, 1200, 1200, 0, 0}));
+  EXPECT_EQ(ComputeSettlement(1000, 20, 500, 480, 480), (Settlement{1000, 200, 1200, 500, 700, 0}));
+  EXPECT_EQ(ComputeSettlement(1000, 20, 0, 0, 0), (Settlement{1000, 200, 1200, 0, 1200, 0}));
+  EXPECT_EQ(ComputeSettlement(1000, 20, 1200, 1200, 1200),
+            (Settlement{1000, 200, 1200, 1200, 0, 0}));
+}
+
+TEST(ComputeSettlement, NeverSpendsWhatOtherOpenHoldsReserve) {
+  // Balance $1.00, holds A and B of $0.40 each (held $0.80); A actually costs $0.95. A may spend
+  // its own $0.40 plus the free $0.20, never B's $0.40.
+  constexpr Nano kUsd = money::kNanoPerUsd;
+  EXPECT_EQ(ComputeSettlement(kUsd * 95 / 100, 0, kUsd, kUsd * 80 / 100, kUsd * 40 / 100),
+            (Settlement{kUsd * 95 / 100, 0, kUsd * 95 / 100, kUsd * 60 / 100, kUsd * 35 / 100,
+                        kUsd * 40 / 100}));
+  // Then B ($0.30) is covered in full by its reservation.
+  EXPECT_EQ(
+      ComputeSettlement(kUsd * 30 / 100, 0, kUsd * 40 / 100, kUsd * 40 / 100, kUsd * 40 / 100),
+      (Settlement{kUsd * 30 / 100, 0, kUsd * 30 / 100, kUsd * 30 / 100, 0, kUsd * 10 / 100}));
+  // A cost within the hold is charged in full whatever the other holds reserve.
+  EXPECT_EQ(ComputeSettlement(300, 0, 1000, 1000, 400), (Settlement{300, 0, 300, 300, 0, 700}));
+  // Other holds reserving more than the balance (should not happen): nothing is charged.
+  EXPECT_EQ(ComputeSettlement(100, 0, 1000, 1500, 400), (Settlement{100, 0, 100, 0, 100, 1000}));
 }
 
 TEST(ComputeSettlement, TotalsAlwaysAddUp) {
   for (Nano cost : {0, 1, 2, 3, 999, 123456789}) {
     for (int64_t margin : {0, 1, 20, 33, 1000}) {
       for (Nano balance : {0, 1, 1000, 1'000'000'000}) {
-        Settlement s = ComputeSettlement(cost, margin, balance);
-        EXPECT_EQ(s.total, s.provider_cost + s.margin);
-        EXPECT_EQ(s.total, s.charged + s.uncollected);
-        EXPECT_EQ(s.balance_after, balance - s.charged);
-        EXPECT_GE(s.balance_after, 0);
-        EXPECT_EQ(s.margin, money::MarginOf(cost, margin));
+        for (Nano others : {Nano{0}, Nano{1}, balance / 2, balance}) {
+          for (Nano hold : {Nano{0}, Nano{1}, (balance - others) / 2, balance - others}) {
+            if (hold < 0 || others + hold > balance) continue;  // held never exceeds balance
+            Settlement s = ComputeSettlement(cost, margin, balance, others + hold, hold);
+            EXPECT_EQ(s.total, s.provider_cost + s.margin);
+            EXPECT_EQ(s.total, s.charged + s.uncollected);
+            EXPECT_EQ(s.balance_after, balance - s.charged);
+            EXPECT_GE(s.balance_after, 0);
+            // The other holds stay covered, and within the reservation nothing is uncollected.
+            EXPECT_GE(s.balance_after, others);
+            if (s.total <= hold) {
+              EXPECT_EQ(s.uncollected, 0);
+            }
+            EXPECT_EQ(s.margin, money::MarginOf(cost, margin));
+          }
+        }
       }
     }
   }

@@ -86,14 +86,16 @@ class BillingStore {
                                           Nano amount, int64_t margin_percent,
                                           int64_t expires_at_unix_ms) = 0;
   // Debits provider_cost + margin (at the hold's margin), releases the hold, writes one usage
-  // entry. A repeat returns the first result. NOT_FOUND: no hold; FAILED_PRECONDITION: voided.
+  // entry. The debit is capped at the hold's amount plus the free balance (never what the org's
+  // other open holds reserve); the rest of the total is recorded as uncollected. A repeat returns
+  // the first result. NOT_FOUND: no hold; FAILED_PRECONDITION: voided.
   virtual absl::StatusOr<SettleResult> Settle(const std::string& request_id, Nano provider_cost,
                                               const std::string& description) = 0;
   // Releases an open hold. Idempotent; NOT_FOUND: no hold; FAILED_PRECONDITION: settled.
   virtual absl::Status Void(const std::string& request_id) = 0;
-  // Voids up to `limit` open holds whose expiry is <= now; returns how many. Safe to run from
-  // several replicas at once.
-  virtual absl::StatusOr<int> SweepExpired(int64_t now_unix_ms, int limit) = 0;
+  // Voids up to `limit` open holds whose expiry is <= cutoff; returns how many. Safe to run from
+  // several replicas at once. HoldSweeper passes now - kHoldSweepGraceSeconds.
+  virtual absl::StatusOr<int> SweepExpired(int64_t cutoff_unix_ms, int limit) = 0;
 };
 
 }  // namespace llmgw::billing

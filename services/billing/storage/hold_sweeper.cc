@@ -1,6 +1,7 @@
 #include "services/billing/storage/hold_sweeper.h"
 
 #include "libs/common/log.h"
+#include "services/billing/domain/billing_rules.h"
 
 namespace llmgw::billing {
 
@@ -28,7 +29,9 @@ void HoldSweeper::Stop() {
 absl::StatusOr<int> HoldSweeper::SweepOnce() {
   int total = 0;
   while (true) {
-    absl::StatusOr<int> n = store_.SweepExpired(clock_.NowUnixMs(), options_.batch);
+    // Only holds expired for longer than the grace: a settle arriving just after expiry wins.
+    absl::StatusOr<int> n = store_.SweepExpired(
+        clock_.NowUnixMs() - kHoldSweepGraceSeconds * int64_t{1000}, options_.batch);
     if (!n.ok()) return n.status();
     total += *n;
     if (*n > 0 && options_.on_voided) options_.on_voided(*n);

@@ -26,6 +26,7 @@ class HoldSweeper {
   void Start();
   void Stop();
   // One pass: sweeps batches until fewer than `batch` holds expired. Returns the total voided.
+  // Only holds that expired more than kHoldSweepGraceSeconds ago are voided.
   absl::StatusOr<int> SweepOnce();
 
  private:

@@ -241,9 +241,12 @@ absl::StatusOr<SettleResult> PgBillingStore::Settle(const std::string& request_i
     std::string org_id = h[0].as<std::string>();
     Nano hold_amount = h[1].as<int64_t>();
     int64_t margin_percent = h[3].as<int64_t>();
-    auto bal =
-        tx.exec_params("SELECT balance FROM billing.balances WHERE org_id = $1 FOR UPDATE", org_id);
-    Settlement s = ComputeSettlement(provider_cost, margin_percent, bal[0][0].as<int64_t>());
+    // balance and held are read under the balances row lock, held till commit: the settle may
+    // spend its own reservation plus the free balance, never what other open holds reserve.
+    auto bal = tx.exec_params(
+        "SELECT balance, held FROM billing.balances WHERE org_id = $1 FOR UPDATE", org_id);
+    Settlement s = ComputeSettlement(provider_cost, margin_percent, bal[0][0].as<int64_t>(),
+                                     bal[0][1].as<int64_t>(), hold_amount);
     tx.exec_params(
         "UPDATE billing.balances SET balance = balance - $2, held = held - $3, "
         "updated_at = now() WHERE org_id = $1",
@@ -284,7 +287,7 @@ absl::Status PgBillingStore::Void(const std::string& request_id) {
   });
 }
 
-absl::StatusOr<int> PgBillingStore::SweepExpired(int64_t now_unix_ms, int limit) {
+absl::StatusOr<int> PgBillingStore::SweepExpired(int64_t cutoff_unix_ms, int limit) {
   return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<int> {
     pqxx::work tx(c);
     // SKIP LOCKED: holds being settled (or swept by another replica) are left to that owner.
@@ -296,7 +299,7 @@ absl::StatusOr<int> PgBillingStore::SweepExpired(int64_t now_unix_ms, int limit)
                      "UPDATE billing.holds h SET status = 'voided', closed_at = now() "
                      "FROM expired e WHERE h.request_id = e.request_id "
                      "RETURNING h.org_id::text, h.amount"),
-        now_unix_ms, limit);
+        cutoff_unix_ms, limit);
     // Release per organization in a fixed order so concurrent sweepers cannot deadlock.
     std::map<std::string, Nano> per_org;
     for (const auto& r : voided) per_org[r[0].as<std::string>()] += r[1].as<int64_t>();

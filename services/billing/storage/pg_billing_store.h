@@ -28,7 +28,7 @@ class PgBillingStore final : public BillingStore {
   absl::StatusOr<SettleResult> Settle(const std::string& request_id, Nano provider_cost,
                                       const std::string& description) override;
   absl::Status Void(const std::string& request_id) override;
-  absl::StatusOr<int> SweepExpired(int64_t now_unix_ms, int limit) override;
+  absl::StatusOr<int> SweepExpired(int64_t cutoff_unix_ms, int limit) override;
 
  private:
   pg::PgPool& pool_;

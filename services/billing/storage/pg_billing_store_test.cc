@@ -26,9 +26,11 @@ using ::testing::Field;
 constexpr char kOrg[] = "0b6f2a0e-3c1d-4e5f-8a9b-0c1d2e3f4a5b";
 constexpr char kOrg2[] = "9a1e4c3b-2d5f-4a6b-8c7d-1e2f3a4b5c6d";
 constexpr int64_t kNow = 1'750'000'000'000;  // 2025-06-15
-constexpr int64_t kLater = kNow + 600'000;
+constexpr int64_t kLater = kNow + kDefaultHoldTtlSeconds * 1000;
+constexpr int64_t kGraceMs = 60'000;  // kHoldSweepGraceSeconds, pinned so the tests can fail
 constexpr Nano kCent = 10'000'000;
 constexpr Nano kFiveUsd = 5'000'000'000;
+constexpr Nano kUsd = money::kNanoPerUsd;
 
 }  // namespace
 
@@ -278,6 +280,40 @@ TEST_F(PgBillingStoreTest, SettleAboveTheBalanceChargesWhatIsThereAndRecordsTheR
   EXPECT_EQ(Count("SELECT amount FROM billing.ledger WHERE request_id = 'r1'"), -500);
 }
 
+TEST_F(PgBillingStoreTest, SettleNeverSpendsWhatOtherOpenHoldsReserve) {
+  // Balance $1.00, two open holds of $0.40 (margin 0, so the hold is the bound).
+  Topup(kOrg, kUsd);
+  ASSERT_THAT(store_->Hold(kOrg, "A", kUsd * 40 / 100, 0, kLater), IsOk());
+  ASSERT_THAT(store_->Hold(kOrg, "B", kUsd * 40 / 100, 0, kLater), IsOk());
+  EXPECT_EQ(Balance(kOrg), (BalanceRow{kUsd, kUsd * 80 / 100}));
+
+  // A costs $0.95, above its bound: it takes its $0.40 plus the free $0.20, not B's $0.40.
+  auto a = store_->Settle("A", kUsd * 95 / 100, "A");
+  ASSERT_THAT(a, IsOk());
+  EXPECT_EQ(a->settlement, (Settlement{kUsd * 95 / 100, 0, kUsd * 95 / 100, kUsd * 60 / 100,
+                                       kUsd * 35 / 100, kUsd * 40 / 100}));
+  EXPECT_EQ(Balance(kOrg), (BalanceRow{kUsd * 40 / 100, kUsd * 40 / 100}));
+
+  // B's reservation is intact: its $0.30 is charged in full.
+  auto b = store_->Settle("B", kUsd * 30 / 100, "B");
+  ASSERT_THAT(b, IsOk());
+  EXPECT_EQ(b->settlement,
+            (Settlement{kUsd * 30 / 100, 0, kUsd * 30 / 100, kUsd * 30 / 100, 0, kUsd * 10 / 100}));
+  EXPECT_EQ(Balance(kOrg), (BalanceRow{kUsd * 10 / 100, 0}));
+  EXPECT_EQ(Count("SELECT uncollected FROM billing.ledger WHERE request_id = 'A'"),
+            kUsd * 35 / 100);
+  EXPECT_EQ(Count("SELECT amount FROM billing.ledger WHERE request_id = 'A'"), -kUsd * 60 / 100);
+  EXPECT_EQ(Count("SELECT uncollected FROM billing.ledger WHERE request_id = 'B'"), 0);
+  EXPECT_EQ(Count("SELECT amount FROM billing.ledger WHERE request_id = 'B'"), -kUsd * 30 / 100);
+
+  // Replays return the stored results unchanged.
+  auto again = store_->Settle("A", kUsd, "retry");
+  ASSERT_THAT(again, IsOk());
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->settlement, a->settlement);
+  EXPECT_EQ(Balance(kOrg), (BalanceRow{kUsd * 10 / 100, 0}));
+}
+
 TEST_F(PgBillingStoreTest, SettleUsesTheMarginRecordedOnTheHold) {
   Topup(kOrg, 10'000);
   ASSERT_THAT(store_->Hold(kOrg, "r1", 1500, 50, kLater), IsOk());
@@ -317,7 +353,8 @@ TEST_F(PgBillingStoreTest, SweeperVoidsOnlyExpiredOpenHolds) {
   ASSERT_THAT(store_->Hold(kOrg, "done", 500, 20, kNow - 10), IsOk());
   ASSERT_THAT(store_->Settle("done", 100, ""), IsOk());
 
-  FakeClock clock(kNow);
+  // The clock is `grace` past kNow: old1 and old2 are expired by at least the grace.
+  FakeClock clock(kNow + kGraceMs);
   std::atomic<int> reported{0};
   HoldSweeper sweeper(*store_, clock,
                       {.interval = std::chrono::milliseconds(10),
@@ -330,8 +367,8 @@ TEST_F(PgBillingStoreTest, SweeperVoidsOnlyExpiredOpenHolds) {
   EXPECT_THAT(store_->Settle("old1", 100, ""), StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(sweeper.SweepOnce(), llmgw::test::IsOkAndHolds(0));
 
-  // The background thread picks up a hold as soon as the clock passes its expiry.
-  clock.SetUnixMs(kNow + 1);
+  // The background thread picks up a hold as soon as it has been expired for the grace.
+  clock.SetUnixMs(kNow + 1 + kGraceMs);
   sweeper.Start();
   for (int i = 0; i < 500 && Balance(kOrg).held != 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -339,6 +376,25 @@ TEST_F(PgBillingStoreTest, SweeperVoidsOnlyExpiredOpenHolds) {
   sweeper.Stop();
   EXPECT_EQ(Balance(kOrg), (BalanceRow{10'000 - 120, 0}));
   EXPECT_EQ(reported.load(), 3);
+}
+
+TEST_F(PgBillingStoreTest, SweeperLeavesHoldsExpiredByLessThanTheGrace) {
+  Topup(kOrg, 10'000);
+  // At kNow, "recent" has been expired for just under the grace, "stale" for just over.
+  ASSERT_THAT(store_->Hold(kOrg, "recent", 1000, 20, kNow - kGraceMs + 1), IsOk());
+  ASSERT_THAT(store_->Hold(kOrg, "stale", 2000, 20, kNow - kGraceMs - 1), IsOk());
+  FakeClock clock(kNow);
+  HoldSweeper sweeper(*store_, clock, {});
+  EXPECT_THAT(sweeper.SweepOnce(), llmgw::test::IsOkAndHolds(1));  // only "stale"
+  EXPECT_EQ(Balance(kOrg), (BalanceRow{10'000, 1000}));
+  EXPECT_THAT(store_->Settle("stale", 100, ""), StatusIs(absl::StatusCode::kFailedPrecondition));
+
+  // "recent" expired 59.999 s ago: a late settle still wins and bills the request.
+  auto late = store_->Settle("recent", 1000, "late");
+  ASSERT_THAT(late, IsOk());
+  EXPECT_EQ(late->settlement.charged, 1200);
+  EXPECT_EQ(Balance(kOrg), (BalanceRow{10'000 - 1200, 0}));
+  EXPECT_THAT(sweeper.SweepOnce(), llmgw::test::IsOkAndHolds(0));
 }
 
 TEST_F(PgBillingStoreTest, SettleRacingTheSweeperHasExactlyOneWinner) {
