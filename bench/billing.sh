@@ -6,7 +6,7 @@ source "$(dirname "$0")/../scripts/lib.sh"
 cd "$LLMGW_ROOT"
 SECS=${BENCH_SECONDS:-5}
 BUILD_DIR=${LLMGW_BUILD_DIR:-$LLMGW_ROOT/build}
-build "$BUILD_DIR" >/dev/null
+build "$BUILD_DIR" llmgw-billing llmgw-billing-load >/dev/null
 BIN=$BUILD_DIR/bin
 
 tmp=$(mktemp -d /tmp/llmgw-bench.XXXXXX)

@@ -12,7 +12,7 @@ STREAMS=8000
 $QUICK && { DUR=3; STREAMS=2000; }
 
 BUILD_DIR=${LLMGW_BUILD_DIR:-$LLMGW_ROOT/build}
-build "$BUILD_DIR" >/dev/null
+build "$BUILD_DIR" "${SERVICE_TARGETS[@]}" llmgw-stream-load >/dev/null
 BIN=$BUILD_DIR/bin
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 

@@ -3,15 +3,23 @@
 LLMGW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
-# build [BUILD_DIR] [cmake args...]: configures (once) and builds every target.
+# build BUILD_DIR [TARGET...]: configures (once) and builds the targets (all when none named).
 build() {
-  local dir=${1:-$LLMGW_ROOT/build}
-  shift || true
+  local dir=$1
+  shift
   if [[ ! -f "$dir/build.ninja" ]]; then
-    cmake -S "$LLMGW_ROOT" -B "$dir" -G Ninja "$@" >/dev/null
+    cmake -S "$LLMGW_ROOT" -B "$dir" -G Ninja >/dev/null
   fi
-  cmake --build "$dir" -j "$(nproc)"
+  if (($#)); then
+    cmake --build "$dir" -j "$(nproc)" --target "$@"
+  else
+    cmake --build "$dir" -j "$(nproc)"
+  fi
 }
+
+# The programs scripts/run and the benchmarks start.
+SERVICE_TARGETS=(llmgw-accounts llmgw-metering llmgw-billing llmgw-gateway llmgw-dashboard
+                 llmgw-mock-provider)
 
 # free_port: prints a TCP port nobody listens on.
 free_port() {
