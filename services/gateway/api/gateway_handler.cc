@@ -1,5 +1,6 @@
 #include "services/gateway/api/gateway_handler.h"
 
+#include <array>
 #include <boost/beast/http/field.hpp>
 #include <string>
 #include <utility>
@@ -26,6 +27,61 @@ Surface SurfaceOfTarget(std::string_view target) {
              : Surface::kOpenAI;
 }
 
+// The request headers a cross-origin page may send (lower case), plus every x-stainless-* (the
+// OpenAI and Anthropic SDKs' telemetry headers).
+constexpr std::array<std::string_view, 10> kCorsAllowedHeaders = {
+    "authorization",  "content-type",        "x-monitor-token", "x-api-key", "anthropic-version",
+    "anthropic-beta", "openai-organization", "openai-project",  "accept",    "x-stainless-"};
+
+bool CorsHeaderAllowed(std::string_view name) {
+  for (std::string_view allowed : kCorsAllowedHeaders) {
+    if (allowed.back() == '-') {
+      if (name.size() > allowed.size() && name.substr(0, allowed.size()) == allowed) return true;
+    } else if (name == allowed) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The answer to a CORS preflight (the caller checked Origin and Access-Control-Request-Method):
+// 204 allowing the requested headers when every one is in the allow-list, else 403. No
+// authentication: browsers send no credentials on a preflight. The server's ResponseWriter adds
+// Access-Control-Allow-Origin (the request has an Origin).
+HttpResponse Preflight(const HttpRequest& req) {
+  std::string allowed;  // the requested names, lower case, ", "-separated
+  auto [first, last] = req.equal_range(http::field::access_control_request_headers);
+  for (auto f = first; f != last; ++f) {
+    std::string_view list = f->value();
+    while (!list.empty()) {
+      size_t comma = list.find(',');
+      std::string_view item = list.substr(0, comma);
+      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+      if (item.empty()) continue;
+      std::string name(item);
+      for (char& c : name) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      }
+      if (!CorsHeaderAllowed(name)) {
+        HttpResponse res(http::status::forbidden, 11);
+        res.set(http::field::content_type, "text/plain");
+        res.body() = "CORS preflight: request header not allowed\n";
+        return res;
+      }
+      if (!allowed.empty()) allowed.append(", ");
+      allowed.append(name);
+    }
+  }
+  HttpResponse res(http::status::no_content, 11);
+  res.set(http::field::access_control_allow_origin, "*");
+  res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
+  if (!allowed.empty()) res.set(http::field::access_control_allow_headers, allowed);
+  res.set(http::field::access_control_max_age, "600");
+  return res;
+}
+
 HttpResponse JsonStatus(http::status status, std::string body) {
   HttpResponse res(status, 11);
   res.set(http::field::content_type, "application/json");
@@ -44,8 +100,29 @@ void GatewayHandler::Register(RouteKind kind, RouteHandler* handler) {
   handlers_[static_cast<size_t>(kind)] = handler;
 }
 
+bool GatewayHandler::IsApiPath(std::string_view target) const {
+  for (const char* method : {"POST", "GET"}) {
+    const RouteKind kind = RouteRequest(method, target).kind;
+    if ((kind == RouteKind::kPassthrough || kind == RouteKind::kResellerChat ||
+         kind == RouteKind::kResellerModels) &&
+        handlers_[static_cast<size_t>(kind)] != nullptr) {
+      return true;
+    }
+  }
+  return false;
+}
+
 boost::asio::awaitable<void> GatewayHandler::Handle(HttpRequest& req, ResponseWriter& writer) {
   const std::string_view target = req.target();
+  // A CORS preflight on an API path is answered here; an OPTIONS without
+  // Access-Control-Request-Method is an ordinary request (pass-through forwards it).
+  if (req.method() == http::verb::options &&
+      req.find(http::field::access_control_request_method) != req.end() &&
+      req.find(http::field::origin) != req.end() && IsApiPath(target)) {
+    HttpResponse res = Preflight(req);
+    co_await writer.Write(res);
+    co_return;
+  }
   Route route = RouteRequest(req.method_string(), target);
   switch (route.kind) {
     case RouteKind::kHealth: {

@@ -1,6 +1,7 @@
 #pragma once
 // The gateway's HttpHandler: routes each request (RouteRequest) to the RouteHandler registered
-// for its kind, answers /healthz and /readyz, and shapes the server's own rejections.
+// for its kind, answers /healthz and /readyz and CORS preflights on the API paths, and shapes the
+// server's own rejections.
 
 #include <array>
 #include <atomic>
@@ -25,6 +26,9 @@ class GatewayHandler final : public HttpHandler {
   void OnDrain() override { draining_.store(true); }
 
  private:
+  // Whether `target` is served by a registered handler for GET or POST (a preflight's target).
+  bool IsApiPath(std::string_view target) const;
+
   std::function<bool()> ready_;
   GatewayMetrics* metrics_;
   uint64_t body_limit_;

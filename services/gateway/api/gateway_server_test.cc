@@ -186,6 +186,10 @@ class FakeUpstream {
         res.set(http::field::content_type, "application/json");
         res.set("Connection", "x-upstream-hop");
         res.set("x-upstream-hop", "1");
+        if (r.headers.count("origin")) {  // as some providers answer a browser
+          res.set(http::field::access_control_allow_origin, r.headers.at("origin"));
+          res.set(http::field::access_control_allow_credentials, "true");
+        }
         if (r.target == "/v1/messages") {
           res.body() = kAnthropicJson;
         } else {
@@ -208,6 +212,18 @@ class FakeUpstream {
   std::vector<std::shared_ptr<tcp::socket>> sockets_;
   std::vector<std::thread> threads_;
   std::vector<Recorded> requests_;
+};
+
+// Stands in for the reseller handler: answers every request it gets with a fixed JSON body and
+// nothing else (no CORS header of its own).
+class StubRouteHandler : public RouteHandler {
+ public:
+  boost::asio::awaitable<void> Handle(const Route&, HttpRequest&, ResponseWriter& writer) override {
+    HttpResponse res(http::status::ok, 11);
+    res.set(http::field::content_type, "application/json");
+    res.body() = R"({"stub":true})";
+    co_await writer.Write(res);
+  }
 };
 
 int ClosedPort() {
@@ -258,6 +274,7 @@ class GatewayServerTest : public ::testing::Test {
     handler_ = std::make_unique<GatewayHandler>([this] { return prices_.loaded(); }, metrics_.get(),
                                                 kBodyLimit);
     handler_->Register(RouteKind::kPassthrough, passthrough_.get());
+    handler_->Register(RouteKind::kResellerChat, &reseller_stub_);  // not kResellerModels
     HttpServerOptions opts;
     opts.address = "127.0.0.1:0";
     opts.threads = 2;
@@ -319,6 +336,7 @@ class GatewayServerTest : public ::testing::Test {
   InMemorySink sink_;
   std::unique_ptr<UpstreamClient> client_;
   std::unique_ptr<PassthroughHandler> passthrough_;
+  StubRouteHandler reseller_stub_;
   std::unique_ptr<GatewayHandler> handler_;
   std::unique_ptr<HttpServer> server_;
 };
@@ -558,6 +576,161 @@ TEST_F(GatewayServerTest, KeepAliveReusesTheUpstreamConnection) {
   auto recorded = upstream_.requests();
   EXPECT_EQ(recorded.size(), 3u);
   EXPECT_EQ(client_->idle_connections(), 1u);
+}
+
+// ---- CORS
+
+constexpr char kOrigin[] = "http://localhost:3000";
+
+http::request<http::string_body> Preflight(std::string target, std::string request_headers) {
+  http::request<http::string_body> req(http::verb::options, target, 11);
+  req.set(http::field::origin, kOrigin);
+  req.set(http::field::access_control_request_method, "POST");
+  if (!request_headers.empty()) {
+    req.set(http::field::access_control_request_headers, request_headers);
+  }
+  return req;
+}
+
+TEST_F(GatewayServerTest, CorsPreflightAllowsTheListedHeadersWithoutAuthentication) {
+  auto res =
+      Send(Preflight("/api/v1/openai/chat/completions",
+                     "Content-Type, authorization,x-monitor-token, X-Stainless-OS, "
+                     "x-stainless-retry-count, accept, openai-organization, openai-project"));
+  EXPECT_EQ(res.result_int(), 204);
+  EXPECT_EQ(res[http::field::access_control_allow_origin], "*");
+  EXPECT_EQ(res.count(http::field::access_control_allow_origin), 1u);
+  EXPECT_EQ(res[http::field::access_control_allow_methods], "GET, POST, OPTIONS");
+  EXPECT_EQ(res[http::field::access_control_allow_headers],
+            "content-type, authorization, x-monitor-token, x-stainless-os, "
+            "x-stainless-retry-count, accept, openai-organization, openai-project");
+  EXPECT_EQ(res[http::field::access_control_max_age], "600");
+  EXPECT_EQ(res[http::field::access_control_expose_headers], "x-request-id, request-id");
+  EXPECT_EQ(res.count(http::field::access_control_allow_credentials), 0u);
+  EXPECT_EQ(res.body(), "");
+
+  res = Send(Preflight("/api/v1/anthropic/v1/messages",
+                       "content-type,x-api-key,anthropic-version,anthropic-beta,x-monitor-token"));
+  EXPECT_EQ(res.result_int(), 204);
+  EXPECT_EQ(res[http::field::access_control_allow_headers],
+            "content-type, x-api-key, anthropic-version, anthropic-beta, x-monitor-token");
+
+  // No requested headers: nothing to allow.
+  res = Send(Preflight("/api/v1/xai/models", ""));
+  EXPECT_EQ(res.result_int(), 204);
+  EXPECT_EQ(res.count(http::field::access_control_allow_headers), 0u);
+  EXPECT_EQ(res[http::field::access_control_allow_methods], "GET, POST, OPTIONS");
+
+  // Answered by the gateway: nothing went upstream, no credential was checked or recorded.
+  // The reseller path (registered for POST).
+  res = Send(Preflight("/api/v1/chat/completions", "authorization, content-type"));
+  EXPECT_EQ(res.result_int(), 204);
+  EXPECT_EQ(res[http::field::access_control_allow_headers], "authorization, content-type");
+
+  // Answered by the gateway: nothing went upstream, no credential was checked or recorded.
+  EXPECT_TRUE(upstream_.requests().empty());
+  EXPECT_EQ(validator_.calls.load(), 0);
+  EXPECT_EQ(sink_.size(), 0u);
+}
+
+TEST_F(GatewayServerTest, CorsPreflightWithAHeaderOutsideTheListIs403) {
+  for (const char* headers : {"content-type, x-llmgw-internal-token", "cookie", "x-stainless-",
+                              "authorization, x-custom"}) {
+    SCOPED_TRACE(headers);
+    auto res = Send(Preflight("/api/v1/openai/chat/completions", headers));
+    EXPECT_EQ(res.result_int(), 403);
+    EXPECT_EQ(res[http::field::content_type], "text/plain");
+    EXPECT_EQ(res.count(http::field::access_control_allow_headers), 0u);
+    EXPECT_EQ(res.count(http::field::access_control_allow_methods), 0u);
+  }
+  EXPECT_TRUE(upstream_.requests().empty());
+}
+
+TEST_F(GatewayServerTest, CorsPreflightOnAPathThatIsNotRoutedIs404) {
+  auto res = Send(Preflight("/api/v1/nowhere/chat", "content-type"));
+  EXPECT_EQ(res.result_int(), 404);
+  EXPECT_EQ(res.count(http::field::access_control_allow_methods), 0u);
+  EXPECT_EQ(res[http::field::access_control_allow_origin], "*");
+  // No handler is registered for /api/v1/models in this fixture: not served.
+  res = Send(Preflight("/api/v1/models", "authorization"));
+  EXPECT_EQ(res.result_int(), 404);
+  res = Send(Preflight("/healthz", ""));
+  EXPECT_EQ(res.result_int(), 404);
+}
+
+TEST_F(GatewayServerTest, OptionsWithoutRequestMethodIsStillPassedThrough) {
+  http::request<http::string_body> req(http::verb::options, "/api/v1/openai/models", 11);
+  req.set(http::field::origin, kOrigin);
+  req.set("X-Monitor-Token", "mon_sk_good");
+  auto res = Send(req);
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res[http::field::access_control_allow_origin], "*");
+  auto recorded = upstream_.requests();
+  ASSERT_EQ(recorded.size(), 1u);
+  EXPECT_EQ(recorded[0].method, "OPTIONS");
+  EXPECT_EQ(recorded[0].target, "/v1/models");
+  // Without a monitor token it is rejected as before (no preflight exemption).
+  req.erase("X-Monitor-Token");
+  EXPECT_EQ(Send(req).result_int(), 401);
+}
+
+TEST_F(GatewayServerTest, ResponsesToACrossOriginRequestCarryCorsHeaders) {
+  // JSON: the upstream's own Allow-Origin (its echo of the origin, with credentials) is replaced.
+  auto req = Post("/api/v1/openai/chat/completions", R"({"model":"gpt-4o-mini"})");
+  req.set(http::field::origin, kOrigin);
+  auto res = Send(req);
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), kChatJson);
+  EXPECT_EQ(res.count(http::field::access_control_allow_origin), 1u);
+  EXPECT_EQ(res[http::field::access_control_allow_origin], "*");
+  EXPECT_EQ(res[http::field::access_control_expose_headers], "x-request-id, request-id");
+  EXPECT_EQ(res.count(http::field::access_control_allow_credentials), 0u);
+  EXPECT_EQ(res["x-request-id"], "req_upstream_1");
+
+  // SSE.
+  req = Post("/api/v1/openai/chat/completions", R"({"model":"gpt-4o","stream":true})");
+  req.set(http::field::origin, kOrigin);
+  res = Send(req);
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_TRUE(res.chunked());
+  EXPECT_EQ(res.body(), kSseEvents[0] + kSseEvents[1] + kSseEvents[3]);
+  EXPECT_EQ(res[http::field::access_control_allow_origin], "*");
+  EXPECT_EQ(res[http::field::access_control_expose_headers], "x-request-id, request-id");
+
+  // Any route handler's response (the writer adds the headers, not the handler).
+  req = Post("/api/v1/chat/completions", "{}", "");
+  req.set(http::field::origin, kOrigin);
+  res = Send(req);
+  EXPECT_EQ(res.body(), R"({"stub":true})");
+  EXPECT_EQ(res[http::field::access_control_allow_origin], "*");
+  EXPECT_EQ(res[http::field::access_control_expose_headers], "x-request-id, request-id");
+
+  // The gateway's own errors, and the server's rejections.
+  req = Post("/api/v1/anthropic/v1/messages", "{}", "");
+  req.set(http::field::origin, kOrigin);
+  res = Send(req);
+  EXPECT_EQ(res.result_int(), 401);
+  EXPECT_EQ(res[http::field::access_control_allow_origin], "*");
+  EXPECT_EQ(res[http::field::access_control_expose_headers], "x-request-id, request-id");
+  req = Post("/api/v1/openai/chat/completions", std::string(kBodyLimit + 1, 'x'));
+  req.set(http::field::origin, kOrigin);
+  res = Send(req);
+  EXPECT_EQ(res.result_int(), 413);
+  EXPECT_EQ(res[http::field::access_control_allow_origin], "*");
+}
+
+TEST_F(GatewayServerTest, NoCorsHeadersWithoutAnOrigin) {
+  auto res = Send(Post("/api/v1/openai/chat/completions", R"({"model":"gpt-4o-mini"})"));
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.count(http::field::access_control_allow_origin), 0u);
+  EXPECT_EQ(res.count(http::field::access_control_expose_headers), 0u);
+  res = Send(Post("/api/v1/openai/chat/completions", R"({"model":"gpt-4o","stream":true})"));
+  EXPECT_TRUE(res.chunked());
+  EXPECT_EQ(res.count(http::field::access_control_allow_origin), 0u);
+  EXPECT_EQ(res.count(http::field::access_control_expose_headers), 0u);
+  res = Send(Post("/api/v1/openai/chat/completions", "{}", ""));
+  EXPECT_EQ(res.result_int(), 401);
+  EXPECT_EQ(res.count(http::field::access_control_allow_origin), 0u);
 }
 
 }  // namespace

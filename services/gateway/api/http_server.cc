@@ -46,6 +46,19 @@ bool IsDisconnect(const beast::error_code& ec) {
          ec == asio::error::broken_pipe || ec == http::error::partial_message;
 }
 
+// Whether the request is a cross-origin one (browsers send Origin on every CORS request).
+template <typename Fields>
+bool HasOrigin(const Fields& fields) {
+  return fields.find(http::field::origin) != fields.end();
+}
+
+template <typename Fields>
+void SetCorsHeaders(Fields& fields) {
+  fields.set(http::field::access_control_allow_origin, "*");
+  fields.set(http::field::access_control_expose_headers, "x-request-id, request-id");
+  fields.erase(http::field::access_control_allow_credentials);
+}
+
 }  // namespace
 
 // ---- ResponseWriter
@@ -57,6 +70,7 @@ ResponseWriter::ResponseWriter(beast::tcp_stream& stream, std::chrono::milliseco
 asio::awaitable<bool> ResponseWriter::Write(HttpResponse& res) {
   if (failed_ || started_) co_return false;
   started_ = true;
+  if (cors_) SetCorsHeaders(res);
   res.keep_alive(keep_alive_);
   res.prepare_payload();
   stream_.expires_after(write_timeout_);
@@ -68,6 +82,7 @@ asio::awaitable<bool> ResponseWriter::Write(HttpResponse& res) {
 asio::awaitable<bool> ResponseWriter::StartChunked(HttpStreamHeader& res) {
   if (failed_ || started_) co_return false;
   started_ = true;
+  if (cors_) SetCorsHeaders(res);
   res.keep_alive(keep_alive_);
   res.chunked(true);
   http::response_serializer<http::empty_body> sr(res);
@@ -210,12 +225,14 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Session> session) {
         if (hec == http::error::body_limit) reason = RejectReason::kBodyTooLarge;
         HttpResponse res = handler_.Reject(parser->get().target(), reason);
         ResponseWriter w(stream, options_.write_timeout, false);
+        if (HasOrigin(parser->get())) w.EnableCors();  // what of the header was parsed
         rejected = true;
         co_await w.Write(res);
         break;
       }
       const auto& header = parser->get();
       const std::string_view target = header.target();
+      const bool cors = HasOrigin(header);
       HeaderList fields;
       for (const auto& f : header) {
         fields.emplace_back(std::string(f.name_string()), std::string(f.value()));
@@ -223,6 +240,7 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Session> session) {
       if (!CheckRequestFraming(fields).ok()) {
         HttpResponse res = handler_.Reject(target, RejectReason::kBadFraming);
         ResponseWriter w(stream, options_.write_timeout, false);
+        if (cors) w.EnableCors();
         rejected = true;
         co_await w.Write(res);
         break;
@@ -230,6 +248,7 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Session> session) {
       if (auto cl = parser->content_length(); cl && *cl > options_.body_limit) {
         HttpResponse res = handler_.Reject(target, RejectReason::kBodyTooLarge);
         ResponseWriter w(stream, options_.write_timeout, false);
+        if (cors) w.EnableCors();
         rejected = true;
         co_await w.Write(res);
         break;
@@ -246,11 +265,13 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Session> session) {
         if (bec == http::error::body_limit) {
           HttpResponse res = handler_.Reject(target, RejectReason::kBodyTooLarge);
           ResponseWriter w(stream, options_.write_timeout, false);
+          if (cors) w.EnableCors();
           rejected = true;
           co_await w.Write(res);
         } else if (!IsDisconnect(bec)) {
           HttpResponse res = handler_.Reject(target, RejectReason::kBadRequest);
           ResponseWriter w(stream, options_.write_timeout, false);
+          if (cors) w.EnableCors();
           rejected = true;
           co_await w.Write(res);
         }
@@ -260,6 +281,7 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Session> session) {
       parser.reset();
       stream.expires_never();
       ResponseWriter writer(stream, options_.write_timeout, req.keep_alive() && !draining_.load());
+      if (cors) writer.EnableCors();
       bool internal_error = false;
       try {
         co_await handler_.Handle(req, writer);
@@ -274,6 +296,7 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Session> session) {
         if (!writer.started()) {
           HttpResponse res = handler_.Reject(req.target(), RejectReason::kInternal);
           ResponseWriter w(stream, options_.write_timeout, false);
+          if (cors) w.EnableCors();
           rejected = true;
           co_await w.Write(res);
         }

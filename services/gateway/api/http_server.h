@@ -33,10 +33,18 @@ using HttpStreamHeader = boost::beast::http::response<boost::beast::http::empty_
 // Writes the response of one request: either one whole message, or a header followed by chunks
 // (chunked transfer-encoding, each chunk sent at once). Every write returns false when the
 // client is gone; the connection is then closed.
+//
+// CORS: when the request carried an `Origin` header (the server calls EnableCors), every
+// response also gets `Access-Control-Allow-Origin: *` and `Access-Control-Expose-Headers:
+// x-request-id, request-id`, replacing any an upstream sent, and never
+// `Access-Control-Allow-Credentials` (credentials are bearer headers, never cookies, so `*` is
+// safe). Preflights are answered by the HttpHandler.
 class ResponseWriter {
  public:
   ResponseWriter(boost::beast::tcp_stream& stream, std::chrono::milliseconds write_timeout,
                  bool keep_alive);
+
+  void EnableCors() { cors_ = true; }
 
   boost::asio::awaitable<bool> Write(HttpResponse& res);
   boost::asio::awaitable<bool> StartChunked(HttpStreamHeader& res);
@@ -51,6 +59,7 @@ class ResponseWriter {
   boost::beast::tcp_stream& stream_;
   std::chrono::milliseconds write_timeout_;
   bool keep_alive_;
+  bool cors_ = false;
   bool started_ = false;
   bool failed_ = false;
 };

@@ -96,7 +96,9 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
   event.set_credential_id(auth.principal.credential_id);
   event.set_mode(metering::v1::MODE_PASSTHROUGH);
   event.set_provider(std::string(provider_name));
-  event.set_endpoint(route.endpoint);
+  // Every string of the event that a client or provider controls goes through SanitizeLabel:
+  // one bad label would make metering refuse the whole batch (other organizations' included).
+  event.set_endpoint(SanitizeLabel(route.endpoint));
   event.set_requested_at_unix_ms(requested_at);
   event.set_is_streaming(inspection.stream);
 
@@ -122,7 +124,7 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
     for (const auto& f : head) upstream_headers.emplace_back(f.name_string(), f.value());
     HeaderList out_headers = FilterResponseHeaders(upstream_headers);
     if (auto it = head.find(id_header); it != head.end() && !it->value().empty()) {
-      request_id = std::string(it->value());
+      request_id = SanitizeLabel(it->value());
     }
 
     if (!sse) {
@@ -216,8 +218,9 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
   }
 
   // 3. The usage event: every request that went upstream, errors included.
+  // Priced by the model as sent; recorded cut and cleaned.
   const std::string& model = !usage.model.empty() ? usage.model : inspection.model;
-  event.set_model(model);
+  event.set_model(SanitizeLabel(model));
   event.set_input_tokens(usage.tokens.input);
   event.set_cached_input_tokens(usage.tokens.cached_input);
   event.set_cache_write_tokens(usage.tokens.cache_write);

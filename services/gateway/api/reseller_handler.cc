@@ -217,6 +217,12 @@ std::set<Provider> ResellerOptions::Offered() const {
   return out;
 }
 
+std::chrono::milliseconds SettleRetryDelay(const ResellerOptions& options, int attempt) {
+  std::chrono::milliseconds delay = options.settle_backoff;
+  for (int i = 1; i < attempt && delay < options.settle_backoff_max; ++i) delay *= 2;
+  return std::min(delay, options.settle_backoff_max);
+}
+
 ResellerMetrics::ResellerMetrics(prometheus::Registry& registry)
     : holds_refused_(prometheus::BuildCounter()
                          .Name("llmgw_gateway_holds_refused_total")
@@ -373,6 +379,11 @@ asio::awaitable<void> ResellerHandler::Chat(HttpRequest& req, ResponseWriter& wr
     co_await reply(BadRequest("'messages' is a required property and must be an array."), false);
     co_return;
   }
+  // "n" multiplies the output: refused out of range before anything is held or sent.
+  if (absl::StatusOr<int64_t> choices = ChoiceCount(body); !choices.ok()) {
+    co_await reply(BadRequest(std::string(choices.status().message())), false);
+    co_return;
+  }
   const std::string client_model = body["model"].get<std::string>();
 
   // 2. Routing by model over the price book.
@@ -452,6 +463,10 @@ asio::awaitable<void> ResellerHandler::Chat(HttpRequest& req, ResponseWriter& wr
               {{"code", static_cast<int>(hold.status().code())},
                {"error", std::string(hold.status().message())},
                {"request_id", x.request_id}});
+    // A Hold that timed out or was cut off may still have committed in billing: release it now
+    // rather than when it expires. Fire and forget (Void is idempotent; a failure leaves the hold
+    // to billing's sweeper, as before).
+    d_.billing.Void(x.request_id, [](absl::Status) {});
     co_await reply(DependencyUnavailable("billing"), true);
     co_return;
   }
@@ -651,12 +666,8 @@ asio::awaitable<void> ResellerHandler::Finish(Exchange& x) {
     tokens = BilledTokens(x.usage, x.complete, x.delivered_units, x.bound);
     provider_cost = money::PriceTokens(tokens, target.price.price);
     absl::StatusOr<SettleReceipt> settled = absl::UnknownError("not attempted");
-    auto backoff = d_.options.settle_backoff;
     for (int attempt = 0; attempt < std::max(1, d_.options.settle_attempts); ++attempt) {
-      if (attempt > 0) {
-        co_await Sleep(backoff);
-        backoff *= 2;
-      }
+      if (attempt > 0) co_await Sleep(SettleRetryDelay(d_.options, attempt));
       auto settle_call = [this, id = x.request_id, provider_cost, model = target.upstream_model](
                              BillingHolds::Done<absl::StatusOr<SettleReceipt>> done) {
         d_.billing.Settle(id, provider_cost, model, std::move(done));
@@ -696,7 +707,7 @@ asio::awaitable<void> ResellerHandler::Finish(Exchange& x) {
   event.set_mode(metering::v1::MODE_RESELLER);
   event.set_provider(provider_label);
   // The upstream model: the dashboard's by-model view then matches the price book.
-  event.set_model(target.upstream_model);
+  event.set_model(SanitizeLabel(target.upstream_model));
   event.set_endpoint("/chat/completions");
   event.set_input_tokens(tokens.input);
   event.set_cached_input_tokens(tokens.cached_input);

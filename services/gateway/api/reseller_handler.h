@@ -29,11 +29,20 @@ namespace llmgw::gateway {
 // the provider is not offered. Never logged.
 struct ResellerOptions {
   std::array<std::string, 4> operator_keys;
-  int settle_attempts = 3;  // Settle is idempotent: retried while billing is unavailable
+  // Settle is idempotent: retried while billing is unavailable or slow, long enough (about 20 s
+  // with the defaults: 7 waits of 0.2+0.4+0.8+1.6+3.2+5+5 s, plus the calls) to ride out a
+  // billing restart, since a settle that gives up leaves delivered output free (the hold is
+  // swept). The waits are asio timers: the coroutine never blocks a thread.
+  int settle_attempts = 8;
   std::chrono::milliseconds settle_backoff = std::chrono::milliseconds(200);  // doubles per try
+  std::chrono::milliseconds settle_backoff_max = std::chrono::seconds(5);     // ...up to this
 
   std::set<Provider> Offered() const;
 };
+
+// The wait before settle attempt `attempt` (1 = the first retry): settle_backoff doubled per
+// earlier retry, capped at settle_backoff_max.
+std::chrono::milliseconds SettleRetryDelay(const ResellerOptions& options, int attempt);
 
 // The reseller's own series, beside GatewayMetrics (which it uses with mode="reseller").
 class ResellerMetrics {

@@ -59,7 +59,9 @@ constexpr char kAnthropicKey[] = "sk-ant-operator";
 
 class FakeValidator : public CredentialValidator {
  public:
-  void ValidateMonitorToken(std::string, Done done) override { done(CredentialValidation{}); }
+  void ValidateMonitorToken(std::string token, Done done) override {
+    done(token == "mon_good" ? CredentialValidation{true, kOrg, "mon-1"} : CredentialValidation{});
+  }
   void ValidateApiKey(std::string key, Done done) override {
     if (unavailable) {
       done(absl::UnavailableError("accounts down"));
@@ -95,21 +97,43 @@ class InMemorySink : public UsageSink {
   std::vector<metering::v1::UsageEvent> events_;
 };
 
-// Forwards to a BillingHolds chosen at run time (the real client, or one to a closed port).
+// Forwards to a BillingHolds chosen at run time (the real client, or one to a closed port), with
+// faults injected on demand.
 class SwitchableHolds : public BillingHolds {
  public:
   void Hold(std::string org, std::string id, money::Nano bound,
             Done<absl::StatusOr<HoldReceipt>> done) override {
+    last_hold_bound = bound;
+    if (hold_commits_then_times_out) {
+      // Billing commits the hold, but the answer comes too late for the gateway.
+      target.load()->Hold(
+          std::move(org), std::move(id), bound,
+          [done = std::move(done)](absl::StatusOr<HoldReceipt> r) {
+            done(r.ok() ? absl::DeadlineExceededError("Deadline Exceeded") : r.status());
+          });
+      return;
+    }
     target.load()->Hold(std::move(org), std::move(id), bound, std::move(done));
   }
   void Settle(std::string id, money::Nano cost, std::string description,
               Done<absl::StatusOr<SettleReceipt>> done) override {
+    ++settles;
+    if (settle_failures.fetch_sub(1) > 0) {  // billing restarting
+      done(absl::UnavailableError("failed to connect to all addresses"));
+      return;
+    }
     target.load()->Settle(std::move(id), cost, std::move(description), std::move(done));
   }
   void Void(std::string id, Done<absl::Status> done) override {
+    ++voids;
     target.load()->Void(std::move(id), std::move(done));
   }
   std::atomic<BillingHolds*> target{nullptr};
+  std::atomic<money::Nano> last_hold_bound{0};
+  std::atomic<bool> hold_commits_then_times_out{false};
+  std::atomic<int> settle_failures{0};  // the next this many settles fail with UNAVAILABLE
+  std::atomic<int> settles{0};
+  std::atomic<int> voids{0};
 };
 
 struct Recorded {
@@ -183,6 +207,12 @@ class FakeProvider {
 
   std::atomic<int> fail_status{0};  // answer every request with this status
   std::atomic<int> cut_after{0};    // streams: close the connection after this many events
+  // Non-streaming OpenAI answers: the "model" they name and their x-request-id (when not empty).
+  void SetJsonModelAndRequestId(std::string model, std::string request_id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    json_model_ = std::move(model);
+    json_request_id_ = std::move(request_id);
+  }
 
  private:
   void AcceptLoop() {
@@ -244,6 +274,13 @@ class FakeProvider {
         http::response<http::string_body> res(http::status::ok, 11);
         res.set(http::field::content_type, "application/json");
         res.body() = anthropic ? kAnthropicJson : kChatJson;
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!anthropic && !json_model_.empty()) {
+          json j = json::parse(kChatJson);
+          j["model"] = json_model_;
+          res.body() = j.dump();
+        }
+        if (!anthropic && !json_request_id_.empty()) res.set("x-request-id", json_request_id_);
         res.prepare_payload();
         http::write(socket, res, ec);
       }
@@ -260,6 +297,7 @@ class FakeProvider {
   std::vector<std::shared_ptr<tcp::socket>> sockets_;
   std::vector<std::thread> threads_;
   std::vector<Recorded> requests_;
+  std::string json_model_, json_request_id_;
 };
 
 int ClosedPort() {
@@ -353,8 +391,16 @@ class ResellerTest : public ::testing::Test {
                               .clock = clock_});
     handler_ = std::make_unique<GatewayHandler>([this] { return prices_.loaded(); }, metrics_.get(),
                                                 1 << 20);
+    passthrough_ =
+        std::make_unique<PassthroughHandler>(PassthroughHandler::Deps{.auth = *auth_,
+                                                                      .upstream = *client_,
+                                                                      .endpoints = endpoints_,
+                                                                      .prices = prices_,
+                                                                      .usage = sink_,
+                                                                      .clock = clock_});
     handler_->Register(RouteKind::kResellerChat, reseller_.get());
     handler_->Register(RouteKind::kResellerModels, reseller_.get());
+    handler_->Register(RouteKind::kPassthrough, passthrough_.get());
     HttpServerOptions opts;
     opts.address = "127.0.0.1:0";
     opts.threads = 2;
@@ -446,6 +492,7 @@ class ResellerTest : public ::testing::Test {
   InMemorySink sink_;
   std::unique_ptr<UpstreamClient> client_;
   std::unique_ptr<ResellerHandler> reseller_;
+  std::unique_ptr<PassthroughHandler> passthrough_;
   std::unique_ptr<GatewayHandler> handler_;
   std::unique_ptr<HttpServer> server_;
 };
@@ -634,6 +681,11 @@ TEST_F(ResellerTest, UnknownOrNotOfferedModelIs404) {
   EXPECT_EQ(res.body(),
             R"({"error":{"message":"The model `llama-3` does not exist or you do not have access )"
             R"(to it.","type":"invalid_request_error","param":null,"code":"model_not_found"}})");
+  // A variant of a priced model is not that model: never billed at gpt-4o-mini's price.
+  res = Send(
+      Chat(R"({"model":"gpt-4o-mini-audio-preview","messages":[{"role":"user","content":"hi"}]})"));
+  EXPECT_EQ(res.result_int(), 404);
+  EXPECT_THAT(res.body(), HasSubstr(R"("code":"model_not_found")"));
   // Priced, but the operator has no xAI key.
   res = Send(Chat(R"({"model":"grok-beta","messages":[{"role":"user","content":"hi"}]})"));
   EXPECT_EQ(res.result_int(), 404);
@@ -732,6 +784,109 @@ TEST_F(ResellerTest, ModelsListsOfferedPricedModelsAndAliases) {
   EXPECT_EQ(res["x-request-id"].size(), 36u);
   req.set(http::field::authorization, "Bearer llm_sk_bad");
   EXPECT_EQ(Send(req).result_int(), 401);
+}
+
+TEST_F(ResellerTest, NOutOfRangeIs400BeforeTheHold) {
+  for (const std::string n : {"0", "-1", "129", "2.5", "\"2\""}) {
+    auto res = Send(Chat(R"({"model":"gpt-4o-mini","n":)" + n +
+                         R"(,"messages":[{"role":"user","content":"hi"}]})"));
+    EXPECT_EQ(res.result_int(), 400) << n;
+    EXPECT_EQ(res.body(), R"({"error":{"message":"'n' must be an integer between 1 and 128.",)"
+                          R"("type":"invalid_request_error","param":null,"code":null}})")
+        << n;
+  }
+  EXPECT_EQ(holds_.last_hold_bound, 0);  // no hold asked for
+  EXPECT_TRUE(provider_.requests().empty());
+  EXPECT_EQ(sink_.size(), 0u);
+}
+
+TEST_F(ResellerTest, TheHoldCoversEveryOneOfTheNChoices) {
+  const std::string request = R"({"model":"gpt-4o-mini","n":3,"max_tokens":100,)"
+                              R"("messages":[{"role":"user","content":"hi"}]})";
+  auto res = Send(Chat(request));
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  // Input: request bytes + 16 for the one message, at 150 nano; output: 3 x 100 at 600 nano.
+  const int64_t input = static_cast<int64_t>(request.size()) + 16;
+  EXPECT_EQ(holds_.last_hold_bound, input * 150 + 300 * 600);
+  EXPECT_EQ(json::parse(provider_.requests().at(0).body)["n"], 3);
+  EXPECT_EQ(sink_.WaitFor(1).cost_nano(), 23'760);  // charged what was reported, as always
+  EXPECT_EQ(Balance(kOrg).held_nano(), 0);
+}
+
+TEST_F(ResellerTest, AHoldThatCommitsButTimesOutIsVoidedAtOnce) {
+  holds_.hold_commits_then_times_out = true;
+  auto res = Send(Chat(R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]})"));
+  EXPECT_EQ(res.result_int(), 503);
+  EXPECT_EQ(res["Retry-After"], "1");
+  EXPECT_THAT(res.body(), HasSubstr(R"("code":"service_unavailable")"));
+  EXPECT_TRUE(provider_.requests().empty());
+  EXPECT_EQ(holds_.voids, 1);
+  // The Void is fire-and-forget: billing releases the reservation shortly, not in 10 minutes.
+  int64_t held = -1;
+  for (int i = 0; i < 100 && held != 0; ++i) {
+    held = Balance(kOrg).held_nano();
+    if (held != 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(held, 0);
+  EXPECT_EQ(Balance(kOrg).balance_nano(), kTopUp);
+  EXPECT_EQ(sink_.size(), 0u);
+}
+
+TEST_F(ResellerTest, ARefusedHoldIsNotVoided) {
+  auto res = Send(Chat(R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]})",
+                       "llm_sk_poor"));
+  EXPECT_EQ(res.result_int(), 429);
+  EXPECT_EQ(holds_.voids, 0);
+}
+
+TEST_F(ResellerTest, SettleRetriesRideOutABillingRestart) {
+  holds_.settle_failures = 6;  // 7 attempts needed; the old default gave up after 3
+  auto res = Send(Chat(R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]})"));
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  auto e = sink_.WaitFor(1);
+  EXPECT_EQ(holds_.settles, 7);
+  EXPECT_EQ(e.provider_cost_nano(), 19'800);
+  EXPECT_EQ(e.cost_nano(), 23'760);
+  auto balance = Balance(kOrg);
+  EXPECT_EQ(balance.balance_nano(), kTopUp - 23'760);
+  EXPECT_EQ(balance.held_nano(), 0);
+  EXPECT_EQ(Metric("llmgw_gateway_settle_failures_total"), 0);
+}
+
+TEST(SettleRetryDelay, DoublesFrom200MsUpTo5sOverEightAttempts) {
+  ResellerOptions options;
+  EXPECT_EQ(options.settle_attempts, 8);
+  std::vector<int64_t> delays;
+  int64_t total = 0;
+  for (int attempt = 1; attempt < options.settle_attempts; ++attempt) {
+    delays.push_back(SettleRetryDelay(options, attempt).count());
+    total += delays.back();
+  }
+  EXPECT_EQ(delays, (std::vector<int64_t>{200, 400, 800, 1600, 3200, 5000, 5000}));
+  EXPECT_EQ(total, 16'200);
+  EXPECT_EQ(SettleRetryDelay(options, 1000).count(), 5000);  // no overflow
+}
+
+TEST_F(ResellerTest, PassthroughEventLabelsAreCutAndCleaned) {
+  // A provider (or a client, through it) naming a 300-byte model with a NUL, and a 1,000-byte
+  // request id with a tab: metering would refuse the whole batch over either.
+  const std::string model = "gpt-4o-mini-" + std::string(300, 'x') + std::string("\0y", 2);
+  provider_.SetJsonModelAndRequestId(model, "req\t" + std::string(1000, 'r'));
+  http::request<http::string_body> req(http::verb::post, "/api/v1/openai/chat/completions", 11);
+  req.set("x-monitor-token", "mon_good");
+  req.set(http::field::authorization, "Bearer sk-customer");
+  req.set(http::field::content_type, "application/json");
+  req.body() = R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]})";
+  auto res = Send(req);
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  auto e = sink_.WaitFor(1);
+  EXPECT_EQ(e.mode(), metering::v1::MODE_PASSTHROUGH);
+  EXPECT_EQ(e.model(), "gpt-4o-mini-" + std::string(256 - 12, 'x'));
+  EXPECT_EQ(e.request_id(), "req" + std::string(253, 'r'));
+  EXPECT_EQ(e.endpoint(), "/chat/completions");
+  EXPECT_TRUE(e.unpriced());  // priced by the model as named: not gpt-4o-mini
+  EXPECT_EQ(e.cost_nano(), 0);
+  EXPECT_EQ(e.input_tokens(), 12);
 }
 
 }  // namespace

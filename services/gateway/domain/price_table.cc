@@ -10,19 +10,37 @@ PriceTable::PriceTable(const std::vector<PricedModel>& models) {
   }
 }
 
+namespace {
+
+bool Digits(std::string_view s) {
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// YYYY-MM-DD or YYYYMMDD, digits only (the calendar is not checked: a snapshot id is a name).
+bool IsDate(std::string_view s) {
+  if (s.size() == 8) return Digits(s);
+  return s.size() == 10 && s[4] == '-' && s[7] == '-' && Digits(s.substr(0, 4)) &&
+         Digits(s.substr(5, 2)) && Digits(s.substr(8, 2));
+}
+
+}  // namespace
+
 const PricedModel* PriceTable::Find(std::string_view provider, std::string_view model) const {
   auto p = by_provider_.find(provider);
   if (p == by_provider_.end() || model.empty()) return nullptr;
   const auto& models = p->second;
-  // Try the whole id, then every prefix ending just before a '-', longest first.
-  std::string_view candidate = model;
-  while (true) {
-    auto it = models.find(candidate);
-    if (it != models.end()) return &it->second;
-    size_t dash = candidate.rfind('-');
-    if (dash == std::string_view::npos || dash == 0) return nullptr;
-    candidate = candidate.substr(0, dash);
+  if (auto it = models.find(model); it != models.end()) return &it->second;
+  // A dated snapshot of a priced model: "<base>-YYYY-MM-DD" or "<base>-YYYYMMDD".
+  for (size_t date_size : {size_t{10}, size_t{8}}) {
+    if (model.size() < date_size + 2) continue;
+    const size_t dash = model.size() - date_size - 1;
+    if (model[dash] != '-' || !IsDate(model.substr(dash + 1))) continue;
+    if (auto it = models.find(model.substr(0, dash)); it != models.end()) return &it->second;
   }
+  return nullptr;
 }
 
 std::vector<const PricedModel*> PriceTable::Models() const {

@@ -33,11 +33,50 @@ TEST(PriceTableTest, DatedModelPricesAsTheLongestBase) {
   PriceTable t = Table();
   const PricedModel* m = t.Find("openai", "gpt-4o-mini-2024-07-18");
   ASSERT_NE(m, nullptr);
-  EXPECT_EQ(m->model, "gpt-4o-mini");
+  EXPECT_EQ(m->model, "gpt-4o-mini");  // not gpt-4o, though both are priced
+  EXPECT_EQ(m->price.input_per_mtok, 150'000'000);
   m = t.Find("openai", "gpt-4o-2024-08-06");
   ASSERT_NE(m, nullptr);
   EXPECT_EQ(m->model, "gpt-4o");
-  EXPECT_EQ(t.Find("google", "gemini-1.5-flash-002")->model, "gemini-1.5-flash");
+  // A dated snapshot without a row of its own prices as its base model.
+  m = t.Find("openai", "gpt-4o-2024-05-13");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->model, "gpt-4o");
+  // YYYYMMDD too.
+  m = t.Find("openai", "gpt-4o-mini-20240718");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->model, "gpt-4o-mini");
+}
+
+TEST(PriceTableTest, AnExactRowWinsOverTheDatedFallback) {
+  PriceTable t({P("openai", "gpt-4o", 2'500'000'000, 10'000'000'000),
+                P("openai", "gpt-4o-2024-05-13", 5'000'000'000, 15'000'000'000),
+                P("anthropic", "claude-3-5-haiku", 1, 2),
+                P("anthropic", "claude-3-5-haiku-20241022", 800'000'000, 4'000'000'000)});
+  EXPECT_EQ(t.Find("openai", "gpt-4o-2024-05-13")->price.input_per_mtok, 5'000'000'000);
+  EXPECT_EQ(t.Find("openai", "gpt-4o-2024-08-06")->price.input_per_mtok, 2'500'000'000);
+  EXPECT_EQ(t.Find("anthropic", "claude-3-5-haiku-20241022")->price.input_per_mtok, 800'000'000);
+  EXPECT_EQ(t.Find("anthropic", "claude-3-5-haiku-20250101")->price.input_per_mtok, 1);
+}
+
+TEST(PriceTableTest, OnlyADateSuffixFallsBack) {
+  PriceTable t = Table();
+  // Other variants are other models, with other prices: unpriced, never the base's price.
+  EXPECT_EQ(t.Find("openai", "gpt-4o-mini-audio-preview"), nullptr);
+  EXPECT_EQ(t.Find("openai", "gpt-4o-mini-audio-preview-2024-12-17"), nullptr);
+  EXPECT_EQ(t.Find("openai", "gpt-4o-realtime-preview"), nullptr);
+  EXPECT_EQ(t.Find("google", "gemini-1.5-flash-002"), nullptr);
+  EXPECT_EQ(t.Find("google", "gemini-1.5-flash-8b"), nullptr);
+  // Not quite dates.
+  EXPECT_EQ(t.Find("openai", "gpt-4o-2024-7-18"), nullptr);
+  EXPECT_EQ(t.Find("openai", "gpt-4o-2024_07_18"), nullptr);
+  EXPECT_EQ(t.Find("openai", "gpt-4o-2024-07-18x"), nullptr);
+  EXPECT_EQ(t.Find("openai", "gpt-4o-202407180"), nullptr);
+  EXPECT_EQ(t.Find("openai", "gpt-4o-2024071"), nullptr);
+  EXPECT_EQ(t.Find("openai", "gpt-4o-2024-07-1a"), nullptr);
+  EXPECT_EQ(t.Find("openai", "gpt-4o2024-07-18"), nullptr);
+  EXPECT_EQ(t.Find("openai", "-2024-07-18"), nullptr);
+  EXPECT_EQ(t.Find("openai", "gpt-4o-2024-07-18-2024-07-18"), nullptr);
 }
 
 TEST(PriceTableTest, PrefixMustEndAtADash) {

@@ -1,6 +1,8 @@
 #include "services/gateway/domain/reseller.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <string>
 
 namespace llmgw::gateway {
 
@@ -64,6 +66,26 @@ void CountImages(const json& request, size_t* data_bytes, int64_t* images) {
 
 }  // namespace
 
+absl::StatusOr<int64_t> ChoiceCount(const json& request) {
+  if (!request.is_object()) return 1;
+  auto it = request.find("n");
+  if (it == request.end() || it->is_null()) return 1;
+  // Integers only: a float or a string could still mean several choices to the provider.
+  bool ok = false;
+  if (it->is_number_unsigned()) {
+    const uint64_t v = it->get<uint64_t>();
+    ok = v >= 1 && v <= static_cast<uint64_t>(kMaxChoices);
+  } else if (it->is_number_integer()) {
+    const int64_t v = it->get<int64_t>();
+    ok = v >= 1 && v <= kMaxChoices;
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError("'n' must be an integer between 1 and " +
+                                      std::to_string(kMaxChoices) + ".");
+  }
+  return it->get<int64_t>();
+}
+
 CostBound BoundChatCost(const json& request, size_t body_bytes, const PricedModel& model) {
   size_t image_bytes = 0;
   int64_t images = 0;
@@ -80,7 +102,9 @@ CostBound BoundChatCost(const json& request, size_t body_bytes, const PricedMode
       requested = request[k].get<int64_t>();
   }
   int64_t cap = model.max_output_tokens > 0 ? model.max_output_tokens : 4096;
-  b.output_tokens = requested > 0 ? std::min(requested, cap) : cap;
+  const int64_t per_choice = requested > 0 ? std::min(requested, cap) : cap;
+  absl::StatusOr<int64_t> choices = ChoiceCount(request);
+  b.output_tokens = per_choice * (choices.ok() ? *choices : 1);
   b.provider_cost =
       money::PriceTokens({.input = b.input_tokens, .output = b.output_tokens}, model.price);
   return b;

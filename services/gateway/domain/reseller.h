@@ -48,10 +48,18 @@ struct CostBound {
   money::Nano provider_cost = 0;
 };
 
+// The most choices a chat request may ask for ("n"), as OpenAI allows.
+inline constexpr int64_t kMaxChoices = 128;
+
+// The number of choices a chat request asks for: "n", 1 when absent or null. InvalidArgument
+// (400 invalid_request_error) unless an integer in [1, kMaxChoices].
+absl::StatusOr<int64_t> ChoiceCount(const nlohmann::json& request);
+
 // The most a chat request can cost: every byte of the body (minus inline image data) may be one
 // input token — a BPE token always covers at least one byte —, plus the message framing and a
 // fixed bound per image; output is max_completion_tokens / max_tokens, capped by the model's
-// maximum, or the model's maximum when absent.
+// maximum, or the model's maximum when absent, for EACH of the n choices (ChoiceCount; a request
+// it refuses must be refused before bounding, here it counts as one choice).
 CostBound BoundChatCost(const nlohmann::json& request, size_t body_bytes, const PricedModel& model);
 
 }  // namespace llmgw::gateway

@@ -52,6 +52,26 @@ TEST(ResolveResellerModel, UnknownUnpricedOrNotOfferedIsNotFound) {
               test::StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(ResolveResellerModel("gpt-4o", prices, {Provider::kAnthropic}),
               test::StatusIs(absl::StatusCode::kNotFound));
+  // A variant of a priced model is not that model: never billed at the base's price.
+  EXPECT_THAT(ResolveResellerModel("gpt-4o-mini-audio-preview", prices, kAll),
+              test::StatusIs(absl::StatusCode::kNotFound,
+                             testing::HasSubstr("`gpt-4o-mini-audio-preview`")));
+  EXPECT_THAT(ResolveResellerModel("gpt-4o-realtime-preview-2024-10-01", prices, kAll),
+              test::StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(ResolveResellerModel("gemini-1.5-flash-8b", prices, kAll),
+              test::StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST(ResolveResellerModel, DatedSnapshotsPriceAsTheirBase) {
+  PriceTable prices = Seed();
+  auto dated = ResolveResellerModel("gpt-4o-2024-05-13", prices, kAll);
+  ASSERT_THAT(dated, test::IsOk());
+  EXPECT_EQ(dated->upstream_model, "gpt-4o-2024-05-13");
+  EXPECT_EQ(dated->price.model, "gpt-4o");
+  EXPECT_EQ(dated->price.price.input_per_mtok, 2'500'000'000);
+  auto haiku = ResolveResellerModel("claude-3-5-haiku-20241022", prices, kAll);
+  ASSERT_THAT(haiku, test::IsOk());
+  EXPECT_EQ(haiku->price.model, "claude-3-5-haiku-20241022");  // exact
 }
 
 TEST(BoundChatCost, BytesBoundInputAndMaxTokensBoundOutput) {
@@ -70,6 +90,47 @@ TEST(BoundChatCost, BytesBoundInputAndMaxTokensBoundOutput) {
   EXPECT_EQ(BoundChatCost(json::parse(no_max), no_max.size(), mini).output_tokens, 16384);
   std::string huge = R"({"messages":[],"max_completion_tokens":1000000})";
   EXPECT_EQ(BoundChatCost(json::parse(huge), huge.size(), mini).output_tokens, 16384);
+}
+
+TEST(BoundChatCost, OutputIsBoundForEachOfTheNChoices) {
+  PricedModel mini{"openai",
+                   "gpt-4o-mini",
+                   {.input_per_mtok = 150'000'000, .output_per_mtok = 600'000'000},
+                   16384};
+  std::string body =
+      R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"max_tokens":100,)"
+      R"("n":3})";
+  CostBound b = BoundChatCost(json::parse(body), body.size(), mini);
+  ASSERT_EQ(body.size(), 90u);
+  EXPECT_EQ(b.input_tokens, 90 + 16);  // the prompt is read once
+  EXPECT_EQ(b.output_tokens, 300);
+  EXPECT_EQ(b.provider_cost, 106 * 150 + 300 * 600);  // 15,900 + 180,000
+
+  // Without max_tokens: the model's maximum per choice.
+  std::string no_max = R"({"messages":[],"n":128})";
+  EXPECT_EQ(BoundChatCost(json::parse(no_max), no_max.size(), mini).output_tokens, 128 * 16384);
+  // n = 1, null or absent: one choice.
+  for (const char* n :
+       {R"({"messages":[],"max_tokens":100,"n":1})", R"({"messages":[],"max_tokens":100,"n":null})",
+        R"({"messages":[],"max_tokens":100})"}) {
+    std::string s = n;
+    EXPECT_EQ(BoundChatCost(json::parse(s), s.size(), mini).output_tokens, 100) << s;
+  }
+}
+
+TEST(ChoiceCount, OneToOneHundredTwentyEightElseInvalid) {
+  EXPECT_THAT(ChoiceCount(json::parse(R"({"messages":[]})")), test::IsOkAndHolds(1));
+  EXPECT_THAT(ChoiceCount(json::parse(R"({"n":null})")), test::IsOkAndHolds(1));
+  EXPECT_THAT(ChoiceCount(json::parse(R"({"n":1})")), test::IsOkAndHolds(1));
+  EXPECT_THAT(ChoiceCount(json::parse(R"({"n":128})")), test::IsOkAndHolds(128));
+  for (const char* bad : {R"({"n":0})", R"({"n":-1})", R"({"n":129})", R"({"n":2.0})",
+                          R"({"n":"2"})", R"({"n":true})", R"({"n":[2]})",
+                          R"({"n":18446744073709551615})", R"({"n":-9223372036854775808})"}) {
+    EXPECT_THAT(ChoiceCount(json::parse(bad)),
+                test::StatusIs(absl::StatusCode::kInvalidArgument,
+                               "'n' must be an integer between 1 and 128."))
+        << bad;
+  }
 }
 
 TEST(BoundChatCost, InlineImagesCountAFixedBoundNotTheirBytes) {

@@ -125,7 +125,63 @@ bool MayHaveObjectKey(std::string_view json, std::string_view quoted_key) {
   return false;
 }
 
+// The length of the valid UTF-8 sequence at the start of `s` and its code point; 0 when the
+// bytes there are not valid UTF-8 (overlong forms, surrogates and values above U+10FFFF included).
+size_t DecodeUtf8(std::string_view s, uint32_t* cp) {
+  const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char c = b(0);
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  }
+  size_t n = 0;
+  uint32_t min = 0;
+  if ((c & 0xE0) == 0xC0) {
+    n = 2;
+    min = 0x80;
+    *cp = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    n = 3;
+    min = 0x800;
+    *cp = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    n = 4;
+    min = 0x10000;
+    *cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (s.size() < n) return 0;
+  for (size_t i = 1; i < n; ++i) {
+    if ((b(i) & 0xC0) != 0x80) return 0;
+    *cp = (*cp << 6) | (b(i) & 0x3F);
+  }
+  if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF)) return 0;
+  return n;
+}
+
 }  // namespace
+
+std::string SanitizeLabel(std::string_view s) {
+  std::string out;
+  out.reserve(std::min(s.size(), kMaxLabelBytes));
+  size_t i = 0;
+  while (i < s.size()) {
+    uint32_t cp = 0;
+    const size_t n = DecodeUtf8(s.substr(i), &cp);
+    if (n == 0) {  // not UTF-8: the byte is dropped
+      ++i;
+      continue;
+    }
+    const bool control = cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+    if (!control) {
+      if (out.size() + n > kMaxLabelBytes) break;
+      out.append(s.data() + i, n);
+    }
+    i += n;
+  }
+  return out;
+}
 
 RequestInspection InspectRequest(Provider p, std::string_view endpoint, std::string body) {
   RequestInspection r;

@@ -1,6 +1,7 @@
 #pragma once
 // Usage read from provider responses: JSON bodies and SSE streams. Pure.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -16,6 +17,16 @@ struct Usage {
   bool found = false;         // the provider reported usage
   std::string model;          // the model the response names, when it names one
 };
+
+// The most bytes a label of a usage event (model, endpoint, request id) may have: metering refuses
+// a whole batch, other organizations' events included, over one longer label.
+inline constexpr size_t kMaxLabelBytes = 256;
+
+// A client- or provider-controlled string made fit for a usage event: invalid UTF-8, NUL and the
+// other control characters (U+0000-U+001F, U+007F-U+009F) are dropped, then the rest is cut to
+// at most kMaxLabelBytes bytes at a character boundary. Reads at most what it keeps plus what it
+// drops, so a multi-megabyte input costs one pass at worst.
+std::string SanitizeLabel(std::string_view s);
 
 // What the gateway needs to know about a pass-through request body before forwarding it.
 struct RequestInspection {

@@ -517,5 +517,45 @@ TEST(ParseJsonUsageTest, NoUsage) {
   EXPECT_TOKENS(neg.tokens, Tokens(0, 0, 0, 0, 0));
 }
 
+TEST(SanitizeLabelTest, KeepsOrdinaryLabels) {
+  EXPECT_EQ(SanitizeLabel("gpt-4o-mini-2024-07-18"), "gpt-4o-mini-2024-07-18");
+  EXPECT_EQ(SanitizeLabel("/v1/messages"), "/v1/messages");
+  EXPECT_EQ(SanitizeLabel("req_011CTgm5 x"), "req_011CTgm5 x");
+  EXPECT_EQ(SanitizeLabel("mod\xC3\xA8le-\xE2\x82\xAC-\xF0\x9F\x98\x80"),
+            "mod\xC3\xA8le-\xE2\x82\xAC-\xF0\x9F\x98\x80");  // è, €, an emoji
+  EXPECT_EQ(SanitizeLabel(""), "");
+}
+
+TEST(SanitizeLabelTest, DropsNulControlsAndInvalidUtf8) {
+  EXPECT_EQ(SanitizeLabel(std::string("gpt\0-4o", 7)), "gpt-4o");
+  EXPECT_EQ(SanitizeLabel("a\tb\r\nc\x1b[31md\x7f"), "abc[31md");
+  // C1 controls dropped, a no-break space kept.
+  EXPECT_EQ(SanitizeLabel("a\xC2\x85z\xC2\x9Fy\xC2\xA0"), "azy\xC2\xA0");
+  // A byte that never starts UTF-8, a sequence cut short.
+  EXPECT_EQ(SanitizeLabel("a\xFFz\xC3"), "az");
+  // An overlong '/', a surrogate, a code point above U+10FFFF.
+  EXPECT_EQ(SanitizeLabel("\xC0\xAF|\xED\xA0\x80|\xF4\x90\x80\x80"), "||");
+  EXPECT_EQ(SanitizeLabel(std::string(1000, '\0')), "");
+}
+
+TEST(SanitizeLabelTest, CutsAt256BytesOnACharacterBoundary) {
+  EXPECT_EQ(kMaxLabelBytes, 256u);
+  EXPECT_EQ(SanitizeLabel(std::string(256, 'm')), std::string(256, 'm'));
+  EXPECT_EQ(SanitizeLabel(std::string(8 << 20, 'm')), std::string(256, 'm'));  // 8 MiB
+  // 255 ASCII bytes then a 2-byte character: the character does not fit and is cut whole.
+  EXPECT_EQ(SanitizeLabel(std::string(255, 'm') + "\xC3\xA8zz"), std::string(255, 'm'));
+  // 254 + 2 fits exactly.
+  EXPECT_EQ(SanitizeLabel(std::string(254, 'm') + "\xC3\xA8zz"),
+            std::string(254, 'm') + "\xC3\xA8");
+  // 100 emoji (4 bytes each): 64 of them.
+  std::string emoji;
+  for (int i = 0; i < 100; ++i) emoji += "\xF0\x9F\x98\x80";
+  EXPECT_EQ(SanitizeLabel(emoji), emoji.substr(0, 256));
+  // Dropped bytes do not count.
+  std::string mixed;
+  for (int i = 0; i < 300; ++i) mixed += std::string("m\0", 2);
+  EXPECT_EQ(SanitizeLabel(mixed), std::string(256, 'm'));
+}
+
 }  // namespace
 }  // namespace llmgw::gateway
