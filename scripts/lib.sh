@@ -52,7 +52,7 @@ pg_start() {
       { cat "$PG_DATA.initdb.log"; return 1; }
   fi
   "${run_as[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w -t 60 \
-    -o "-p $port -c listen_addresses=127.0.0.1 -k $PG_DATA -c max_connections=400 $PG_EXTRA_OPTS" \
+    -o "-p $port -c listen_addresses=127.0.0.1 -k $PG_DATA -c max_connections=400 ${PG_EXTRA_OPTS:-}" \
     start >/dev/null || { cat "$PG_DATA/server.log"; return 1; }
   PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
 }
