@@ -12,7 +12,12 @@ BIN=$BUILD_DIR/bin
 tmp=$(mktemp -d /tmp/llmgw-bench.XXXXXX)
 chmod 755 "$tmp"
 pid=""
-cleanup() { [[ -n $pid ]] && kill -TERM "$pid" 2>/dev/null; wait 2>/dev/null || true; pg_stop; rm -rf "$tmp"; }
+cleanup() {
+  [[ -n $pid ]] && kill -TERM "$pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  pg_stop
+  rm -rf "$tmp"
+}
 trap cleanup EXIT INT TERM
 # Durable settings (fsync on): money paths are measured as they run in production.
 PG_EXTRA_OPTS="" pg_start "$tmp/pg" "$(free_port)"

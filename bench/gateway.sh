@@ -41,6 +41,8 @@ MOCK=http://127.0.0.1:$(cat "$tmp/mock.port")
 export LLMGW_OPENAI_BASE_URL=$MOCK/openai/v1 LLMGW_ANTHROPIC_BASE_URL=$MOCK/anthropic
 export LLMGW_GOOGLE_BASE_URL=$MOCK/google/v1beta/openai LLMGW_XAI_BASE_URL=$MOCK/xai/v1
 export LLMGW_SPOOL_DIR=$tmp/spool
+export LLMGW_OPENAI_API_KEY=bench-operator-openai LLMGW_ANTHROPIC_API_KEY=bench-operator-anthropic
+export LLMGW_GOOGLE_API_KEY=bench-operator-google LLMGW_XAI_API_KEY=bench-operator-xai
 
 for s in accounts metering billing gateway dashboard; do
   LLMGW_METRICS_ADDR=127.0.0.1:$(free_port) "$BIN/llmgw-$s" >"$tmp/$s.log" 2>&1 &
