@@ -23,6 +23,7 @@
 
 #include "nlohmann/json.hpp"
 #include "services/gateway/api/authenticator.h"
+#include "services/gateway/api/fake_provider_for_test.h"
 #include "services/gateway/api/gateway_handler.h"
 #include "services/gateway/api/gateway_metrics.h"
 #include "services/gateway/api/http_server.h"
@@ -58,34 +59,9 @@ class FakeValidator : public CredentialValidator {
   std::atomic<int> calls{0};
 };
 
-class InMemorySink : public UsageSink {
- public:
-  void Emit(metering::v1::UsageEvent event) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    events_.push_back(std::move(event));
-    cv_.notify_all();
-  }
-  // Waits for the n-th event (1-based).
-  metering::v1::UsageEvent WaitFor(size_t n) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, std::chrono::seconds(5), [&] { return events_.size() >= n; });
-    return events_.size() >= n ? events_[n - 1] : metering::v1::UsageEvent();
-  }
-  size_t size() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return events_.size();
-  }
+using testsupport::InMemorySink;
 
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<metering::v1::UsageEvent> events_;
-};
-
-struct Recorded {
-  std::string method, target, body;
-  std::map<std::string, std::string> headers;  // lower-case names
-};
+using Recorded = testsupport::RecordedRequest;
 
 constexpr char kChatJson[] =
     R"({"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-mini-2024-07-18",)"
@@ -105,113 +81,55 @@ const std::vector<std::string> kSseEvents = {
     "\"completion_tokens\":7,\"total_tokens\":12}}\n\n",
     "data: [DONE]\n\n"};
 
-// A provider on 127.0.0.1:<port 0>: one thread per connection, keep-alive.
-class FakeUpstream {
+// A provider: JSON or SSE by the request's "stream", a slow answer for targets with "slow".
+class FakeUpstream : public testsupport::FakeHttpServer {
  public:
-  FakeUpstream() : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    port_ = acceptor_.local_endpoint().port();
-    accept_thread_ = std::thread([this] { AcceptLoop(); });
+  FakeUpstream() {
+    Start([this](const Request& req, const Recorded& r, tcp::socket& socket) {
+      return Respond(req, r, socket);
+    });
   }
-  ~FakeUpstream() { Stop(); }
-  void Stop() {
-    if (stop_.exchange(true)) return;
-    beast::error_code ec;
-    tcp::socket s(ioc_);
-    s.connect(acceptor_.local_endpoint(), ec);  // wakes accept()
-    accept_thread_.join();
-    std::vector<std::thread> threads;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (auto& s : sockets_) {
-        beast::error_code ignored;
-        s->shutdown(tcp::socket::shutdown_both, ignored);
-      }
-      threads.swap(threads_);
-    }
-    for (auto& t : threads) t.join();
-  }
-  int port() const { return port_; }
-  std::vector<Recorded> requests() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return requests_;
-  }
+  ~FakeUpstream() override { Stop(); }
 
  private:
-  void AcceptLoop() {
-    while (!stop_) {
-      auto socket = std::make_shared<tcp::socket>(ioc_);
-      beast::error_code ec;
-      acceptor_.accept(*socket, ec);
-      if (ec || stop_) break;
-      std::lock_guard<std::mutex> lock(mu_);
-      sockets_.push_back(socket);
-      threads_.emplace_back([this, socket] { Serve(*socket); });
+  bool Respond(const Request& req, const Recorded& r, tcp::socket& socket) {
+    beast::error_code ec;
+    if (r.target.find("slow") != std::string::npos) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     }
-  }
-  void Serve(tcp::socket& socket) {
-    beast::flat_buffer buffer;
-    while (true) {
-      http::request<http::string_body> req;
-      beast::error_code ec;
-      http::read(socket, buffer, req, ec);
-      if (ec) return;
-      Recorded r{std::string(req.method_string()), std::string(req.target()), req.body(), {}};
-      for (const auto& f : req) {
-        std::string name(f.name_string());
-        for (auto& c : name) c = static_cast<char>(std::tolower(c));
-        r.headers[name] = std::string(f.value());
+    auto body = nlohmann::json::parse(req.body(), nullptr, false);
+    const bool stream = body.is_object() && body.value("stream", false);
+    if (stream) {
+      http::response<http::empty_body> res(http::status::ok, 11);
+      res.set(http::field::content_type, "text/event-stream");
+      res.set("x-request-id", "req_upstream_stream");
+      res.chunked(true);
+      http::response_serializer<http::empty_body> sr(res);
+      http::write_header(socket, sr, ec);
+      for (const auto& e : kSseEvents) {
+        if (!ec) asio::write(socket, http::make_chunk(asio::buffer(e)), ec);
       }
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        requests_.push_back(r);
+      if (!ec) asio::write(socket, http::make_chunk_last(), ec);
+    } else {
+      http::response<http::string_body> res(http::status::ok, 11);
+      res.set(http::field::content_type, "application/json");
+      res.set("Connection", "x-upstream-hop");
+      res.set("x-upstream-hop", "1");
+      if (r.headers.count("origin")) {  // as some providers answer a browser
+        res.set(http::field::access_control_allow_origin, r.headers.at("origin"));
+        res.set(http::field::access_control_allow_credentials, "true");
       }
-      if (r.target.find("slow") != std::string::npos) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-      }
-      auto body = nlohmann::json::parse(req.body(), nullptr, false);
-      const bool stream = body.is_object() && body.value("stream", false);
-      if (stream) {
-        http::response<http::empty_body> res(http::status::ok, 11);
-        res.set(http::field::content_type, "text/event-stream");
-        res.set("x-request-id", "req_upstream_stream");
-        res.chunked(true);
-        http::response_serializer<http::empty_body> sr(res);
-        http::write_header(socket, sr, ec);
-        for (const auto& e : kSseEvents) {
-          if (!ec) asio::write(socket, http::make_chunk(asio::buffer(e)), ec);
-        }
-        if (!ec) asio::write(socket, http::make_chunk_last(), ec);
+      if (r.target == "/v1/messages") {
+        res.body() = kAnthropicJson;
       } else {
-        http::response<http::string_body> res(http::status::ok, 11);
-        res.set(http::field::content_type, "application/json");
-        res.set("Connection", "x-upstream-hop");
-        res.set("x-upstream-hop", "1");
-        if (r.headers.count("origin")) {  // as some providers answer a browser
-          res.set(http::field::access_control_allow_origin, r.headers.at("origin"));
-          res.set(http::field::access_control_allow_credentials, "true");
-        }
-        if (r.target == "/v1/messages") {
-          res.body() = kAnthropicJson;
-        } else {
-          res.set("x-request-id", "req_upstream_1");
-          res.body() = kChatJson;
-        }
-        res.prepare_payload();
-        http::write(socket, res, ec);
+        res.set("x-request-id", "req_upstream_1");
+        res.body() = kChatJson;
       }
-      if (ec) return;
+      res.prepare_payload();
+      http::write(socket, res, ec);
     }
+    return !ec;
   }
-
-  asio::io_context ioc_;
-  tcp::acceptor acceptor_;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread accept_thread_;
-  std::mutex mu_;
-  std::vector<std::shared_ptr<tcp::socket>> sockets_;
-  std::vector<std::thread> threads_;
-  std::vector<Recorded> requests_;
 };
 
 // Stands in for the reseller handler: answers every request it gets with a fixed JSON body and

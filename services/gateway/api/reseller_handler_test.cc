@@ -33,6 +33,7 @@
 #include "nlohmann/json.hpp"
 #include "services/billing/api/billing_service.h"
 #include "services/billing/storage/pg_billing_store.h"
+#include "services/gateway/api/fake_provider_for_test.h"
 #include "services/gateway/api/gateway_handler.h"
 #include "services/gateway/clients/billing_client.h"
 
@@ -74,28 +75,7 @@ class FakeValidator : public CredentialValidator {
   std::atomic<bool> unavailable{false};
 };
 
-class InMemorySink : public UsageSink {
- public:
-  void Emit(metering::v1::UsageEvent event) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    events_.push_back(std::move(event));
-    cv_.notify_all();
-  }
-  metering::v1::UsageEvent WaitFor(size_t n) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, std::chrono::seconds(10), [&] { return events_.size() >= n; });
-    return events_.size() >= n ? events_[n - 1] : metering::v1::UsageEvent();
-  }
-  size_t size() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return events_.size();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<metering::v1::UsageEvent> events_;
-};
+using testsupport::InMemorySink;
 
 // Forwards to a BillingHolds chosen at run time (the real client, or one to a closed port), with
 // faults injected on demand.
@@ -136,10 +116,7 @@ class SwitchableHolds : public BillingHolds {
   std::atomic<int> voids{0};
 };
 
-struct Recorded {
-  std::string target, body;
-  std::map<std::string, std::string> headers;  // lower-case names
-};
+using Recorded = testsupport::RecordedRequest;
 
 constexpr char kChatJson[] =
     R"({"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-mini-2024-07-18",)"
@@ -174,36 +151,15 @@ const std::vector<std::string> kAnthropicEvents = {
     "\"end_turn\"},\"usage\":{\"output_tokens\":9}}\n\n",
     "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"};
 
-// A provider on 127.0.0.1:<port 0>: one thread per connection, keep-alive.
-class FakeProvider {
+// A provider speaking OpenAI and Anthropic: failures, cut streams and chosen models on demand.
+class FakeProvider : public testsupport::FakeHttpServer {
  public:
-  FakeProvider() : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    port_ = acceptor_.local_endpoint().port();
-    accept_thread_ = std::thread([this] { AcceptLoop(); });
+  FakeProvider() {
+    Start([this](const Request& req, const Recorded& r, tcp::socket& socket) {
+      return Respond(req, r, socket);
+    });
   }
-  ~FakeProvider() { Stop(); }
-  void Stop() {
-    if (stop_.exchange(true)) return;
-    beast::error_code ec;
-    tcp::socket s(ioc_);
-    s.connect(acceptor_.local_endpoint(), ec);  // wakes accept()
-    accept_thread_.join();
-    std::vector<std::thread> threads;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (auto& sock : sockets_) {
-        beast::error_code ignored;
-        sock->shutdown(tcp::socket::shutdown_both, ignored);
-      }
-      threads.swap(threads_);
-    }
-    for (auto& t : threads) t.join();
-  }
-  int port() const { return port_; }
-  std::vector<Recorded> requests() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return requests_;
-  }
+  ~FakeProvider() override { Stop(); }
 
   std::atomic<int> fail_status{0};  // answer every request with this status
   std::atomic<int> cut_after{0};    // streams: close the connection after this many events
@@ -215,88 +171,53 @@ class FakeProvider {
   }
 
  private:
-  void AcceptLoop() {
-    while (!stop_) {
-      auto socket = std::make_shared<tcp::socket>(ioc_);
-      beast::error_code ec;
-      acceptor_.accept(*socket, ec);
-      if (ec || stop_) break;
+  bool Respond(const Request& req, const Recorded& r, tcp::socket& socket) {
+    beast::error_code ec;
+    const bool anthropic = r.target == "/v1/messages";
+    auto body = json::parse(req.body(), nullptr, false);
+    const bool stream = body.is_object() && body.value("stream", false);
+    if (fail_status != 0) {
+      http::response<http::string_body> res(static_cast<http::status>(fail_status.load()), 11);
+      res.set(http::field::content_type, "application/json");
+      res.body() = anthropic ? R"({"type":"error","error":{"type":"api_error","message":"boom"}})"
+                             : R"({"error":{"message":"boom","type":"server_error","param":null,)"
+                               R"("code":null}})";
+      res.prepare_payload();
+      http::write(socket, res, ec);
+    } else if (stream) {
+      http::response<http::empty_body> res(http::status::ok, 11);
+      res.set(http::field::content_type, "text/event-stream");
+      res.chunked(true);
+      http::response_serializer<http::empty_body> sr(res);
+      http::write_header(socket, sr, ec);
+      const auto& events = anthropic ? kAnthropicEvents : kOpenAIEvents;
+      const int cut = cut_after.load();
+      for (size_t i = 0; i < events.size(); ++i) {
+        if (cut > 0 && static_cast<int>(i) == cut) {
+          socket.shutdown(tcp::socket::shutdown_both, ec);
+          return false;
+        }
+        if (!ec) asio::write(socket, http::make_chunk(asio::buffer(events[i])), ec);
+      }
+      if (!ec) asio::write(socket, http::make_chunk_last(), ec);
+    } else {
+      http::response<http::string_body> res(http::status::ok, 11);
+      res.set(http::field::content_type, "application/json");
+      res.body() = anthropic ? kAnthropicJson : kChatJson;
       std::lock_guard<std::mutex> lock(mu_);
-      sockets_.push_back(socket);
-      threads_.emplace_back([this, socket] { Serve(*socket); });
+      if (!anthropic && !json_model_.empty()) {
+        json j = json::parse(kChatJson);
+        j["model"] = json_model_;
+        res.body() = j.dump();
+      }
+      if (!anthropic && !json_request_id_.empty()) res.set("x-request-id", json_request_id_);
+      res.prepare_payload();
+      http::write(socket, res, ec);
     }
-  }
-  void Serve(tcp::socket& socket) {
-    beast::flat_buffer buffer;
-    while (true) {
-      http::request<http::string_body> req;
-      beast::error_code ec;
-      http::read(socket, buffer, req, ec);
-      if (ec) return;
-      Recorded r{std::string(req.target()), req.body(), {}};
-      for (const auto& f : req) {
-        std::string name(f.name_string());
-        for (auto& c : name) c = static_cast<char>(std::tolower(c));
-        r.headers[name] = std::string(f.value());
-      }
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        requests_.push_back(r);
-      }
-      const bool anthropic = r.target == "/v1/messages";
-      auto body = json::parse(req.body(), nullptr, false);
-      const bool stream = body.is_object() && body.value("stream", false);
-      if (fail_status != 0) {
-        http::response<http::string_body> res(static_cast<http::status>(fail_status.load()), 11);
-        res.set(http::field::content_type, "application/json");
-        res.body() = anthropic ? R"({"type":"error","error":{"type":"api_error","message":"boom"}})"
-                               : R"({"error":{"message":"boom","type":"server_error","param":null,)"
-                                 R"("code":null}})";
-        res.prepare_payload();
-        http::write(socket, res, ec);
-      } else if (stream) {
-        http::response<http::empty_body> res(http::status::ok, 11);
-        res.set(http::field::content_type, "text/event-stream");
-        res.chunked(true);
-        http::response_serializer<http::empty_body> sr(res);
-        http::write_header(socket, sr, ec);
-        const auto& events = anthropic ? kAnthropicEvents : kOpenAIEvents;
-        const int cut = cut_after.load();
-        for (size_t i = 0; i < events.size(); ++i) {
-          if (cut > 0 && static_cast<int>(i) == cut) {
-            socket.shutdown(tcp::socket::shutdown_both, ec);
-            return;
-          }
-          if (!ec) asio::write(socket, http::make_chunk(asio::buffer(events[i])), ec);
-        }
-        if (!ec) asio::write(socket, http::make_chunk_last(), ec);
-      } else {
-        http::response<http::string_body> res(http::status::ok, 11);
-        res.set(http::field::content_type, "application/json");
-        res.body() = anthropic ? kAnthropicJson : kChatJson;
-        std::lock_guard<std::mutex> lock(mu_);
-        if (!anthropic && !json_model_.empty()) {
-          json j = json::parse(kChatJson);
-          j["model"] = json_model_;
-          res.body() = j.dump();
-        }
-        if (!anthropic && !json_request_id_.empty()) res.set("x-request-id", json_request_id_);
-        res.prepare_payload();
-        http::write(socket, res, ec);
-      }
-      if (ec) return;
-    }
+    return !ec;
   }
 
-  asio::io_context ioc_;
-  tcp::acceptor acceptor_;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread accept_thread_;
   std::mutex mu_;
-  std::vector<std::shared_ptr<tcp::socket>> sockets_;
-  std::vector<std::thread> threads_;
-  std::vector<Recorded> requests_;
   std::string json_model_, json_request_id_;
 };
 
