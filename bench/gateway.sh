@@ -12,7 +12,7 @@ STREAMS=8000
 $QUICK && { DUR=3; STREAMS=2000; }
 
 BUILD_DIR=${LLMGW_BUILD_DIR:-$LLMGW_ROOT/build}
-build "$BUILD_DIR" "${SERVICE_TARGETS[@]}" llmgw-stream-load >/dev/null
+build "$BUILD_DIR" "${SERVICE_TARGETS[@]}" llmgw-stream-load llmgw-bench-relay >/dev/null
 BIN=$BUILD_DIR/bin
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
@@ -49,10 +49,25 @@ for s in accounts metering billing gateway dashboard; do
   pids+=($!)
   [[ $s == gateway ]] && GW_PID=$!
 done
+# The same gateway with its I/O threads polling before they sleep (LLMGW_GATEWAY_BUSY_POLL_US).
+BUSY_US=${BENCH_BUSY_POLL_US:-200}
+GWB_ADDR=127.0.0.1:$(free_port)
+LLMGW_GATEWAY_ADDR=$GWB_ADDR LLMGW_GATEWAY_BUSY_POLL_US=$BUSY_US LLMGW_SPOOL_DIR=$tmp/spool-busy \
+  LLMGW_METRICS_ADDR=127.0.0.1:$(free_port) "$BIN/llmgw-gateway" >"$tmp/gateway-busy.log" 2>&1 &
+pids+=($!)
+GWB_PID=$!
+# The floor: a do-nothing Beast relay to the mock (bench/relay.cc), plain and busy-polling.
+"$BIN/llmgw-bench-relay" --upstream "${MOCK#http://}" --port-file "$tmp/relay.port" >/dev/null 2>&1 &
+pids+=($!)
+RELAY_PID=$!
+"$BIN/llmgw-bench-relay" --upstream "${MOCK#http://}" --port-file "$tmp/relayb.port" \
+  --busy-poll-us "$BUSY_US" >/dev/null 2>&1 &
+pids+=($!)
 GW=http://$LLMGW_GATEWAY_ADDR
 DASH=http://$LLMGW_DASHBOARD_ADDR
 for _ in $(seq 150); do
-  curl -fs "$GW/readyz" >/dev/null 2>&1 && curl -fs "$DASH/healthz" >/dev/null 2>&1 && break
+  curl -fs "$GW/readyz" >/dev/null 2>&1 && curl -fs "http://$GWB_ADDR/readyz" >/dev/null 2>&1 &&
+    curl -fs "$DASH/healthz" >/dev/null 2>&1 && [[ -s $tmp/relay.port && -s $tmp/relayb.port ]] && break
   sleep 0.2
 done
 
@@ -72,33 +87,75 @@ load() { "$BIN/llmgw-stream-load" "$@"; }
 field() { sed -E "s/.*\"$1\":\{[^}]*\"$2\":([0-9.]+).*/\1/"; }
 top() { sed -E "s/.*\"$1\":([0-9.]+).*/\1/"; }
 
-# Warm up the token cache and connection pools.
-load --url "$VIA" --header "X-Monitor-Token: $TOKEN" --header 'Authorization: Bearer sk-bench' \
-  --body "$BODY" --connections 4 --requests-per-conn 200 >/dev/null
+VIAB=http://$GWB_ADDR/api/v1/openai/chat/completions
+RELAY=http://127.0.0.1:$(cat "$tmp/relay.port")/openai/v1/chat/completions
+RELAYB=http://127.0.0.1:$(cat "$tmp/relayb.port")/openai/v1/chat/completions
+MON=(--header "X-Monitor-Token: $TOKEN" --header 'Authorization: Bearer sk-bench')
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
-echo "== 1 connection, non-streaming (latency, µs) =="
-N1=$((DUR * 1500))
-d=$(load --url "$DIRECT" --header 'Authorization: Bearer sk-bench' --body "$BODY" --requests-per-conn "$N1")
-g=$(load --url "$VIA" --header "X-Monitor-Token: $TOKEN" --header 'Authorization: Bearer sk-bench' --body "$BODY" --requests-per-conn "$N1")
-printf "%-10s %10s %10s %10s\n" "" direct gateway added
-for p in p50 p99; do
-  dv=$(echo "$d" | field total_us $p); gv=$(echo "$g" | field total_us $p)
-  printf "%-10s %10s %10s %10s\n" "$p" "$dv" "$gv" "$((gv - dv))"
+# Warm up the token caches and connection pools.
+for u in "$VIA" "$VIAB" "$RELAY" "$RELAYB"; do
+  load --url "$u" "${MON[@]}" --body "$BODY" --connections 4 --requests-per-conn 200 >/dev/null
 done
+
+# This VM's latency drifts by 2x over minutes, so every target is measured in each of ROUNDS
+# interleaved rounds and the median of the rounds' percentiles is printed.
+ROUNDS=5
+N1=$((DUR * 1500 / ROUNDS))
+echo "== 1 connection, non-streaming: latency (µs, median of $ROUNDS interleaved rounds of $N1 requests) =="
+names=(direct relay relay-busy gateway gateway-busy)
+urls=("$DIRECT" "$RELAY" "$RELAYB" "$VIA" "$VIAB")
+declare -A P50 P99
+relay_ticks=0; gw_ticks=0
+for ((r = 0; r < ROUNDS; r++)); do
+  for i in "${!names[@]}"; do
+    n=${names[$i]}
+    [[ $n == relay ]] && t0=$(cpu_ticks "$RELAY_PID")
+    [[ $n == gateway ]] && t0=$(cpu_ticks "$GW_PID")
+    out=$(load --url "${urls[$i]}" "${MON[@]}" --body "$BODY" --requests-per-conn "$N1")
+    [[ $n == relay ]] && relay_ticks=$((relay_ticks + $(cpu_ticks "$RELAY_PID") - t0))
+    [[ $n == gateway ]] && gw_ticks=$((gw_ticks + $(cpu_ticks "$GW_PID") - t0))
+    P50[$n]+="$(echo "$out" | field total_us p50) "
+    P99[$n]+="$(echo "$out" | field total_us p99) "
+  done
+done
+printf "%-14s %8s %8s %12s %12s\n" "" p50 p99 "added p50" "added p99"
+d50=$(echo ${P50[direct]} | tr ' ' '\n' | median); d99=$(echo ${P99[direct]} | tr ' ' '\n' | median)
+for n in "${names[@]}"; do
+  v50=$(echo ${P50[$n]} | tr ' ' '\n' | median); v99=$(echo ${P99[$n]} | tr ' ' '\n' | median)
+  printf "%-14s %8s %8s %12s %12s\n" "$n" "$v50" "$v99" "$((v50 - d50))" "$((v99 - d99))"
+done
+hz=$(getconf CLK_TCK)
+total=$((ROUNDS * N1))
+echo "CPU per request (user + system): relay $((relay_ticks * 1000000 / hz / total)) µs," \
+  "gateway $((gw_ticks * 1000000 / hz / total)) µs (busy-polling variants spin, so not counted)"
 
 echo "== 64 connections, non-streaming (wrk, req/s) =="
 wrk_rps() { BENCH_BODY=$BODY BENCH_MONITOR_TOKEN=${2:-} wrk -t2 -c64 -d"${DUR}s" -s bench/post.lua "$1" | awk '/Requests\/sec/ {print $2}'; }
 dr=$(wrk_rps "$DIRECT")
 gr=$(wrk_rps "$VIA" "$TOKEN")
-printf "direct %s req/s, gateway %s req/s, gateway/direct %s%%\n" "$dr" "$gr" \
-  "$(awk -v a="$gr" -v b="$dr" 'BEGIN {printf "%.1f", 100*a/b}')"
+gbr=$(wrk_rps "$VIAB" "$TOKEN")
+pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", 100*a/b}'; }
+printf "direct %s req/s; gateway %s req/s = %s%%; gateway-busy %s req/s = %s%%\n" "$dr" \
+  "$gr" "$(pct "$gr" "$dr")" "$gbr" "$(pct "$gbr" "$dr")"
 
-echo "== time to first stream byte, 1 connection (µs) =="
-d=$(load --url "$DIRECT" --header 'Authorization: Bearer sk-bench' --body "$SBODY" --requests-per-conn 2000)
-g=$(load --url "$VIA" --header "X-Monitor-Token: $TOKEN" --header 'Authorization: Bearer sk-bench' --body "$SBODY" --requests-per-conn 2000)
-for p in p50 p99; do
-  dv=$(echo "$d" | field ttfb_us $p); gv=$(echo "$g" | field ttfb_us $p)
-  printf "%-10s direct %8s gateway %8s added %8s\n" "$p" "$dv" "$gv" "$((gv - dv))"
+echo "== time to first stream byte, 1 connection (µs, median of $ROUNDS interleaved rounds) =="
+names=(direct gateway gateway-busy)
+urls=("$DIRECT" "$VIA" "$VIAB")
+declare -A T50 T99
+for ((r = 0; r < ROUNDS; r++)); do
+  for i in "${!names[@]}"; do
+    out=$(load --url "${urls[$i]}" "${MON[@]}" --body "$SBODY" --requests-per-conn 400)
+    T50[${names[$i]}]+="$(echo "$out" | field ttfb_us p50) "
+    T99[${names[$i]}]+="$(echo "$out" | field ttfb_us p99) "
+  done
+done
+d50=$(echo ${T50[direct]} | tr ' ' '\n' | median); d99=$(echo ${T99[direct]} | tr ' ' '\n' | median)
+for n in "${names[@]}"; do
+  v50=$(echo ${T50[$n]} | tr ' ' '\n' | median); v99=$(echo ${T99[$n]} | tr ' ' '\n' | median)
+  printf "%-14s p50 %6s p99 %6s   added p50 %6s p99 %6s\n" "$n" "$v50" "$v99" \
+    "$((v50 - d50))" "$((v99 - d99))"
 done
 
 echo "== reseller vs pass-through, 1 connection, non-streaming (latency, µs) =="

@@ -25,8 +25,10 @@ SERVICE_TARGETS=(llmgw-accounts llmgw-metering llmgw-billing llmgw-gateway llmgw
 free_port() {
   local port
   while true; do
-    port=$((20000 + RANDOM % 30000))
-    if ! ss -Htln "sport = :$port" | grep -q .; then
+    # Below the kernel's ephemeral range (32768+), so an outgoing connection cannot hold it, and
+    # not used by any socket, listening or not.
+    port=$((20000 + RANDOM % 12000))
+    if ! ss -Htan "sport = :$port" | grep -q .; then
       echo "$port"
       return
     fi

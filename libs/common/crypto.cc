@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace llmgw::crypto {
 
@@ -58,12 +59,34 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
 }
 
 std::string RandomUuid() {
-  std::string b = RandomBytes(16);
-  b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
-  std::string h = HexEncode(b);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20);
+  // Ids are made on every request: draw from OpenSSL's CSPRNG 4 KiB at a time per thread instead
+  // of one RAND_bytes call (a lock and a getpid() fork check) per id. Ids are not secrets; the
+  // process never forks after start, so no two threads or processes share buffered bytes.
+  constexpr size_t kPool = 4096;
+  thread_local unsigned char pool[kPool];
+  thread_local size_t used = kPool;
+  if (used + 16 > kPool) {
+    if (RAND_bytes(pool, static_cast<int>(kPool)) != 1) {
+      std::fputs("llmgw: RAND_bytes failed\n", stderr);
+      std::abort();
+    }
+    used = 0;
+  }
+  unsigned char b[16];
+  std::memcpy(b, pool + used, sizeof b);
+  OPENSSL_cleanse(pool + used, sizeof b);  // each id's bytes are handed out once
+  used += sizeof b;
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  size_t o = 0;
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++o;  // keep the '-'
+    out[o++] = kHex[b[i] >> 4];
+    out[o++] = kHex[b[i] & 0x0f];
+  }
+  return out;
 }
 
 }  // namespace llmgw::crypto

@@ -1,6 +1,9 @@
 #include "libs/common/crypto.h"
 
 #include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -33,6 +36,28 @@ TEST(RandomUuid, Version4Format) {
   std::string u = RandomUuid();
   EXPECT_THAT(u, testing::MatchesRegex(
                      "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"));
+}
+
+TEST(RandomUuid, UniqueAcrossThreadsAndPoolRefills) {
+  // 4 threads x 2,000 ids: each thread refills its 256-id pool several times.
+  constexpr int kThreads = 4, kPerThread = 2000;
+  std::vector<std::vector<std::string>> ids(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&ids, t] {
+      for (int i = 0; i < kPerThread; ++i) ids[t].push_back(RandomUuid());
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<std::string> all;
+  for (const auto& v : ids) {
+    for (const auto& u : v) {
+      ASSERT_THAT(u, testing::MatchesRegex(
+                         "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"));
+      all.insert(u);
+    }
+  }
+  EXPECT_EQ(all.size(), static_cast<size_t>(kThreads * kPerThread));
 }
 
 }  // namespace

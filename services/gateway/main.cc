@@ -39,6 +39,8 @@ int main() {
   HttpServerOptions http;
   http.address = V(config::Address("LLMGW_GATEWAY_ADDR", "0.0.0.0:8080"));
   http.threads = static_cast<int>(V(config::Int("LLMGW_GATEWAY_THREADS", 0, 0, 256)));
+  http.busy_poll =
+      std::chrono::microseconds(V(config::Int("LLMGW_GATEWAY_BUSY_POLL_US", 0, 0, 100000)));
   http.body_limit =
       static_cast<uint64_t>(V(config::Int("LLMGW_MAX_BODY_BYTES", 32ll << 20, 1024, 1ll << 30)));
   const std::string accounts_addr = V(config::Address("LLMGW_ACCOUNTS_ADDR", "127.0.0.1:50051"));
@@ -123,13 +125,13 @@ int main() {
   handler.Register(RouteKind::kResellerModels, &reseller);
 
   auto server = V(HttpServer::Start(http, handler));
-  log::Info(
-      "listening",
-      {{"http_port", server->port()},
-       {"metrics_port", metrics_server->port()},
-       {"open_files_limit", open_files},
-       {"threads",
-        http.threads > 0 ? http.threads : static_cast<int>(std::thread::hardware_concurrency())}});
+  log::Info("listening",
+            {{"http_port", server->port()},
+             {"metrics_port", metrics_server->port()},
+             {"open_files_limit", open_files},
+             {"threads", http.threads > 0 ? http.threads
+                                          : static_cast<int>(std::thread::hardware_concurrency())},
+             {"busy_poll_us", static_cast<int64_t>(http.busy_poll.count())}});
 
   const int sig = WaitForShutdownSignal();
   log::Info("shutting down", {{"signal", sig}, {"grace_seconds", grace.count()}});

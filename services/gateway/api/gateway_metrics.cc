@@ -55,11 +55,30 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry)
 }
 
 void GatewayMetrics::CountRequest(std::string_view provider, Mode mode, int code) {
-  requests_
-      .Add({{"provider", std::string(provider)},
-            {"mode", ModeName(mode)},
-            {"code", std::to_string(code)}})
-      .Increment();
+  int slot = -1;
+  if (provider.empty()) {
+    slot = kProviders;
+  } else {
+    for (Provider p : kAll) {
+      if (ProviderName(p) == provider) slot = Index(p);
+    }
+  }
+  auto add = [&] {
+    return &requests_.Add({{"provider", std::string(provider)},
+                           {"mode", ModeName(mode)},
+                           {"code", std::to_string(code)}});
+  };
+  if (slot < 0 || code < kMinCode || code > kMaxCode) {
+    add()->Increment();
+    return;
+  }
+  auto& cached = request_counters_[slot][static_cast<int>(mode)][code - kMinCode];
+  prometheus::Counter* counter = cached.load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    counter = add();  // Family::Add returns the same child for the same labels: races are benign
+    cached.store(counter, std::memory_order_release);
+  }
+  counter->Increment();
 }
 
 void GatewayMetrics::ObserveDuration(Provider p, Mode mode, double seconds) {

@@ -8,6 +8,7 @@
 #include <prometheus/registry.h>
 
 #include <array>
+#include <atomic>
 #include <string>
 
 #include "libs/common/money.h"
@@ -34,6 +35,12 @@ class GatewayMetrics {
   static int Index(Provider p) { return static_cast<int>(p); }
 
   prometheus::Family<prometheus::Counter>& requests_;
+  // requests_ children by [provider index, or kProviders for ""][mode][code - 100], made on first
+  // use: Family::Add builds and hashes a label map under a lock, too much for every request.
+  static constexpr int kMinCode = 100, kMaxCode = 599;
+  std::array<std::array<std::array<std::atomic<prometheus::Counter*>, kMaxCode - kMinCode + 1>, 2>,
+             kProviders + 1>
+      request_counters_{};
   std::array<std::array<prometheus::Histogram*, 2>, kProviders> duration_{};
   std::array<prometheus::Histogram*, kProviders> ttft_{};
   // input, cached_input, cache_write, output, reasoning

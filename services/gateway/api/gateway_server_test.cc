@@ -161,7 +161,8 @@ PricedModel Price(std::string provider, std::string model, int64_t in, int64_t o
 
 // ---- fixture
 
-class GatewayServerTest : public ::testing::Test {
+// Every test runs twice: I/O threads that sleep at once, and ones that busy-poll first.
+class GatewayServerTest : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override {
     const std::string base = "http://127.0.0.1:" + std::to_string(upstream_.port());
@@ -196,6 +197,7 @@ class GatewayServerTest : public ::testing::Test {
     HttpServerOptions opts;
     opts.address = "127.0.0.1:0";
     opts.threads = 2;
+    opts.busy_poll = std::chrono::microseconds(GetParam());
     opts.body_limit = kBodyLimit;
     auto server = HttpServer::Start(opts, *handler_);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -259,7 +261,7 @@ class GatewayServerTest : public ::testing::Test {
   std::unique_ptr<HttpServer> server_;
 };
 
-TEST_F(GatewayServerTest, HealthAndReady) {
+TEST_P(GatewayServerTest, HealthAndReady) {
   http::request<http::string_body> req(http::verb::get, "/healthz", 11);
   auto res = Send(req);
   EXPECT_EQ(res.result_int(), 200);
@@ -270,7 +272,7 @@ TEST_F(GatewayServerTest, HealthAndReady) {
   EXPECT_EQ(Send(req).result_int(), 503);
 }
 
-TEST_F(GatewayServerTest, NonStreamingPassThrough) {
+TEST_P(GatewayServerTest, NonStreamingPassThrough) {
   auto req = Post("/api/v1/openai/chat/completions?trace=1",
                   R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]})");
   req.set(http::field::authorization, "Bearer sk-customer");
@@ -318,7 +320,7 @@ TEST_F(GatewayServerTest, NonStreamingPassThrough) {
   EXPECT_EQ(e.ttft_ms(), 0);
 }
 
-TEST_F(GatewayServerTest, AnthropicGetsItsOwnRequestIdWhenUpstreamSendsNone) {
+TEST_P(GatewayServerTest, AnthropicGetsItsOwnRequestIdWhenUpstreamSendsNone) {
   auto req = Post("/api/v1/anthropic/messages",
                   R"({"model":"claude-3-5-sonnet-20241022","max_tokens":10,"messages":[]})");
   req.set("x-api-key", "sk-ant-customer");
@@ -340,7 +342,7 @@ TEST_F(GatewayServerTest, AnthropicGetsItsOwnRequestIdWhenUpstreamSendsNone) {
   EXPECT_EQ(e.cost_nano(), 10 * 3'000 + 20 * 15'000);
 }
 
-TEST_F(GatewayServerTest, StreamRelayedWithoutTheInjectedUsageChunk) {
+TEST_P(GatewayServerTest, StreamRelayedWithoutTheInjectedUsageChunk) {
   auto req =
       Post("/api/v1/openai/chat/completions", R"({"model":"gpt-4o","stream":true,"messages":[]})");
   req.set(http::field::authorization, "Bearer sk-customer");
@@ -367,7 +369,7 @@ TEST_F(GatewayServerTest, StreamRelayedWithoutTheInjectedUsageChunk) {
   EXPECT_EQ(e.request_id(), "req_upstream_stream");
 }
 
-TEST_F(GatewayServerTest, StreamWithClientRequestedUsageKeepsTheChunk) {
+TEST_P(GatewayServerTest, StreamWithClientRequestedUsageKeepsTheChunk) {
   auto req = Post("/api/v1/xai/chat/completions",
                   R"({"model":"grok-beta","stream":true,"stream_options":{"include_usage":true}})");
   auto res = Send(req);
@@ -380,7 +382,7 @@ TEST_F(GatewayServerTest, StreamWithClientRequestedUsageKeepsTheChunk) {
   EXPECT_TRUE(e.unpriced());  // no xai price in this book
 }
 
-TEST_F(GatewayServerTest, MissingOrInvalidMonitorTokenIs401InEachShape) {
+TEST_P(GatewayServerTest, MissingOrInvalidMonitorTokenIs401InEachShape) {
   auto res = Send(Post("/api/v1/openai/chat/completions", "{}", ""));
   EXPECT_EQ(res.result_int(), 401);
   EXPECT_EQ(res.body(),
@@ -398,7 +400,7 @@ TEST_F(GatewayServerTest, MissingOrInvalidMonitorTokenIs401InEachShape) {
   EXPECT_EQ(sink_.size(), 0u);
 }
 
-TEST_F(GatewayServerTest, AuthIsCachedAndStaleAnswersServeWhileAccountsIsDown) {
+TEST_P(GatewayServerTest, AuthIsCachedAndStaleAnswersServeWhileAccountsIsDown) {
   EXPECT_EQ(Send(Post("/api/v1/openai/chat/completions", "{}")).result_int(), 200);
   EXPECT_EQ(Send(Post("/api/v1/openai/chat/completions", "{}")).result_int(), 200);
   EXPECT_EQ(validator_.calls.load(), 1);
@@ -411,21 +413,21 @@ TEST_F(GatewayServerTest, AuthIsCachedAndStaleAnswersServeWhileAccountsIsDown) {
   EXPECT_EQ(res["Retry-After"], "1");
 }
 
-TEST_F(GatewayServerTest, UnroutablePathIs404) {
+TEST_P(GatewayServerTest, UnroutablePathIs404) {
   auto res = Send(Post("/api/v1/nowhere/chat", "{}"));
   EXPECT_EQ(res.result_int(), 404);
   EXPECT_THAT(res.body(), HasSubstr(R"("code":"unknown_url")"));
   EXPECT_TRUE(upstream_.requests().empty());
 }
 
-TEST_F(GatewayServerTest, OversizedBodyIs413) {
+TEST_P(GatewayServerTest, OversizedBodyIs413) {
   auto res = Send(Post("/api/v1/anthropic/v1/messages", std::string(kBodyLimit + 1, 'x')));
   EXPECT_EQ(res.result_int(), 413);
   EXPECT_THAT(res.body(), HasSubstr(R"("type":"request_too_large")"));
   EXPECT_TRUE(upstream_.requests().empty());
 }
 
-TEST_F(GatewayServerTest, TransferEncodingWithContentLengthIs400) {
+TEST_P(GatewayServerTest, TransferEncodingWithContentLengthIs400) {
   auto res = SendRaw(
       "POST /api/v1/openai/chat/completions HTTP/1.1\r\nHost: x\r\nX-Monitor-Token: mon_sk_good\r\n"
       "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
@@ -438,7 +440,7 @@ TEST_F(GatewayServerTest, TransferEncodingWithContentLengthIs400) {
   EXPECT_TRUE(upstream_.requests().empty());
 }
 
-TEST_F(GatewayServerTest, UpstreamDownIs502AndStillRecorded) {
+TEST_P(GatewayServerTest, UpstreamDownIs502AndStillRecorded) {
   auto res = Send(Post("/api/v1/google/chat/completions", R"({"model":"gemini-1.5-pro"})"));
   EXPECT_EQ(res.result_int(), 502);
   EXPECT_THAT(res.body(), HasSubstr(R"("code":"upstream_unavailable")"));
@@ -453,7 +455,7 @@ TEST_F(GatewayServerTest, UpstreamDownIs502AndStillRecorded) {
   EXPECT_EQ(e.request_id(), id);
 }
 
-TEST_F(GatewayServerTest, UpstreamTimeoutIs504) {
+TEST_P(GatewayServerTest, UpstreamTimeoutIs504) {
   auto res = Send(Post("/api/v1/openai/slow", "{}"));
   EXPECT_EQ(res.result_int(), 504);
   EXPECT_THAT(res.body(), HasSubstr(R"("type":"api_error")"));
@@ -462,7 +464,7 @@ TEST_F(GatewayServerTest, UpstreamTimeoutIs504) {
   EXPECT_EQ(e.endpoint(), "/slow");
 }
 
-TEST_F(GatewayServerTest, ChunkedOversizedBodyIs413) {
+TEST_P(GatewayServerTest, ChunkedOversizedBodyIs413) {
   std::string chunk(kBodyLimit / 2 + 1, 'x');
   char size_hex[32];
   std::snprintf(size_hex, sizeof(size_hex), "%zx", chunk.size());
@@ -476,7 +478,7 @@ TEST_F(GatewayServerTest, ChunkedOversizedBodyIs413) {
   EXPECT_THAT(res.body(), HasSubstr(R"("code":"request_too_large")"));
 }
 
-TEST_F(GatewayServerTest, KeepAliveReusesTheUpstreamConnection) {
+TEST_P(GatewayServerTest, KeepAliveReusesTheUpstreamConnection) {
   asio::io_context ioc;
   tcp::socket socket(ioc);
   socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
@@ -510,7 +512,7 @@ http::request<http::string_body> Preflight(std::string target, std::string reque
   return req;
 }
 
-TEST_F(GatewayServerTest, CorsPreflightAllowsTheListedHeadersWithoutAuthentication) {
+TEST_P(GatewayServerTest, CorsPreflightAllowsTheListedHeadersWithoutAuthentication) {
   auto res =
       Send(Preflight("/api/v1/openai/chat/completions",
                      "Content-Type, authorization,x-monitor-token, X-Stainless-OS, "
@@ -551,7 +553,7 @@ TEST_F(GatewayServerTest, CorsPreflightAllowsTheListedHeadersWithoutAuthenticati
   EXPECT_EQ(sink_.size(), 0u);
 }
 
-TEST_F(GatewayServerTest, CorsPreflightWithAHeaderOutsideTheListIs403) {
+TEST_P(GatewayServerTest, CorsPreflightWithAHeaderOutsideTheListIs403) {
   for (const char* headers : {"content-type, x-llmgw-internal-token", "cookie", "x-stainless-",
                               "authorization, x-custom"}) {
     SCOPED_TRACE(headers);
@@ -564,7 +566,7 @@ TEST_F(GatewayServerTest, CorsPreflightWithAHeaderOutsideTheListIs403) {
   EXPECT_TRUE(upstream_.requests().empty());
 }
 
-TEST_F(GatewayServerTest, CorsPreflightOnAPathThatIsNotRoutedIs404) {
+TEST_P(GatewayServerTest, CorsPreflightOnAPathThatIsNotRoutedIs404) {
   auto res = Send(Preflight("/api/v1/nowhere/chat", "content-type"));
   EXPECT_EQ(res.result_int(), 404);
   EXPECT_EQ(res.count(http::field::access_control_allow_methods), 0u);
@@ -576,7 +578,7 @@ TEST_F(GatewayServerTest, CorsPreflightOnAPathThatIsNotRoutedIs404) {
   EXPECT_EQ(res.result_int(), 404);
 }
 
-TEST_F(GatewayServerTest, OptionsWithoutRequestMethodIsStillPassedThrough) {
+TEST_P(GatewayServerTest, OptionsWithoutRequestMethodIsStillPassedThrough) {
   http::request<http::string_body> req(http::verb::options, "/api/v1/openai/models", 11);
   req.set(http::field::origin, kOrigin);
   req.set("X-Monitor-Token", "mon_sk_good");
@@ -592,7 +594,7 @@ TEST_F(GatewayServerTest, OptionsWithoutRequestMethodIsStillPassedThrough) {
   EXPECT_EQ(Send(req).result_int(), 401);
 }
 
-TEST_F(GatewayServerTest, ResponsesToACrossOriginRequestCarryCorsHeaders) {
+TEST_P(GatewayServerTest, ResponsesToACrossOriginRequestCarryCorsHeaders) {
   // JSON: the upstream's own Allow-Origin (its echo of the origin, with credentials) is replaced.
   auto req = Post("/api/v1/openai/chat/completions", R"({"model":"gpt-4o-mini"})");
   req.set(http::field::origin, kOrigin);
@@ -637,7 +639,7 @@ TEST_F(GatewayServerTest, ResponsesToACrossOriginRequestCarryCorsHeaders) {
   EXPECT_EQ(res[http::field::access_control_allow_origin], "*");
 }
 
-TEST_F(GatewayServerTest, NoCorsHeadersWithoutAnOrigin) {
+TEST_P(GatewayServerTest, NoCorsHeadersWithoutAnOrigin) {
   auto res = Send(Post("/api/v1/openai/chat/completions", R"({"model":"gpt-4o-mini"})"));
   EXPECT_EQ(res.result_int(), 200);
   EXPECT_EQ(res.count(http::field::access_control_allow_origin), 0u);
@@ -650,6 +652,12 @@ TEST_F(GatewayServerTest, NoCorsHeadersWithoutAnOrigin) {
   EXPECT_EQ(res.result_int(), 401);
   EXPECT_EQ(res.count(http::field::access_control_allow_origin), 0u);
 }
+
+INSTANTIATE_TEST_SUITE_P(BusyPoll, GatewayServerTest, ::testing::Values(0, 200),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return info.param == 0 ? std::string("Sleeping")
+                                                  : "BusyPoll" + std::to_string(info.param) + "us";
+                         });
 
 }  // namespace
 }  // namespace llmgw::gateway

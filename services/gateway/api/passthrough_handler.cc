@@ -128,7 +128,11 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
     }
 
     if (!sse) {
-      // Read whole, parse the usage, send with a Content-Length.
+      // Read whole, parse the usage, send with a Content-Length. The headers are copied first:
+      // out_headers points into the upstream response, which goes back to the pool below.
+      HttpResponse res(static_cast<http::status>(status_code), 11);
+      for (auto& [name, value] : out_headers) res.insert(name, value);
+      if (res.find(id_header) == res.end()) res.set(id_header, request_id);
       std::string body;
       if (auto cl = exchange->response().payload_size()) body.reserve(*cl);
       absl::Status read_status;
@@ -154,9 +158,6 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
         co_await reply_error(spec, false);
       } else {
         usage = ParseJsonUsage(provider, body);
-        HttpResponse res(static_cast<http::status>(status_code), 11);
-        for (auto& [name, value] : out_headers) res.insert(name, value);
-        if (res.find(id_header) == res.end()) res.set(id_header, request_id);
         res.body() = std::move(body);
         if (d_.metrics != nullptr)
           d_.metrics->CountRequest(provider_name, Mode::kPassthrough, status_code);
@@ -169,29 +170,49 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
       HttpStreamHeader res(static_cast<http::status>(status_code), 11);
       for (auto& [name, value] : out_headers) res.insert(name, value);
       if (res.find(id_header) == res.end()) res.set(id_header, request_id);
-      bool client_ok = co_await writer.StartChunked(res);
       SseParser parser;
       StreamUsageTracker tracker(provider, inspection.injected_include_usage);
       std::string out;
       std::string buf(kReadChunk, '\0');
-      bool first = true;
       bool upstream_ok = true;
-      while (client_ok && !exchange->done()) {
+      auto relay = [&](size_t n) {
+        parser.Feed(std::string_view(buf.data(), n), [&](SseEvent&& e) {
+          if (tracker.OnEvent(e)) out += e.raw;
+        });
+      };
+      auto first_relayed = [&] {
+        ttft_ms = MsSince(start);
+        if (d_.metrics != nullptr)
+          d_.metrics->ObserveTimeToFirstToken(provider, SecondsSince(start));
+      };
+      // Events that came with the header (read without waiting) leave in the header's write.
+      if (exchange->HasBufferedBody()) {
+        auto n = co_await exchange->ReadSome(buf.data(), buf.size());
+        if (n.ok()) {
+          relay(*n);
+        } else {
+          upstream_ok = false;
+        }
+      }
+      bool client_ok = co_await writer.StartChunked(res, out);
+      bool first = true;
+      if (!out.empty()) {
+        first = false;
+        first_relayed();
+        out.clear();
+      }
+      while (client_ok && upstream_ok && !exchange->done()) {
         auto n = co_await exchange->ReadSome(buf.data(), buf.size());
         if (!n.ok()) {
           upstream_ok = false;
           break;
         }
-        parser.Feed(std::string_view(buf.data(), *n), [&](SseEvent&& e) {
-          if (tracker.OnEvent(e)) out += e.raw;
-        });
+        relay(*n);
         if (!out.empty()) {
           client_ok = co_await writer.WriteChunk(out);
           if (first) {
             first = false;
-            ttft_ms = MsSince(start);
-            if (d_.metrics != nullptr)
-              d_.metrics->ObserveTimeToFirstToken(provider, SecondsSince(start));
+            first_relayed();
           }
           out.clear();
         }

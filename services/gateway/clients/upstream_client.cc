@@ -28,11 +28,19 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 class UpstreamConnection {
  public:
+  // Beast reads at most max(512, free capacity) per call: a whole typical response head (and a
+  // small body) in one recv.
+  static constexpr size_t kReadBuffer = 4096;
+
   using Plain = beast::tcp_stream;
   using Tls = beast::ssl_stream<beast::tcp_stream>;
 
-  UpstreamConnection(std::string key, Plain s) : key_(std::move(key)), stream_(std::move(s)) {}
-  UpstreamConnection(std::string key, Tls s) : key_(std::move(key)), stream_(std::move(s)) {}
+  UpstreamConnection(std::string key, Plain s) : key_(std::move(key)), stream_(std::move(s)) {
+    buffer_.reserve(kReadBuffer);
+  }
+  UpstreamConnection(std::string key, Tls s) : key_(std::move(key)), stream_(std::move(s)) {
+    buffer_.reserve(kReadBuffer);
+  }
 
   beast::tcp_stream& lowest() {
     return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); },
@@ -258,6 +266,10 @@ UpstreamExchange::~UpstreamExchange() {
   } else {
     conn_->Close();
   }
+}
+
+bool UpstreamExchange::HasBufferedBody() const {
+  return !parser_.is_done() && conn_->buffer().size() > 0;
 }
 
 asio::awaitable<absl::StatusOr<size_t>> UpstreamExchange::ReadSome(char* buf, size_t n) {

@@ -62,6 +62,8 @@ class UpstreamExchange {
   // Reads the next body bytes into buf (waits until there is at least one, or the end). Returns
   // 0 only at the end. kDeadlineExceeded on timeouts, kUnavailable on other I/O errors.
   boost::asio::awaitable<absl::StatusOr<size_t>> ReadSome(char* buf, size_t n);
+  // Whether body bytes arrived with the header: ReadSome then returns them without waiting.
+  bool HasBufferedBody() const;
 
  private:
   friend class UpstreamClient;

@@ -10,7 +10,9 @@
 
 namespace llmgw::gateway {
 
-using HeaderList = std::vector<std::pair<std::string, std::string>>;  // name, value; in order
+// name, value; in order. Views into a message's fields (no copies on the request path): valid
+// while that message lives.
+using HeaderList = std::vector<std::pair<std::string_view, std::string_view>>;
 
 // Hop-by-hop (Connection, Keep-Alive, Proxy-*, TE, Trailer, Transfer-Encoding, Upgrade), every
 // header named in a Connection header, Host, Content-Length (recomputed), X-Monitor-Token and any

@@ -99,7 +99,7 @@ TEST(CheckRequestFramingTest, RejectsAmbiguousFraming) {
       {{"Content-Length", "99999999999999999999999"}},
   };
   for (const HeaderList& h : bad) {
-    SCOPED_TRACE(h[0].first + ": " + h[0].second);
+    SCOPED_TRACE(std::string(h[0].first) + ": " + std::string(h[0].second));
     EXPECT_EQ(CheckRequestFraming(h).code(), absl::StatusCode::kInvalidArgument);
   }
 }

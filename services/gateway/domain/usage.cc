@@ -1,5 +1,6 @@
-// Bodies are parsed keeping only the few top-level keys needed (a SAX callback discards the
-// rest, e.g. the messages array, without building it). Nothing here throws on provider input.
+// Bodies are parsed keeping only the few top-level keys needed: a scanner finds their values
+// and skips the rest (e.g. 100s of KB of messages) without tokenizing it; only the wanted values
+// are parsed. Nothing here throws on provider input.
 #include "services/gateway/domain/usage.h"
 
 #include <algorithm>
@@ -8,33 +9,18 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "services/gateway/domain/json_scan.h"
+
 namespace llmgw::gateway {
 namespace {
 
 using Json = nlohmann::json;
 
 // Parses `text` keeping only the top-level keys in `keys` (and their whole values). A
-// discarded value on invalid JSON.
+// discarded value when `text` is not a JSON object or a wanted value is invalid JSON.
 template <typename J>
 J ParseKeys(std::string_view text, std::initializer_list<std::string_view> keys) {
-  bool keep = false;  // whether the current top-level key is wanted
-  typename J::parser_callback_t cb = [&](int depth, typename J::parse_event_t event, J& parsed) {
-    if (depth == 0) return true;
-    switch (event) {
-      case J::parse_event_t::key:
-        if (depth == 1) {
-          const std::string& k = parsed.template get_ref<const std::string&>();
-          keep = std::find(keys.begin(), keys.end(), std::string_view(k)) != keys.end();
-        }
-        return keep;
-      case J::parse_event_t::object_end:
-      case J::parse_event_t::array_end:
-        return true;
-      default:  // object_start, array_start, value
-        return keep;
-    }
-  };
-  return J::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/false);
+  return ParseTopLevelKeys<J>(text, keys);
 }
 
 // A non-negative token count, 0 when absent or not a usable number.

@@ -1,0 +1,56 @@
+#pragma once
+// Reads a few top-level keys of a JSON object without tokenizing the rest: request bodies carry
+// 100s of KB of messages the gateway never looks at, and a full parser walks every byte of them.
+
+#include <initializer_list>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace llmgw::gateway {
+
+// One wanted top-level key and the raw text of its value.
+struct ScannedKey {
+  std::string_view key;    // the element of `keys` it matched (its unescaped spelling)
+  std::string_view value;  // the value's bytes in `json`, e.g. `{"a": [1, 2]}` or `"x\"y"`
+};
+
+// Walks the top-level object of `json` and fills `out` with the keys in `keys` that it has, in
+// order of first appearance; when a key repeats, the last value wins (as in nlohmann::json).
+// Values are not built: strings are skipped with memchr, objects and arrays by bracket depth,
+// scalars up to the next delimiter. A key spelled with escapes ("mod\u0065l") is unescaped
+// before it is compared, so it matches as it would after a full parse.
+//
+// Returns false when `json` is not an object: not starting with '{' (after an optional UTF-8 BOM
+// and whitespace), an unterminated string, unbalanced or mismatched brackets, a missing colon or
+// comma, an invalid top-level scalar (`tru`, `01`), an invalid escape in a key, or anything but
+// whitespace after the closing brace (up to a NUL byte, which ends the text for nlohmann too).
+// `out` is then empty.
+//
+// Lenient where nlohmann is strict, in what it skips: control characters and invalid UTF-8 in
+// strings, invalid escapes in strings other than keys, and the tokens between the brackets of a
+// nested value (`[1,,2]`, `{"a" 1}`, `[tru]`) are not checked. Harmless: the wanted values
+// themselves are parsed strictly by the caller, and the provider validates the whole body and
+// refuses a malformed one, so a key read from such a body never bills or routes anything.
+bool ScanTopLevelKeys(std::string_view json, std::initializer_list<std::string_view> keys,
+                      std::vector<ScannedKey>& out);
+
+// Parses `text` keeping only the top-level keys in `keys` (and their whole values): an object of
+// those present, each value parsed strictly with J::parse. A discarded value when `text` is not a
+// JSON object (see ScanTopLevelKeys) or a wanted value is invalid. J is nlohmann::json or
+// ordered_json; a template so that this header needs no JSON library.
+template <typename J>
+J ParseTopLevelKeys(std::string_view text, std::initializer_list<std::string_view> keys) {
+  std::vector<ScannedKey> found;
+  found.reserve(keys.size());
+  if (!ScanTopLevelKeys(text, keys, found)) return J(J::value_t::discarded);
+  J result = J::object();
+  for (const ScannedKey& k : found) {
+    J value = J::parse(k.value.begin(), k.value.end(), nullptr, /*allow_exceptions=*/false);
+    if (value.is_discarded()) return value;
+    result[typename J::object_t::key_type(k.key)] = std::move(value);
+  }
+  return result;
+}
+
+}  // namespace llmgw::gateway
