@@ -91,6 +91,10 @@ class FakeUpstream : public testsupport::FakeHttpServer {
   }
   ~FakeUpstream() override { Stop(); }
 
+  // The "drip" stream: events written, and when it stopped (-1 while it runs).
+  std::atomic<int> drip_sent{-1};
+  std::atomic<int> drip_stopped_after_ms{-1};
+
  private:
   bool Respond(const Request& req, const Recorded& r, tcp::socket& socket) {
     beast::error_code ec;
@@ -99,6 +103,29 @@ class FakeUpstream : public testsupport::FakeHttpServer {
     }
     auto body = nlohmann::json::parse(req.body(), nullptr, false);
     const bool stream = body.is_object() && body.value("stream", false);
+    if (stream && r.target.find("drip") != std::string::npos) {
+      // A long stream: one content event every 20 ms for up to 10 s, until a write fails
+      // because the gateway closed the connection.
+      http::response<http::empty_body> res(http::status::ok, 11);
+      res.set(http::field::content_type, "text/event-stream");
+      res.chunked(true);
+      http::response_serializer<http::empty_body> sr(res);
+      http::write_header(socket, sr, ec);
+      if (!ec) asio::write(socket, http::make_chunk(asio::buffer(kSseEvents[0])), ec);
+      int sent = 0;
+      const auto started = std::chrono::steady_clock::now();
+      while (!ec && sent < 500) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        asio::write(socket, http::make_chunk(asio::buffer(kSseEvents[1])), ec);
+        if (!ec) ++sent;
+      }
+      drip_sent = sent;
+      drip_stopped_after_ms =
+          static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - started)
+                               .count());
+      return false;
+    }
     if (stream) {
       http::response<http::empty_body> res(http::status::ok, 11);
       res.set(http::field::content_type, "text/event-stream");
@@ -367,6 +394,42 @@ TEST_P(GatewayServerTest, StreamRelayedWithoutTheInjectedUsageChunk) {
   EXPECT_FALSE(e.incomplete());
   EXPECT_EQ(e.status_code(), 200);
   EXPECT_EQ(e.request_id(), "req_upstream_stream");
+}
+
+TEST_P(GatewayServerTest, ClientGoneMidStreamClosesTheUpstreamAndRecordsIncomplete) {
+  asio::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+  auto req = Post("/api/v1/openai/chat/completions?drip=1",
+                  R"({"model":"gpt-4o","stream":true,"messages":[]})");
+  req.set(http::field::host, "localhost");
+  req.prepare_payload();
+  http::write(socket, req);
+  // Read the header and the first relayed bytes, then hang up.
+  beast::flat_buffer buffer;
+  http::response_parser<http::buffer_body> parser;
+  http::read_header(socket, buffer, parser);
+  ASSERT_EQ(parser.get().result_int(), 200);
+  char chunk[256];
+  parser.get().body().data = chunk;
+  parser.get().body().size = sizeof chunk;
+  beast::error_code ec;
+  http::read_some(socket, buffer, parser, ec);
+  ASSERT_TRUE(!ec || ec == http::error::need_buffer) << ec.message();
+  socket.close();
+
+  auto e = sink_.WaitFor(1);
+  EXPECT_TRUE(e.is_streaming());
+  EXPECT_TRUE(e.incomplete());
+  EXPECT_EQ(e.status_code(), 200);
+  EXPECT_EQ(e.model(), "gpt-4o");
+  // The gateway closed the upstream at its next relayed event, not when the 10 s stream ended.
+  for (int i = 0; i < 500 && upstream_.drip_stopped_after_ms.load() < 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(upstream_.drip_stopped_after_ms.load(), 0);
+  EXPECT_LT(upstream_.drip_stopped_after_ms.load(), 3000);
+  EXPECT_LT(upstream_.drip_sent.load(), 150);
 }
 
 TEST_P(GatewayServerTest, StreamWithClientRequestedUsageKeepsTheChunk) {
