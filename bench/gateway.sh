@@ -92,7 +92,8 @@ RELAY=http://127.0.0.1:$(cat "$tmp/relay.port")/openai/v1/chat/completions
 RELAYB=http://127.0.0.1:$(cat "$tmp/relayb.port")/openai/v1/chat/completions
 MON=(--header "X-Monitor-Token: $TOKEN" --header 'Authorization: Bearer sk-bench')
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+# median "v1 v2 …": the middle value of a space-separated list.
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
 # Warm up the token caches and connection pools.
 for u in "$VIA" "$VIAB" "$RELAY" "$RELAYB"; do
@@ -121,9 +122,9 @@ for ((r = 0; r < ROUNDS; r++)); do
   done
 done
 printf "%-14s %8s %8s %12s %12s\n" "" p50 p99 "added p50" "added p99"
-d50=$(echo ${P50[direct]} | tr ' ' '\n' | median); d99=$(echo ${P99[direct]} | tr ' ' '\n' | median)
+d50=$(median "${P50[direct]}"); d99=$(median "${P99[direct]}")
 for n in "${names[@]}"; do
-  v50=$(echo ${P50[$n]} | tr ' ' '\n' | median); v99=$(echo ${P99[$n]} | tr ' ' '\n' | median)
+  v50=$(median "${P50[$n]}"); v99=$(median "${P99[$n]}")
   printf "%-14s %8s %8s %12s %12s\n" "$n" "$v50" "$v99" "$((v50 - d50))" "$((v99 - d99))"
 done
 hz=$(getconf CLK_TCK)
@@ -151,9 +152,9 @@ for ((r = 0; r < ROUNDS; r++)); do
     T99[${names[$i]}]+="$(echo "$out" | field ttfb_us p99) "
   done
 done
-d50=$(echo ${T50[direct]} | tr ' ' '\n' | median); d99=$(echo ${T99[direct]} | tr ' ' '\n' | median)
+d50=$(median "${T50[direct]}"); d99=$(median "${T99[direct]}")
 for n in "${names[@]}"; do
-  v50=$(echo ${T50[$n]} | tr ' ' '\n' | median); v99=$(echo ${T99[$n]} | tr ' ' '\n' | median)
+  v50=$(median "${T50[$n]}"); v99=$(median "${T99[$n]}")
   printf "%-14s p50 %6s p99 %6s   added p50 %6s p99 %6s\n" "$n" "$v50" "$v99" \
     "$((v50 - d50))" "$((v99 - d99))"
 done

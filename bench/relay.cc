@@ -8,7 +8,8 @@
 // and two more process wake-ups) from what the gateway's own work costs.
 //
 //   llmgw-bench-relay --listen 127.0.0.1:0 --upstream 127.0.0.1:9000 --port-file FILE
-//                     [--busy-poll-us N]   (the gateway's LLMGW_GATEWAY_BUSY_POLL_US, same loop)
+//                     [--busy-poll-us N]   (the gateway's LLMGW_GATEWAY_BUSY_POLL_US: the same
+//                                          RunEventLoop, services/gateway/api/event_loop.h)
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -17,6 +18,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+
+#include "services/gateway/api/event_loop.h"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -97,21 +100,6 @@ int main(int argc, char** argv) {
   tcp::acceptor acceptor(ctx, ParseEndpoint(listen));
   if (!port_file.empty()) std::ofstream(port_file) << acceptor.local_endpoint().port() << "\n";
   asio::co_spawn(ctx, Accept(acceptor, ParseEndpoint(upstream)), asio::detached);
-  if (busy_poll_us == 0) {
-    ctx.run();
-    return 0;
-  }
-  // The gateway's bounded busy-poll loop (RunEventLoop in services/gateway/api/http_server.cc),
-  // copied so that the bench tool stays free of the gateway's libraries.
-  const auto spin = std::chrono::microseconds(busy_poll_us);
-  auto last = std::chrono::steady_clock::now();
-  while (!ctx.stopped()) {
-    if (ctx.poll() > 0) {
-      last = std::chrono::steady_clock::now();
-    } else if (std::chrono::steady_clock::now() - last >= spin) {
-      ctx.run_one();
-      last = std::chrono::steady_clock::now();
-    }
-  }
+  llmgw::gateway::RunEventLoop(ctx, std::chrono::microseconds(busy_poll_us));
   return 0;
 }

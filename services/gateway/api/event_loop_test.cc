@@ -1,5 +1,7 @@
 // RunEventLoop: the I/O threads' loop, sleeping at once or busy-polling first.
 
+#include "services/gateway/api/event_loop.h"
+
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <time.h>
@@ -11,8 +13,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <thread>
-
-#include "services/gateway/api/http_server.h"
 
 namespace llmgw::gateway {
 namespace {

@@ -58,10 +58,8 @@ void GatewayMetrics::CountRequest(std::string_view provider, Mode mode, int code
   int slot = -1;
   if (provider.empty()) {
     slot = kProviders;
-  } else {
-    for (Provider p : kAll) {
-      if (ProviderName(p) == provider) slot = Index(p);
-    }
+  } else if (auto p = ProviderFromName(provider)) {
+    slot = Index(*p);
   }
   auto add = [&] {
     return &requests_.Add({{"provider", std::string(provider)},

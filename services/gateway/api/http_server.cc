@@ -23,6 +23,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/log.h"
+#include "services/gateway/api/event_loop.h"
 #include "services/gateway/domain/headers.h"
 
 namespace llmgw::gateway {
@@ -125,26 +126,6 @@ asio::awaitable<bool> ResponseWriter::EndChunked() {
   auto [ec, n] = co_await asio::async_write(stream_, http::make_chunk_last(), kTuple);
   failed_ = static_cast<bool>(ec);
   co_return !failed_;
-}
-
-// ---- the I/O threads
-
-void RunEventLoop(asio::io_context& ctx, std::chrono::microseconds busy_poll) {
-  if (busy_poll.count() <= 0) {
-    ctx.run();
-    return;
-  }
-  using Clock = std::chrono::steady_clock;
-  auto last_work = Clock::now();
-  while (!ctx.stopped()) {
-    // poll() runs what is ready, including a non-blocking epoll_wait; run_one() sleeps.
-    if (ctx.poll() > 0) {
-      last_work = Clock::now();
-    } else if (Clock::now() - last_work >= busy_poll) {
-      ctx.run_one();
-      last_work = Clock::now();
-    }
-  }
 }
 
 // ---- HttpServer

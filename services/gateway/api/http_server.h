@@ -84,10 +84,7 @@ class HttpHandler {
 struct HttpServerOptions {
   std::string address = "0.0.0.0:8080";  // port 0 picks a free one
   int threads = 0;                       // 0: the number of cores
-  // How long an I/O thread keeps polling for more work before it sleeps in epoll_wait. 0 sleeps
-  // at once. In a VM, waking a sleeping vCPU costs tens of µs per hop; polling briefly keeps the
-  // thread awake across a proxied round trip (HAProxy's `busy-polling` idea, but bounded so that
-  // an idle gateway uses no CPU). Costs up to this much CPU after each burst of work.
+  // How long an I/O thread keeps polling for work before it sleeps (RunEventLoop); 0: at once.
   std::chrono::microseconds busy_poll{0};
   int backlog = 4096;
   uint32_t header_limit = 64 * 1024;
@@ -96,10 +93,6 @@ struct HttpServerOptions {
   std::chrono::milliseconds request_read_timeout = std::chrono::seconds(60);  // header to body end
   std::chrono::milliseconds write_timeout = std::chrono::seconds(60);
 };
-
-// Runs `ctx` until it is stopped, polling for up to `busy_poll` after each handler ran before
-// blocking (see HttpServerOptions::busy_poll). Exceptions from handlers propagate.
-void RunEventLoop(boost::asio::io_context& ctx, std::chrono::microseconds busy_poll);
 
 class HttpServer {
  public:
