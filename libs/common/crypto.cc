@@ -10,10 +10,40 @@
 
 namespace llmgw::crypto {
 
+namespace {
+
+// OpenSSL 3 looks the algorithm up in its provider tables (locks, property matching) on every
+// EVP_Digest with EVP_sha256(); the gateway hashes a credential per request. The algorithm is
+// fetched once and each thread keeps its context.
+const EVP_MD* Sha256() {
+  static EVP_MD* const md = [] {
+    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (m == nullptr) {
+      std::fputs("llmgw: SHA256 unavailable\n", stderr);
+      std::abort();
+    }
+    return m;
+  }();
+  return md;
+}
+
+struct DigestContext {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~DigestContext() { EVP_MD_CTX_free(ctx); }
+};
+
+}  // namespace
+
 std::string Sha256Hex(std::string_view data) {
+  thread_local DigestContext local;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  if (local.ctx == nullptr || EVP_DigestInit_ex2(local.ctx, Sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(local.ctx, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(local.ctx, digest, &len) != 1) {
+    std::fputs("llmgw: SHA256 failed\n", stderr);
+    std::abort();
+  }
   return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), len));
 }
 

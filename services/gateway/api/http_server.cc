@@ -17,7 +17,6 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <optional>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -63,6 +62,20 @@ void SetCorsHeaders(Fields& fields) {
   fields.erase(http::field::access_control_allow_credentials);
 }
 
+// Parses the body bytes that arrived with the header (a typical request comes in one segment)
+// without another trip through the event loop, as Beast's async_read would before returning.
+beast::error_code ParseBufferedBody(http::request_parser<http::string_body>& parser,
+                                    beast::flat_buffer& buffer) {
+  beast::error_code ec;
+  while (!parser.is_done() && buffer.size() > 0) {
+    const size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == http::error::need_more) return {};
+    if (ec || used == 0) break;
+  }
+  return ec;
+}
+
 }  // namespace
 
 // ---- ResponseWriter
@@ -97,9 +110,26 @@ asio::awaitable<bool> ResponseWriter::StartChunked(HttpStreamHeader& res,
     failed_ = static_cast<bool>(ec);
     co_return !failed_;
   }
-  std::ostringstream head;
-  head << res.base();  // the status line and fields, as the serializer would write them
-  const std::string head_bytes = std::move(head).str();
+  // The status line and fields, as Beast's serializer writes them (an ostringstream costs a
+  // locale lookup per field on a stream's time to first byte).
+  std::string head_bytes;
+  head_bytes.reserve(512);
+  head_bytes.append("HTTP/");
+  head_bytes.push_back(static_cast<char>('0' + res.version() / 10));
+  head_bytes.push_back('.');
+  head_bytes.push_back(static_cast<char>('0' + res.version() % 10));
+  head_bytes.push_back(' ');
+  head_bytes.append(std::to_string(res.result_int()));
+  head_bytes.push_back(' ');
+  head_bytes.append(res.reason());
+  head_bytes.append("\r\n");
+  for (const auto& f : res) {
+    head_bytes.append(f.name_string());
+    head_bytes.append(": ");
+    head_bytes.append(f.value());
+    head_bytes.append("\r\n");
+  }
+  head_bytes.append("\r\n");
   auto [ec, n] = co_await asio::async_write(
       stream_,
       beast::buffers_cat(
@@ -280,8 +310,12 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Session> session) {
         auto [cec, cn] = co_await http::async_write(stream, cont, kTuple);
         if (cec) break;
       }
-      stream.expires_after(options_.request_read_timeout);
-      auto [bec, bn] = co_await http::async_read(stream, buffer, *parser, kTuple);
+      beast::error_code bec = ParseBufferedBody(*parser, buffer);
+      if (!bec && !parser->is_done()) {
+        stream.expires_after(options_.request_read_timeout);
+        auto [ec, bn] = co_await http::async_read(stream, buffer, *parser, kTuple);
+        bec = ec;
+      }
       if (bec) {
         if (bec == http::error::body_limit) {
           HttpResponse res = handler_.Reject(target, RejectReason::kBodyTooLarge);

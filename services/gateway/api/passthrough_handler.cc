@@ -1,6 +1,7 @@
 #include "services/gateway/api/passthrough_handler.h"
 
 #include <boost/beast/http/field.hpp>
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -90,19 +91,10 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
   up.body() = std::move(inspection.body);
   up.prepare_payload();
 
-  metering::v1::UsageEvent event;
-  event.set_event_id(crypto::RandomUuid());
-  event.set_organization_id(auth.principal.organization_id);
-  event.set_credential_id(auth.principal.credential_id);
-  event.set_mode(metering::v1::MODE_PASSTHROUGH);
-  event.set_provider(std::string(provider_name));
-  // Every string of the event that a client or provider controls goes through SanitizeLabel:
-  // one bad label would make metering refuse the whole batch (other organizations' included).
-  event.set_endpoint(SanitizeLabel(route.endpoint));
-  event.set_requested_at_unix_ms(requested_at);
-  event.set_is_streaming(inspection.stream);
-
+  // What the usage event needs is gathered on the way; the event is built after the client has
+  // its response, so none of that work delays it.
   Usage usage;
+  bool streaming = inspection.stream;
   int status_code = 0;
   bool incomplete = false;
   int64_t ttft_ms = 0;
@@ -134,12 +126,17 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
       for (auto& [name, value] : out_headers) res.insert(name, value);
       if (res.find(id_header) == res.end()) res.set(id_header, request_id);
       std::string body;
-      if (auto cl = exchange->response().payload_size()) body.reserve(*cl);
+      const auto length = exchange->response().payload_size();
+      // A Content-Length is the upstream's claim: memory follows the bytes that really arrive.
+      constexpr uint64_t kMaxRoom = 1 << 20;
+      if (length) body.reserve(std::min(*length, kMaxRoom));
       absl::Status read_status;
       while (!exchange->done()) {
         const size_t old = body.size();
-        body.resize(old + 16384);
-        auto n = co_await exchange->ReadSome(body.data() + old, 16384);
+        // Room for the rest of a Content-Length body at once, else 16 KiB at a time.
+        const size_t room = length && *length > old ? std::min(*length - old, kMaxRoom) : 16384;
+        body.resize(old + room);
+        auto n = co_await exchange->ReadSome(body.data() + old, room);
         if (!n.ok()) {
           body.resize(old);
           read_status = n.status();
@@ -157,15 +154,15 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
         status_code = spec.http_status;
         co_await reply_error(spec, false);
       } else {
-        usage = ParseJsonUsage(provider, body);
         res.body() = std::move(body);
         if (d_.metrics != nullptr)
           d_.metrics->CountRequest(provider_name, Mode::kPassthrough, status_code);
         if (!co_await writer.Write(res)) incomplete = true;
+        usage = ParseJsonUsage(provider, res.body());  // the client is not waiting for this
       }
     } else {
       // Relay event by event as each arrives; the usage is read on the way.
-      event.set_is_streaming(true);
+      streaming = true;
       if (d_.metrics != nullptr) d_.metrics->active_streams().Increment();
       HttpStreamHeader res(static_cast<http::status>(status_code), 11);
       for (auto& [name, value] : out_headers) res.insert(name, value);
@@ -240,6 +237,17 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
 
   // 3. The usage event: every request that went upstream, errors included.
   // Priced by the model as sent; recorded cut and cleaned.
+  metering::v1::UsageEvent event;
+  event.set_event_id(crypto::RandomUuid());
+  event.set_organization_id(auth.principal.organization_id);
+  event.set_credential_id(auth.principal.credential_id);
+  event.set_mode(metering::v1::MODE_PASSTHROUGH);
+  event.set_provider(std::string(provider_name));
+  // Every string of the event that a client or provider controls goes through SanitizeLabel:
+  // one bad label would make metering refuse the whole batch (other organizations' included).
+  event.set_endpoint(SanitizeLabel(route.endpoint));
+  event.set_requested_at_unix_ms(requested_at);
+  event.set_is_streaming(streaming);
   const std::string& model = !usage.model.empty() ? usage.model : inspection.model;
   event.set_model(SanitizeLabel(model));
   event.set_input_tokens(usage.tokens.input);

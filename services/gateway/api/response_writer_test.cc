@@ -72,5 +72,52 @@ TEST(ResponseWriterTest, FirstChunkInTheHeaderWriteParsesAsTheSameStream) {
   EXPECT_EQ(without.body(), "data: b\n\ndata: c\n\n");
 }
 
+// The bytes on the wire: the header written by hand with a first chunk is byte for byte the one
+// Beast's serializer writes without it, for any status (a custom reason and an unknown code too).
+std::string WireHead(std::string first, http::status status, std::string reason) {
+  asio::io_context ioc;
+  tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+  tcp::socket client(ioc);
+  client.connect(acceptor.local_endpoint());
+  beast::tcp_stream server(acceptor.accept());
+  asio::co_spawn(
+      ioc,
+      [&]() -> asio::awaitable<void> {
+        ResponseWriter writer(server, std::chrono::seconds(5), /*keep_alive=*/false);
+        writer.EnableCors();
+        HttpStreamHeader head(status, 11);
+        if (!reason.empty()) head.reason(reason);
+        head.set(http::field::content_type, "text/event-stream");
+        head.set("x-request-id", "req_1");
+        head.insert("x-repeated", "1");
+        head.insert("x-repeated", "2");
+        co_await writer.StartChunked(head, first);
+        server.close();
+      },
+      asio::detached);
+  ioc.run();
+  std::string raw;
+  beast::error_code ec;
+  char buf[4096];
+  for (;;) {
+    size_t n = client.read_some(asio::buffer(buf), ec);
+    if (ec) break;
+    raw.append(buf, n);
+  }
+  return raw.substr(0, raw.find("\r\n\r\n") + 4);
+}
+
+TEST(ResponseWriterTest, HandWrittenHeaderMatchesBeastsSerializer) {
+  const std::string ok = WireHead("data: a\n\n", http::status::ok, "");
+  EXPECT_EQ(ok.substr(0, 17), "HTTP/1.1 200 OK\r\n");
+  EXPECT_EQ(ok, WireHead("", http::status::ok, ""));
+  EXPECT_EQ(WireHead("x", http::status::too_many_requests, ""),
+            WireHead("", http::status::too_many_requests, ""));
+  EXPECT_EQ(WireHead("x", http::status::ok, "Fine Thanks"),
+            WireHead("", http::status::ok, "Fine Thanks"));
+  EXPECT_EQ(WireHead("x", static_cast<http::status>(599), ""),
+            WireHead("", static_cast<http::status>(599), ""));
+}
+
 }  // namespace
 }  // namespace llmgw::gateway

@@ -273,6 +273,22 @@ bool UpstreamExchange::HasBufferedBody() const {
 }
 
 asio::awaitable<absl::StatusOr<size_t>> UpstreamExchange::ReadSome(char* buf, size_t n) {
+  // Bytes already buffered (a small body comes with its header) are parsed here: Beast's
+  // async_read_some would parse the same bytes and then post its completion through the loop.
+  if (!parser_.is_done() && conn_->buffer().size() > 0) {
+    parser_.get().body().data = buf;
+    parser_.get().body().size = n;
+    beast::error_code ec;
+    const size_t used = parser_.put(conn_->buffer().data(), ec);
+    conn_->buffer().consume(used);
+    if (ec == http::error::need_buffer || ec == http::error::need_more) ec = {};
+    if (ec) {
+      failed_ = true;
+      co_return IoError(ec, "reading the response body");
+    }
+    const size_t got = n - parser_.get().body().size;
+    if (got > 0) co_return got;
+  }
   while (!parser_.is_done()) {
     parser_.get().body().data = buf;
     parser_.get().body().size = n;

@@ -247,7 +247,12 @@ bool StreamUsageTracker::OnOpenAIStyleEvent(const SseEvent& e) {
       !MayHaveObjectKey(e.data, "\"error\"")) {
     return true;
   }
-  Json j = ParseKeys<Json>(e.data, {"usage", "model", "choices", "error", "type", "response"});
+  // "choices" (the content) is kept only where it decides whether this is the injected
+  // usage-only chunk; the first chunk is parsed before it is relayed, so its content is skipped.
+  const bool need_choices = drop_injected_ && MayHaveObjectKey(e.data, "\"usage\"");
+  Json j = need_choices
+               ? ParseKeys<Json>(e.data, {"usage", "model", "choices", "error", "type", "response"})
+               : ParseKeys<Json>(e.data, {"usage", "model", "error", "type", "response"});
   if (j.is_discarded() || !j.is_object()) return true;
 
   auto error = j.find("error");
@@ -280,6 +285,11 @@ bool StreamUsageTracker::OnOpenAIStyleEvent(const SseEvent& e) {
   // Last usage wins: providers that repeat usage on several chunks report running totals.
   if (FillOpenAIUsage(provider_, *u, usage_.tokens)) usage_.found = true;
   if (!drop_injected_) return true;
+  // The cheap test missed a "usage" key spelled with escapes: read the content after all.
+  if (!need_choices) {
+    Json c = ParseKeys<Json>(e.data, {"choices"});
+    if (c.is_object() && c.contains("choices")) j["choices"] = std::move(c["choices"]);
+  }
   auto choices = j.find("choices");
   return !(choices != j.end() && choices->is_array() && choices->empty());
 }

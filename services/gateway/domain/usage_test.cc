@@ -101,6 +101,25 @@ TEST(StreamUsageTest, OpenAIUsageChunkDroppedOnlyWhenInjected) {
   EXPECT_TRUE(dropped.terminal);
 }
 
+// The first chunk is parsed without its content unless the cheap test sees a usage object; a
+// usage key spelled with an escape still finds the usage-only chunk and drops it.
+TEST(StreamUsageTest, InjectedUsageChunkWithEscapedKeyIsStillDropped) {
+  const std::string content =
+      "data: {\"model\":\"m-1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n";
+  const std::string usage_only =
+      "data: {\"model\":\"m-1\",\"choices\":[],"
+      "\"\\u0075sage\":{\"prompt_tokens\":5,\"completion_tokens\":7,\"total_tokens\":12}}\n\n";
+  StreamRun run = RunStream(Provider::kOpenAI, /*drop=*/true, usage_only + content);
+  EXPECT_EQ(run.relayed, content);
+  EXPECT_TRUE(run.usage.found);
+  EXPECT_EQ(run.usage.model, "m-1");
+  EXPECT_TOKENS(run.usage.tokens, Tokens(5, 0, 0, 7, 0));
+
+  StreamRun kept = RunStream(Provider::kOpenAI, /*drop=*/false, usage_only + content);
+  EXPECT_EQ(kept.relayed, usage_only + content);
+  EXPECT_TOKENS(kept.usage.tokens, Tokens(5, 0, 0, 7, 0));
+}
+
 TEST(StreamUsageTest, GoogleUsageOnEveryChunkLastWins) {
   StreamRun run = RunStream(Provider::kGoogle, /*drop=*/true, testdata::kGoogleStream);
   EXPECT_EQ(run.raws.size(), 4u);
