@@ -16,6 +16,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
+#include <array>
 #include <optional>
 #include <utility>
 
@@ -23,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/log.h"
 #include "services/gateway/api/event_loop.h"
+#include "services/gateway/clients/http_wire.h"
 #include "services/gateway/domain/headers.h"
 
 namespace llmgw::gateway {
@@ -91,7 +93,14 @@ asio::awaitable<bool> ResponseWriter::Write(HttpResponse& res) {
   res.keep_alive(keep_alive_);
   res.prepare_payload();
   stream_.expires_after(write_timeout_);
-  auto [ec, n] = co_await http::async_write(stream_, res, kTuple);
+  if (res.chunked()) {  // not from our handlers; Beast frames it
+    auto [ec, n] = co_await http::async_write(stream_, res, kTuple);
+    failed_ = static_cast<bool>(ec);
+    co_return !failed_;
+  }
+  const std::string head = SerializeHead(res.base());
+  const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head), asio::buffer(res.body())};
+  auto [ec, n] = co_await asio::async_write(stream_, buffers, kTuple);
   failed_ = static_cast<bool>(ec);
   co_return !failed_;
 }
@@ -104,37 +113,15 @@ asio::awaitable<bool> ResponseWriter::StartChunked(HttpStreamHeader& res,
   res.keep_alive(keep_alive_);
   res.chunked(true);
   stream_.expires_after(write_timeout_);
+  const std::string head = SerializeHead(res.base());
   if (first_chunk.empty()) {
-    http::response_serializer<http::empty_body> sr(res);
-    auto [ec, n] = co_await http::async_write_header(stream_, sr, kTuple);
+    auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(head), kTuple);
     failed_ = static_cast<bool>(ec);
     co_return !failed_;
   }
-  // The status line and fields, as Beast's serializer writes them (an ostringstream costs a
-  // locale lookup per field on a stream's time to first byte).
-  std::string head_bytes;
-  head_bytes.reserve(512);
-  head_bytes.append("HTTP/");
-  head_bytes.push_back(static_cast<char>('0' + res.version() / 10));
-  head_bytes.push_back('.');
-  head_bytes.push_back(static_cast<char>('0' + res.version() % 10));
-  head_bytes.push_back(' ');
-  head_bytes.append(std::to_string(res.result_int()));
-  head_bytes.push_back(' ');
-  head_bytes.append(res.reason());
-  head_bytes.append("\r\n");
-  for (const auto& f : res) {
-    head_bytes.append(f.name_string());
-    head_bytes.append(": ");
-    head_bytes.append(f.value());
-    head_bytes.append("\r\n");
-  }
-  head_bytes.append("\r\n");
   auto [ec, n] = co_await asio::async_write(
       stream_,
-      beast::buffers_cat(
-          asio::const_buffer(head_bytes.data(), head_bytes.size()),
-          http::make_chunk(asio::const_buffer(first_chunk.data(), first_chunk.size()))),
+      beast::buffers_cat(asio::buffer(head), http::make_chunk(asio::buffer(first_chunk))),
       kTuple);
   failed_ = static_cast<bool>(ec);
   co_return !failed_;

@@ -8,15 +8,18 @@
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <array>
 #include <cerrno>
 #include <utility>
 #include <variant>
 
 #include "absl/strings/str_cat.h"
+#include "services/gateway/clients/http_wire.h"
 
 namespace llmgw::gateway {
 
@@ -200,6 +203,10 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamExchange>>> UpstreamClien
   const std::string key = PoolKeyOf(context, ep);
   const auto deadline = Clock::now() + options_.total_timeout;
   const bool head = req.method() == http::verb::head;
+  // Prepared requests have a Content-Length (or no body): the head and the body go out as they
+  // are. A chunked one is left to Beast to frame.
+  const bool raw_write = !req.chunked();
+  const std::string head_bytes = raw_write ? SerializeHead(req.base()) : std::string();
 
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::unique_ptr<UpstreamConnection> conn = TakeIdle(key);
@@ -229,8 +236,13 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamExchange>>> UpstreamClien
     }
 
     conn->lowest().expires_after(Remaining(deadline));
-    auto [wec, written] =
-        co_await conn->Visit([&](auto& s) { return http::async_write(s, req, kTuple); });
+    auto [wec, written] = co_await conn->Visit([&](auto& s) {
+      return raw_write ? asio::async_write(s,
+                                           std::array<asio::const_buffer, 2>{
+                                               asio::buffer(head_bytes), asio::buffer(req.body())},
+                                           kTuple)
+                       : http::async_write(s, req, kTuple);
+    });
     if (wec) {
       const bool retry = conn->reused && wec != beast::error::timeout;
       conn->Close();
