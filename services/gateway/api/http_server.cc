@@ -17,6 +17,7 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <array>
+#include <cstdio>
 #include <optional>
 #include <utility>
 
@@ -106,41 +107,49 @@ asio::awaitable<bool> ResponseWriter::Write(HttpResponse& res) {
 }
 
 asio::awaitable<bool> ResponseWriter::StartChunked(HttpStreamHeader& res,
-                                                   std::string_view first_chunk) {
+                                                   std::string_view first_chunk, bool last) {
   if (failed_ || started_) co_return false;
   started_ = true;
   if (cors_) SetCorsHeaders(res);
   res.keep_alive(keep_alive_);
   res.chunked(true);
-  stream_.expires_after(write_timeout_);
-  const std::string head = SerializeHead(res.base());
-  if (first_chunk.empty()) {
-    auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(head), kTuple);
-    failed_ = static_cast<bool>(ec);
-    co_return !failed_;
-  }
-  auto [ec, n] = co_await asio::async_write(
-      stream_,
-      beast::buffers_cat(asio::buffer(head), http::make_chunk(asio::buffer(first_chunk))),
-      kTuple);
-  failed_ = static_cast<bool>(ec);
-  co_return !failed_;
+  co_return co_await SendChunk(SerializeHead(res.base()), first_chunk, last);
 }
 
-asio::awaitable<bool> ResponseWriter::WriteChunk(std::string_view data) {
-  if (failed_) co_return false;
-  if (data.empty()) co_return true;  // an empty chunk would end the body
-  stream_.expires_after(write_timeout_);
-  auto [ec, n] = co_await asio::async_write(
-      stream_, http::make_chunk(asio::const_buffer(data.data(), data.size())), kTuple);
-  failed_ = static_cast<bool>(ec);
-  co_return !failed_;
+asio::awaitable<bool> ResponseWriter::WriteChunk(std::string_view data, bool last) {
+  if (failed_ || ended_ || !started_) co_return false;
+  if (data.empty() && !last) co_return true;  // an empty chunk would end the body
+  co_return co_await SendChunk({}, data, last);
 }
 
 asio::awaitable<bool> ResponseWriter::EndChunked() {
-  if (failed_) co_return false;
+  if (failed_ || !started_) co_return false;
+  if (ended_) co_return true;
+  co_return co_await SendChunk({}, {}, true);
+}
+
+asio::awaitable<bool> ResponseWriter::SendChunk(std::string prefix, std::string_view data,
+                                                bool last) {
+  // One write: [prefix][size CRLF data CRLF][0 CRLF CRLF]. Every write wakes the client up.
+  constexpr std::string_view kCrlf = "\r\n";
+  constexpr std::string_view kLast = "0\r\n\r\n";
+  if (!data.empty()) {
+    char size[20];
+    const int n = std::snprintf(size, sizeof(size), "%zx\r\n", data.size());
+    prefix.append(size, static_cast<size_t>(n));
+  }
+  std::array<asio::const_buffer, 4> buffers;  // unused ones stay empty
+  buffers[0] = asio::buffer(prefix);
+  if (!data.empty()) {
+    buffers[1] = asio::buffer(data.data(), data.size());
+    buffers[2] = asio::buffer(kCrlf.data(), kCrlf.size());
+  }
+  if (last) {
+    buffers[3] = asio::buffer(kLast.data(), kLast.size());
+    ended_ = true;
+  }
   stream_.expires_after(write_timeout_);
-  auto [ec, n] = co_await asio::async_write(stream_, http::make_chunk_last(), kTuple);
+  auto [ec, n] = co_await asio::async_write(stream_, buffers, kTuple);
   failed_ = static_cast<bool>(ec);
   co_return !failed_;
 }

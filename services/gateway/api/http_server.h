@@ -48,10 +48,13 @@ class ResponseWriter {
 
   boost::asio::awaitable<bool> Write(HttpResponse& res);
   // Writes the header of a chunked response; `first_chunk`, when not empty, goes out in the same
-  // write (one segment, one wake-up of the client instead of two).
+  // write (one segment, one wake-up of the client instead of two), and so does the end of the
+  // body when `last`.
   boost::asio::awaitable<bool> StartChunked(HttpStreamHeader& res,
-                                            std::string_view first_chunk = {});
-  boost::asio::awaitable<bool> WriteChunk(std::string_view data);
+                                            std::string_view first_chunk = {}, bool last = false);
+  // A chunk (none when empty) and, when `last`, the end of the body, in one write.
+  boost::asio::awaitable<bool> WriteChunk(std::string_view data, bool last = false);
+  // Ends the body unless a `last` write already did.
   boost::asio::awaitable<bool> EndChunked();
 
   bool started() const { return started_; }
@@ -64,7 +67,10 @@ class ResponseWriter {
   bool keep_alive_;
   bool cors_ = false;
   bool started_ = false;
+  bool ended_ = false;  // the chunked body's terminator was written
   bool failed_ = false;
+
+  boost::asio::awaitable<bool> SendChunk(std::string prefix, std::string_view data, bool last);
 };
 
 // Why the server answered a request itself, before any handler ran.

@@ -191,40 +191,47 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
           upstream_ok = false;
         }
       }
-      bool client_ok = co_await writer.StartChunked(res, out);
+      // The upstream body is complete: an event whose terminator was a final bare \r is only
+      // complete now, and the end of the client's body leaves with the last events.
+      auto finish = [&] {
+        parser.Finish([&](SseEvent&& e) {
+          if (tracker.OnEvent(e)) out += e.raw;
+        });
+        out += parser.pending();
+      };
+      bool upstream_done = upstream_ok && exchange->done();
+      if (upstream_done) finish();
+      bool client_ok = co_await writer.StartChunked(res, out, /*last=*/upstream_done);
       bool first = true;
       if (!out.empty()) {
         first = false;
         first_relayed();
         out.clear();
       }
-      while (client_ok && upstream_ok && !exchange->done()) {
+      while (client_ok && upstream_ok && !upstream_done) {
         auto n = co_await exchange->ReadSome(buf.data(), buf.size());
         if (!n.ok()) {
           upstream_ok = false;
           break;
         }
         relay(*n);
-        if (!out.empty()) {
-          client_ok = co_await writer.WriteChunk(out);
-          if (first) {
+        upstream_done = exchange->done();
+        if (upstream_done) finish();
+        if (!out.empty() || upstream_done) {
+          client_ok = co_await writer.WriteChunk(out, /*last=*/upstream_done);
+          if (first && !out.empty()) {
             first = false;
             first_relayed();
           }
           out.clear();
         }
       }
-      const bool upstream_done = upstream_ok && exchange->done();
       exchange.reset();  // closed unless the body was read completely
-      if (upstream_done) {
-        // An event whose terminator was a final bare \r is only complete at the end of the body.
-        parser.Finish([&](SseEvent&& e) {
-          if (tracker.OnEvent(e)) out += e.raw;
-        });
+      if (!upstream_done) {
+        out += parser.pending();  // a cut-short last event is relayed as it came
+        if (client_ok && !out.empty()) client_ok = co_await writer.WriteChunk(out);
+        if (client_ok) client_ok = co_await writer.EndChunked();
       }
-      out += parser.pending();  // a cut-short last event is relayed as it came
-      if (client_ok && !out.empty()) client_ok = co_await writer.WriteChunk(out);
-      if (client_ok) client_ok = co_await writer.EndChunked();
       if (!upstream_ok && d_.metrics != nullptr) d_.metrics->CountUpstreamError(provider);
       incomplete = !client_ok || !upstream_done;
       usage = tracker.usage();

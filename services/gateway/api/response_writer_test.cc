@@ -120,5 +120,56 @@ TEST(ResponseWriterTest, HeaderIsTheSameWithOrWithoutAFirstChunk) {
             WireHead("", static_cast<http::status>(599), ""));
 }
 
+// The end of the body in the same write as the last events: EndChunked then writes nothing, and
+// the next response on the connection parses as its own message.
+TEST(ResponseWriterTest, EndOfBodyLeavesWithTheLastEvents) {
+  for (int variant = 0; variant < 3; ++variant) {
+    asio::io_context ioc;
+    tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+    tcp::socket client(ioc);
+    client.connect(acceptor.local_endpoint());
+    beast::tcp_stream server(acceptor.accept());
+    bool ok = false;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+          ResponseWriter writer(server, std::chrono::seconds(5), /*keep_alive=*/true);
+          HttpStreamHeader head(http::status::ok, 11);
+          head.set(http::field::content_type, "text/event-stream");
+          if (variant == 0) {  // everything in the header's write
+            ok = co_await writer.StartChunked(head, "data: a\n\n", /*last=*/true);
+          } else if (variant == 1) {  // the last chunk carries the end
+            ok = co_await writer.StartChunked(head, "data: a\n\n");
+            ok = ok && co_await writer.WriteChunk("data: b\n\n", /*last=*/true);
+          } else {  // an empty last write is the end alone
+            ok = co_await writer.StartChunked(head, "data: a\n\n");
+            ok = ok && co_await writer.WriteChunk("", /*last=*/true);
+          }
+          ok = ok && co_await writer.EndChunked();       // already ended: nothing written
+          ok = ok && !co_await writer.WriteChunk("x");  // nothing after the end
+          ResponseWriter next(server, std::chrono::seconds(5), /*keep_alive=*/true);
+          HttpResponse res(http::status::ok, 11);
+          res.body() = "second";
+          ok = ok && co_await next.Write(res);
+          server.close();
+        },
+        asio::detached);
+    ioc.run();
+    EXPECT_TRUE(ok) << variant;
+    beast::flat_buffer buffer;
+    http::response<http::string_body> first;
+    http::response<http::string_body> second;
+    http::read(client, buffer, first);
+    http::read(client, buffer, second);
+    EXPECT_TRUE(first.chunked());
+    EXPECT_EQ(first.body(), variant == 1 ? "data: a\n\ndata: b\n\n" : "data: a\n\n") << variant;
+    EXPECT_EQ(second.body(), "second") << variant;
+    beast::error_code ec;
+    http::response<http::string_body> none;
+    http::read(client, buffer, none, ec);
+    EXPECT_EQ(ec, http::error::end_of_stream) << variant;  // nothing stray after the second
+  }
+}
+
 }  // namespace
 }  // namespace llmgw::gateway
