@@ -284,39 +284,36 @@ bool UpstreamExchange::HasBufferedBody() const {
   return !parser_.is_done() && conn_->buffer().size() > 0;
 }
 
-asio::awaitable<absl::StatusOr<size_t>> UpstreamExchange::ReadSome(char* buf, size_t n) {
-  // Bytes already buffered (a small body comes with its header) are parsed here: Beast's
-  // async_read_some would parse the same bytes and then post its completion through the loop.
-  if (!parser_.is_done() && conn_->buffer().size() > 0) {
-    parser_.get().body().data = buf;
-    parser_.get().body().size = n;
-    beast::error_code ec;
+beast::error_code UpstreamExchange::ParseBuffered() {
+  beast::error_code ec;
+  while (!parser_.is_done() && conn_->buffer().size() > 0) {
     const size_t used = parser_.put(conn_->buffer().data(), ec);
     conn_->buffer().consume(used);
-    if (ec == http::error::need_buffer || ec == http::error::need_more) ec = {};
-    if (ec) {
-      failed_ = true;
-      co_return IoError(ec, "reading the response body");
-    }
-    const size_t got = n - parser_.get().body().size;
-    if (got > 0) co_return got;
+    if (ec == http::error::need_buffer || ec == http::error::need_more) return {};
+    if (ec || used == 0) break;
   }
-  while (!parser_.is_done()) {
-    parser_.get().body().data = buf;
-    parser_.get().body().size = n;
+  return ec;
+}
+
+asio::awaitable<absl::StatusOr<size_t>> UpstreamExchange::ReadSome(char* buf, size_t n) {
+  parser_.get().body().data = buf;
+  parser_.get().body().size = n;
+  // Bytes already buffered (a small body comes with its header, a chunked body's end with its
+  // last chunk) are parsed here, without a trip through the event loop; so the caller sees
+  // done() as soon as the end of the body has arrived.
+  beast::error_code ec = ParseBuffered();
+  while (!ec) {
+    const size_t got = n - parser_.get().body().size;
+    if (got > 0 || parser_.is_done()) co_return got;
     auto idle = client_.options().idle_read_timeout;
     conn_->lowest().expires_after(std::min(idle, Remaining(deadline_)));
-    auto [ec, _] = co_await conn_->Visit(
+    auto [rec, _] = co_await conn_->Visit(
         [&](auto& s) { return http::async_read_some(s, conn_->buffer(), parser_, kTuple); });
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) {
-      failed_ = true;
-      co_return IoError(ec, "reading the response body");
-    }
-    size_t got = n - parser_.get().body().size;
-    if (got > 0) co_return got;
+    ec = rec == http::error::need_buffer ? beast::error_code() : rec;
+    if (!ec) ec = ParseBuffered();
   }
-  co_return size_t{0};
+  failed_ = true;
+  co_return IoError(ec, "reading the response body");
 }
 
 }  // namespace llmgw::gateway

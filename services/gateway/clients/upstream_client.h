@@ -66,6 +66,9 @@ class UpstreamExchange {
   bool HasBufferedBody() const;
 
  private:
+  // Feeds the parser what the connection's buffer holds, into the body buffer set by ReadSome.
+  boost::beast::error_code ParseBuffered();
+
   friend class UpstreamClient;
   UpstreamClient& client_;
   std::unique_ptr<UpstreamConnection> conn_;
