@@ -167,6 +167,18 @@ TEST(SseParserTest, LargeEventFedByteByByteIsLinear) {
   EXPECT_EQ(data[0], big);
 }
 
+TEST(SseParserTest, ManyBareCrLinesInOneFeedAreLinear) {
+  // Each line ends in a bare '\r' and no '\n' follows anywhere: looking for a '\n' from every
+  // line again would scan the rest of the input 200,000 times.
+  std::string input;
+  for (int i = 0; i < 100000; ++i) input += "data: " + std::to_string(i) + "\r\r";
+  std::vector<Ev> events = ParseWhole(input);
+  ASSERT_EQ(events.size(), 100000u);
+  EXPECT_EQ(events[0].data, "0");
+  EXPECT_EQ(events[99999].data, "99999");
+  EXPECT_EQ(ConcatRaw(events), input);
+}
+
 TEST(SseParserTest, RandomSplitsGiveTheSameEvents) {
   const std::string anthropic =
       "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\"}}"
