@@ -2,6 +2,8 @@
 // Reads a few top-level keys of a JSON object without tokenizing the rest: request bodies carry
 // 100s of KB of messages the gateway never looks at, and a full parser walks every byte of them.
 
+#include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <string_view>
 #include <utility>
@@ -35,8 +37,39 @@ struct ScannedKey {
 bool ScanTopLevelKeys(std::string_view json, std::initializer_list<std::string_view> keys,
                       std::vector<ScannedKey>& out);
 
+// The common scalars a provider sends (null, true, false, a small non-negative integer, a string of
+// printable ASCII without escapes) built directly, exactly as J::parse builds them (an integer as
+// number_unsigned), without setting up a lexer. False for anything else: J::parse decides.
+template <typename J>
+bool BuildPlainScalar(std::string_view raw, J& out) {
+  if (raw == "null") {
+    out = nullptr;
+    return true;
+  }
+  if (raw == "true" || raw == "false") {
+    out = raw == "true";
+    return true;
+  }
+  if (raw.size() >= 2 && raw.front() == '"') {
+    for (size_t i = 1; i + 1 < raw.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(raw[i]);
+      if (c == '\\' || c < 0x20 || c >= 0x7F) return false;
+    }
+    out = typename J::string_t(raw.substr(1, raw.size() - 2));
+    return true;
+  }
+  if (raw.empty() || raw.size() > 18 || (raw.size() > 1 && raw[0] == '0')) return false;
+  uint64_t v = 0;
+  for (char c : raw) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  out = typename J::number_unsigned_t(v);
+  return true;
+}
+
 // Parses `text` keeping only the top-level keys in `keys` (and their whole values): an object of
-// those present, each value parsed strictly with J::parse. A discarded value when `text` is not a
+// those present, each value parsed strictly with J::parse (or BuildPlainScalar). A discarded value when `text` is not a
 // JSON object (see ScanTopLevelKeys) or a wanted value is invalid. J is nlohmann::json or
 // ordered_json; a template so that this header needs no JSON library.
 template <typename J>
@@ -46,7 +79,10 @@ J ParseTopLevelKeys(std::string_view text, std::initializer_list<std::string_vie
   if (!ScanTopLevelKeys(text, keys, found)) return J(J::value_t::discarded);
   J result = J::object();
   for (const ScannedKey& k : found) {
-    J value = J::parse(k.value.begin(), k.value.end(), nullptr, /*allow_exceptions=*/false);
+    J value;
+    if (!BuildPlainScalar(k.value, value)) {
+      value = J::parse(k.value.begin(), k.value.end(), nullptr, /*allow_exceptions=*/false);
+    }
     if (value.is_discarded()) return value;
     result[typename J::object_t::key_type(k.key)] = std::move(value);
   }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -92,9 +93,17 @@ money::TokenCounts AnthropicCounts(int64_t input, int64_t cache_creation, int64_
 
 // Whether `json` may have "<key>": {...} somewhere: a cheap test run before parsing a chunk.
 // Never a false negative for a top-level key spelled plainly; a false positive only costs a parse.
+// memmem: string_view::find looks for the first byte, a '"', which JSON has every few bytes.
+size_t FindText(std::string_view s, std::string_view needle, size_t from) {
+  if (from > s.size()) return std::string_view::npos;
+  const void* at = memmem(s.data() + from, s.size() - from, needle.data(), needle.size());
+  return at != nullptr ? static_cast<size_t>(static_cast<const char*>(at) - s.data())
+                       : std::string_view::npos;
+}
+
 bool MayHaveObjectKey(std::string_view json, std::string_view quoted_key) {
-  for (size_t at = json.find(quoted_key); at != std::string_view::npos;
-       at = json.find(quoted_key, at + 1)) {
+  for (size_t at = FindText(json, quoted_key, 0); at != std::string_view::npos;
+       at = FindText(json, quoted_key, at + 1)) {
     size_t i = at + quoted_key.size();
     while (i < json.size() &&
            (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r')) {
