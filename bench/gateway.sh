@@ -56,6 +56,14 @@ LLMGW_GATEWAY_ADDR=$GWB_ADDR LLMGW_GATEWAY_BUSY_POLL_US=$BUSY_US LLMGW_SPOOL_DIR
   LLMGW_METRICS_ADDR=127.0.0.1:$(free_port) "$BIN/llmgw-gateway" >"$tmp/gateway-busy.log" 2>&1 &
 pids+=($!)
 GWB_PID=$!
+# Diagnostic: the busy-polling gateway with metering unreachable, so its usage events go to the
+# spool file. The difference to gateway-busy is what metering and PostgreSQL cost the request
+# path when they share this machine's two vCPUs with everything else.
+GWS_ADDR=127.0.0.1:$(free_port)
+LLMGW_GATEWAY_ADDR=$GWS_ADDR LLMGW_GATEWAY_BUSY_POLL_US=$BUSY_US LLMGW_SPOOL_DIR=$tmp/spool-nometer \
+  LLMGW_METERING_ADDR=127.0.0.1:$(free_port) LLMGW_METRICS_ADDR=127.0.0.1:$(free_port) \
+  "$BIN/llmgw-gateway" >"$tmp/gateway-spool.log" 2>&1 &
+pids+=($!)
 # The floor: a do-nothing Beast relay to the mock (bench/relay.cc), plain and busy-polling.
 "$BIN/llmgw-bench-relay" --upstream "${MOCK#http://}" --port-file "$tmp/relay.port" >/dev/null 2>&1 &
 pids+=($!)
@@ -67,6 +75,7 @@ GW=http://$LLMGW_GATEWAY_ADDR
 DASH=http://$LLMGW_DASHBOARD_ADDR
 for _ in $(seq 150); do
   curl -fs "$GW/readyz" >/dev/null 2>&1 && curl -fs "http://$GWB_ADDR/readyz" >/dev/null 2>&1 &&
+    curl -fs "http://$GWS_ADDR/readyz" >/dev/null 2>&1 &&
     curl -fs "$DASH/healthz" >/dev/null 2>&1 && [[ -s $tmp/relay.port && -s $tmp/relayb.port ]] && break
   sleep 0.2
 done
@@ -88,6 +97,7 @@ field() { sed -E "s/.*\"$1\":\{[^}]*\"$2\":([0-9.]+).*/\1/"; }
 top() { sed -E "s/.*\"$1\":([0-9.]+).*/\1/"; }
 
 VIAB=http://$GWB_ADDR/api/v1/openai/chat/completions
+VIAS=http://$GWS_ADDR/api/v1/openai/chat/completions
 RELAY=http://127.0.0.1:$(cat "$tmp/relay.port")/openai/v1/chat/completions
 RELAYB=http://127.0.0.1:$(cat "$tmp/relayb.port")/openai/v1/chat/completions
 MON=(--header "X-Monitor-Token: $TOKEN" --header 'Authorization: Bearer sk-bench')
@@ -96,7 +106,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
 # Warm up the token caches and connection pools.
-for u in "$VIA" "$VIAB" "$RELAY" "$RELAYB"; do
+for u in "$VIA" "$VIAB" "$VIAS" "$RELAY" "$RELAYB"; do
   load --url "$u" "${MON[@]}" --body "$BODY" --connections 4 --requests-per-conn 200 >/dev/null
 done
 
@@ -105,8 +115,8 @@ done
 ROUNDS=5
 N1=$((DUR * 1500 / ROUNDS))
 echo "== 1 connection, non-streaming: latency (µs, median of $ROUNDS interleaved rounds of $N1 requests) =="
-names=(direct relay relay-busy gateway gateway-busy)
-urls=("$DIRECT" "$RELAY" "$RELAYB" "$VIA" "$VIAB")
+names=(direct relay relay-busy gateway gateway-busy gw-busy-spool)
+urls=("$DIRECT" "$RELAY" "$RELAYB" "$VIA" "$VIAB" "$VIAS")
 declare -A P50 P99
 relay_ticks=0; gw_ticks=0
 for ((r = 0; r < ROUNDS; r++)); do
@@ -129,6 +139,7 @@ for n in "${names[@]}"; do
 done
 hz=$(getconf CLK_TCK)
 total=$((ROUNDS * N1))
+echo "(gw-busy-spool: gateway-busy with metering unreachable, usage events spooled to a file)"
 echo "CPU per request (user + system): relay $((relay_ticks * 1000000 / hz / total)) µs," \
   "gateway $((gw_ticks * 1000000 / hz / total)) µs (busy-polling variants spin, so not counted)"
 

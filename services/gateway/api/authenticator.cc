@@ -35,10 +35,10 @@ auto AsyncValidate(CredentialValidator& v, bool api_key, std::string secret, Tok
       token, std::move(secret));
 }
 
-AuthResult FromCache(const AuthCache::Lookup& hit) {
+AuthResult FromCache(AuthCache::Lookup&& hit) {
   AuthResult r;
   r.outcome = hit.valid ? AuthResult::Outcome::kValid : AuthResult::Outcome::kInvalid;
-  if (hit.valid) r.principal = hit.principal;
+  if (hit.valid) r.principal = std::move(hit.principal);
   return r;
 }
 
@@ -54,10 +54,11 @@ asio::awaitable<AuthResult> Authenticator::AuthenticateApiKey(std::string_view k
 
 asio::awaitable<AuthResult> Authenticator::Authenticate(bool api_key,
                                                         std::string_view secret_view) {
-  std::string secret(secret_view);  // the caller's buffer may not outlive the suspension
-  const std::string key = AuthCache::KeyOf(api_key ? "key" : "mon", secret);
+  const std::string key = AuthCache::KeyOf(api_key ? "key" : "mon", secret_view);
   AuthCache::Lookup hit = cache_.Get(key);
-  if (hit.freshness == AuthCache::Freshness::kFresh) co_return FromCache(hit);
+  if (hit.freshness == AuthCache::Freshness::kFresh) co_return FromCache(std::move(hit));
+
+  std::string secret(secret_view);  // the caller's buffer may not outlive the suspension
 
   ValidationOr result =
       co_await AsyncValidate(validator_, api_key, std::move(secret), asio::use_awaitable);
@@ -80,7 +81,7 @@ asio::awaitable<AuthResult> Authenticator::Authenticate(bool api_key,
   hit = cache_.Get(key);
   if (hit.freshness == AuthCache::Freshness::kFresh ||
       (unreachable && hit.freshness == AuthCache::Freshness::kStale)) {
-    co_return FromCache(hit);
+    co_return FromCache(std::move(hit));
   }
   co_return AuthResult{AuthResult::Outcome::kUnavailable, {}};
 }

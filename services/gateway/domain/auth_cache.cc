@@ -9,7 +9,9 @@ namespace llmgw::gateway {
 AuthCache::AuthCache(const Clock& clock, Options options) : clock_(clock), options_(options) {}
 
 std::string AuthCache::KeyOf(std::string_view kind, std::string_view secret) {
-  std::string key(kind);
+  std::string key;
+  key.reserve(kind.size() + 1 + 64);
+  key.append(kind);
   key.push_back(':');
   key += crypto::Sha256Hex(secret);
   return key;
