@@ -135,7 +135,9 @@ int main() {
 
   const int sig = WaitForShutdownSignal();
   log::Info("shutting down", {{"signal", sig}, {"grace_seconds", grace.count()}});
-  server->Stop(grace);
+  // After the grace period, requests still waiting on an upstream are cut there, so that their
+  // usage (marked incomplete) and billing are recorded before the process exits.
+  server->Stop(grace, [&upstream] { upstream.AbortInFlight(); });
   upstream.CloseIdle();
   shipper.Shutdown(std::chrono::seconds(5));
   refresher.reset();

@@ -6,7 +6,9 @@
 #include <prometheus/registry.h>
 
 #include <atomic>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
@@ -94,6 +96,8 @@ class FakeUpstream : public testsupport::FakeHttpServer {
   // The "drip" stream: events written, and when it stopped (-1 while it runs).
   std::atomic<int> drip_sent{-1};
   std::atomic<int> drip_stopped_after_ms{-1};
+  // The "stall" stream: when the gateway closed it (-1 until then).
+  std::atomic<int> stall_closed_after_ms{-1};
 
  private:
   bool Respond(const Request& req, const Recorded& r, tcp::socket& socket) {
@@ -103,6 +107,30 @@ class FakeUpstream : public testsupport::FakeHttpServer {
     }
     auto body = nlohmann::json::parse(req.body(), nullptr, false);
     const bool stream = body.is_object() && body.value("stream", false);
+    if (stream && r.target.find("stall") != std::string::npos) {
+      // One event, then silence for up to 10 s, watching for the gateway to close.
+      http::response<http::empty_body> res(http::status::ok, 11);
+      res.set(http::field::content_type, "text/event-stream");
+      res.chunked(true);
+      http::response_serializer<http::empty_body> sr(res);
+      http::write_header(socket, sr, ec);
+      if (!ec) asio::write(socket, http::make_chunk(asio::buffer(kSseEvents[0])), ec);
+      const auto started = std::chrono::steady_clock::now();
+      socket.non_blocking(true);
+      while (!ec && std::chrono::steady_clock::now() - started < std::chrono::seconds(10)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        char c;
+        socket.read_some(asio::buffer(&c, 1), ec);
+        if (ec == asio::error::would_block) ec = {};
+      }
+      if (ec) {
+        stall_closed_after_ms =
+            static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - started)
+                                 .count());
+      }
+      return false;
+    }
     if (stream && r.target.find("drip") != std::string::npos) {
       // A long stream: one content event every 20 ms for up to 10 s, until a write fails
       // because the gateway closed the connection.
@@ -191,6 +219,10 @@ PricedModel Price(std::string provider, std::string model, int64_t in, int64_t o
 // Every test runs twice: I/O threads that sleep at once, and ones that busy-poll first.
 class GatewayServerTest : public ::testing::TestWithParam<int> {
  protected:
+  virtual std::chrono::milliseconds UpstreamTimeout() const {
+    return std::chrono::milliseconds(700);
+  }
+
   void SetUp() override {
     const std::string base = "http://127.0.0.1:" + std::to_string(upstream_.port());
     endpoints_[0] = *ParseBaseUrl(base + "/v1");
@@ -207,7 +239,7 @@ class GatewayServerTest : public ::testing::TestWithParam<int> {
     auth_ = std::make_unique<Authenticator>(validator_, *cache_);
     metrics_ = std::make_unique<GatewayMetrics>(registry_);
     UpstreamOptions upstream_options;
-    upstream_options.total_timeout = std::chrono::milliseconds(700);
+    upstream_options.total_timeout = UpstreamTimeout();
     client_ = std::make_unique<UpstreamClient>(upstream_options);
     passthrough_ =
         std::make_unique<PassthroughHandler>(PassthroughHandler::Deps{.auth = *auth_,
@@ -716,7 +748,73 @@ TEST_P(GatewayServerTest, NoCorsHeadersWithoutAnOrigin) {
   EXPECT_EQ(res.count(http::field::access_control_allow_origin), 0u);
 }
 
+// Shutdown with a stream whose upstream has gone silent (and would stay so for 10 s, inside the
+// upstream timeout): once the grace period is over, the upstream read is cancelled, the handler
+// finishes and the usage event is recorded, incomplete, before Stop returns.
+class GatewayShutdownTest : public GatewayServerTest {
+ protected:
+  std::chrono::milliseconds UpstreamTimeout() const override { return std::chrono::seconds(60); }
+};
+
+TEST_P(GatewayShutdownTest, AfterTheGracePeriodUpstreamWaitsAreCutAndRecorded) {
+  asio::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+  auto req = Post("/api/v1/openai/chat/completions?stall=1",
+                  R"({"model":"gpt-4o","stream":true,"messages":[]})");
+  req.set(http::field::host, "localhost");
+  req.prepare_payload();
+  http::write(socket, req);
+  beast::flat_buffer buffer;
+  http::response_parser<http::buffer_body> parser;
+  http::read_header(socket, buffer, parser);
+  ASSERT_EQ(parser.get().result_int(), 200);
+
+  const auto started = std::chrono::steady_clock::now();
+  bool aborted = false;
+  server_->Stop(std::chrono::milliseconds(300), [&] {
+    aborted = true;
+    client_->AbortInFlight();
+  });
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_TRUE(aborted);
+  EXPECT_LT(took, std::chrono::seconds(2));
+  ASSERT_EQ(sink_.size(), 1u);  // recorded before Stop returned
+  auto e = sink_.WaitFor(1);
+  EXPECT_TRUE(e.is_streaming());
+  EXPECT_TRUE(e.incomplete());
+  EXPECT_EQ(e.status_code(), 200);
+  EXPECT_EQ(e.model(), "gpt-4o");
+  for (int i = 0; i < 300 && upstream_.stall_closed_after_ms.load() < 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(upstream_.stall_closed_after_ms.load(), 0);
+  EXPECT_LT(upstream_.stall_closed_after_ms.load(), 3000);
+
+  // Requests that begin after the abort are refused at once, never sent upstream.
+  asio::io_context ioc2;
+  absl::Status again;
+  http::request<http::string_body> up(http::verb::post, "/v1/chat/completions", 11);
+  up.body() = "{}";
+  up.prepare_payload();
+  asio::co_spawn(
+      ioc2,
+      [&]() -> asio::awaitable<void> {
+        auto r = co_await client_->Start(endpoints_[0], up);
+        again = r.status();
+      },
+      asio::detached);
+  ioc2.run();
+  EXPECT_EQ(again.code(), absl::StatusCode::kUnavailable) << again;
+  EXPECT_EQ(upstream_.requests().size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(BusyPoll, GatewayServerTest, ::testing::Values(0, 200),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return info.param == 0 ? std::string("Sleeping")
+                                                  : "BusyPoll" + std::to_string(info.param) + "us";
+                         });
+INSTANTIATE_TEST_SUITE_P(BusyPoll, GatewayShutdownTest, ::testing::Values(0, 200),
                          [](const ::testing::TestParamInfo<int>& info) {
                            return info.param == 0 ? std::string("Sleeping")
                                                   : "BusyPoll" + std::to_string(info.param) + "us";

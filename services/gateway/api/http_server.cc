@@ -400,7 +400,7 @@ void HttpServer::CloseSessions(bool idle_only) {
   }
 }
 
-void HttpServer::Stop(std::chrono::milliseconds grace) {
+void HttpServer::Stop(std::chrono::milliseconds grace, const std::function<void()>& after_grace) {
   std::lock_guard<std::mutex> stop_lock(stop_mu_);
   if (stopped_) return;
   stopped_ = true;
@@ -424,6 +424,12 @@ void HttpServer::Stop(std::chrono::milliseconds grace) {
       }
     }
   }
+  bool left;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    left = !sessions_.empty();
+  }
+  if (left && after_grace) after_grace();
   CloseSessions(/*idle_only=*/false);
   {
     std::unique_lock<std::mutex> lock(mu_);

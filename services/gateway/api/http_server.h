@@ -13,6 +13,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -109,9 +110,11 @@ class HttpServer {
   int port() const { return port_; }
   bool draining() const { return draining_.load(); }
   size_t connections() const;
-  // Stops accepting, lets in-flight requests finish for up to `grace`, then closes what is
-  // left and joins the threads. Idempotent.
-  void Stop(std::chrono::milliseconds grace);
+  // Stops accepting, lets in-flight requests finish for up to `grace`, then calls `after_grace`
+  // (when requests are left: it cancels what their handlers wait on, so they end and record what
+  // they know), closes the connections left, gives their handlers up to 2 s to finish and joins
+  // the threads. Idempotent.
+  void Stop(std::chrono::milliseconds grace, const std::function<void()>& after_grace = {});
 
   struct Session;
 

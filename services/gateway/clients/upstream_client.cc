@@ -5,6 +5,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -165,6 +166,18 @@ void UpstreamClient::CloseIdle() {
   idle_.clear();
 }
 
+void UpstreamClient::AbortInFlight() {
+  std::lock_guard<std::mutex> lock(mu_);
+  aborting_ = true;
+  for (UpstreamExchange* x : in_flight_) {
+    // The socket belongs to its I/O thread: cancel there, if the exchange still exists then.
+    asio::post(x->conn_->lowest().get_executor(), [this, x] {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (in_flight_.count(x) > 0) x->conn_->lowest().cancel();
+    });
+  }
+}
+
 std::unique_ptr<UpstreamConnection> UpstreamClient::TakeIdle(const std::string& key) {
   const auto now = Clock::now();
   while (true) {
@@ -208,7 +221,9 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamExchange>>> UpstreamClien
   const bool raw_write = !req.chunked();
   const std::string head_bytes = raw_write ? SerializeHead(req.base()) : std::string();
 
+  constexpr auto kAborted = "upstream request abandoned: the gateway is shutting down";
   for (int attempt = 0; attempt < 2; ++attempt) {
+    if (aborting_.load()) co_return absl::UnavailableError(kAborted);
     std::unique_ptr<UpstreamConnection> conn = TakeIdle(key);
     if (conn == nullptr) {
       asio::ip::tcp::resolver resolver(ex);
@@ -250,6 +265,10 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamExchange>>> UpstreamClien
       co_return IoError(wec, "write");
     }
     auto exchange = std::make_unique<UpstreamExchange>(*this, std::move(conn), deadline, head);
+    if (aborting_.load()) {  // began after AbortInFlight went through the exchanges
+      exchange->failed_ = true;
+      co_return absl::UnavailableError(kAborted);
+    }
     auto& c = *exchange->conn_;
     c.lowest().expires_after(Remaining(deadline));
     auto [hec, n] = co_await c.Visit(
@@ -269,9 +288,15 @@ UpstreamExchange::UpstreamExchange(UpstreamClient& client, std::unique_ptr<Upstr
   parser_.body_limit(boost::none);
   parser_.header_limit(64 * 1024);
   if (head) parser_.skip(true);
+  std::lock_guard<std::mutex> lock(client_.mu_);
+  client_.in_flight_.insert(this);
 }
 
 UpstreamExchange::~UpstreamExchange() {
+  {
+    std::lock_guard<std::mutex> lock(client_.mu_);
+    client_.in_flight_.erase(this);
+  }
   if (!failed_ && parser_.is_done() && parser_.keep_alive() && conn_->buffer().size() == 0) {
     conn_->reused = false;
     client_.Release(std::move(conn_));
@@ -305,6 +330,10 @@ asio::awaitable<absl::StatusOr<size_t>> UpstreamExchange::ReadSome(char* buf, si
   while (!ec) {
     const size_t got = n - parser_.get().body().size;
     if (got > 0 || parser_.is_done()) co_return got;
+    if (client_.aborting_.load()) {
+      failed_ = true;
+      co_return absl::UnavailableError("upstream read abandoned: the gateway is shutting down");
+    }
     auto idle = client_.options().idle_read_timeout;
     conn_->lowest().expires_after(std::min(idle, Remaining(deadline_)));
     auto [rec, _] = co_await conn_->Visit(

@@ -9,6 +9,7 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -16,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -94,6 +96,11 @@ class UpstreamClient {
   // Closes the pooled connections and stops pooling. Call after the I/O threads stopped and
   // before their io_contexts are destroyed.
   void CloseIdle();
+  // Cancels the reads of every response in progress (ReadSome then fails with kUnavailable) and
+  // refuses new requests. For shutdown, when the grace period is over: handlers waiting on a
+  // slow upstream finish now and record what they know, instead of being cut off unrecorded.
+  // Call while the I/O threads still run; thread-safe.
+  void AbortInFlight();
 
  private:
   friend class UpstreamExchange;
@@ -104,6 +111,8 @@ class UpstreamClient {
   boost::asio::ssl::context ssl_;
   mutable std::mutex mu_;
   bool closed_ = false;
+  std::atomic<bool> aborting_{false};
+  std::unordered_set<UpstreamExchange*> in_flight_;  // exchanges alive, for AbortInFlight
   // Pool key (I/O context, host, port, tls) -> idle connections, most recent last.
   std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
 };
