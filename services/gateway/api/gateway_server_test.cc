@@ -16,6 +16,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -130,6 +131,19 @@ class FakeUpstream : public testsupport::FakeHttpServer {
                                  .count());
       }
       return false;
+    }
+    if (stream && r.target.find("burst") != std::string::npos) {
+      // The header and every event in one write, as a fast provider's short stream arrives.
+      std::string events;
+      for (const auto& e : kSseEvents) events += e;
+      char size[20];
+      std::snprintf(size, sizeof size, "%zx", events.size());
+      const std::string wire =
+          "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+          "x-request-id: req_upstream_stream\r\nTransfer-Encoding: chunked\r\n\r\n" +
+          std::string(size) + "\r\n" + events + "\r\n0\r\n\r\n";
+      asio::write(socket, asio::buffer(wire), ec);
+      return !ec;
     }
     if (stream && r.target.find("drip") != std::string::npos) {
       // A long stream: one content event every 20 ms for up to 10 s, until a write fails
@@ -426,6 +440,23 @@ TEST_P(GatewayServerTest, StreamRelayedWithoutTheInjectedUsageChunk) {
   EXPECT_FALSE(e.incomplete());
   EXPECT_EQ(e.status_code(), 200);
   EXPECT_EQ(e.request_id(), "req_upstream_stream");
+}
+
+// A stream that arrives whole with its header: the first event is relayed at once, the rest
+// (the injected usage chunk dropped) and the end follow; the usage is read from all of it.
+TEST_P(GatewayServerTest, StreamArrivingInOneSegmentIsRelayedWhole) {
+  for (int i = 0; i < 3; ++i) {  // on a kept-alive upstream connection too
+    auto res = Send(Post("/api/v1/openai/chat/completions?burst=1",
+                         R"({"model":"gpt-4o","stream":true,"messages":[]})"));
+    EXPECT_EQ(res.result_int(), 200);
+    EXPECT_TRUE(res.chunked());
+    EXPECT_EQ(res.body(), kSseEvents[0] + kSseEvents[1] + kSseEvents[3]) << i;
+    auto e = sink_.WaitFor(i + 1);
+    EXPECT_EQ(e.input_tokens(), 5);
+    EXPECT_EQ(e.output_tokens(), 7);
+    EXPECT_FALSE(e.incomplete());
+    EXPECT_EQ(e.request_id(), "req_upstream_stream");
+  }
 }
 
 TEST_P(GatewayServerTest, ClientGoneMidStreamClosesTheUpstreamAndRecordsIncomplete) {

@@ -172,8 +172,8 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
       std::string out;
       std::string buf(kReadChunk, '\0');
       bool upstream_ok = true;
-      auto relay = [&](size_t n) {
-        parser.Feed(std::string_view(buf.data(), n), [&](SseEvent&& e) {
+      auto relay = [&](std::string_view bytes) {
+        parser.Feed(bytes, [&](SseEvent&& e) {
           if (tracker.OnEvent(e)) out += e.raw;
         });
       };
@@ -182,11 +182,16 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
         if (d_.metrics != nullptr)
           d_.metrics->ObserveTimeToFirstToken(provider, SecondsSince(start));
       };
-      // Events that came with the header (read without waiting) leave in the header's write.
+      // Events that came with the header (read without waiting): the first leaves in the
+      // header's write at once; what came with it follows in one more write once parsed.
+      std::string_view rest;  // read, not yet relayed (a view into buf)
       if (exchange->HasBufferedBody()) {
         auto n = co_await exchange->ReadSome(buf.data(), buf.size());
         if (n.ok()) {
-          relay(*n);
+          const std::string_view got(buf.data(), *n);
+          const size_t cut = EndOfFirstEvent(got);
+          relay(got.substr(0, cut));
+          rest = got.substr(cut);
         } else {
           upstream_ok = false;
         }
@@ -200,21 +205,26 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
         out += parser.pending();
       };
       bool upstream_done = upstream_ok && exchange->done();
-      if (upstream_done) finish();
-      bool client_ok = co_await writer.StartChunked(res, out, /*last=*/upstream_done);
+      if (upstream_done && rest.empty()) finish();
+      bool client_ok =
+          co_await writer.StartChunked(res, out, /*last=*/upstream_done && rest.empty());
       bool first = true;
       if (!out.empty()) {
         first = false;
         first_relayed();
         out.clear();
       }
-      while (client_ok && upstream_ok && !upstream_done) {
-        auto n = co_await exchange->ReadSome(buf.data(), buf.size());
-        if (!n.ok()) {
-          upstream_ok = false;
-          break;
+      while (client_ok && upstream_ok && !(upstream_done && rest.empty())) {
+        if (rest.empty()) {
+          auto n = co_await exchange->ReadSome(buf.data(), buf.size());
+          if (!n.ok()) {
+            upstream_ok = false;
+            break;
+          }
+          rest = std::string_view(buf.data(), *n);
         }
-        relay(*n);
+        relay(rest);
+        rest = {};
         upstream_done = exchange->done();
         if (upstream_done) finish();
         if (!out.empty() || upstream_done) {
@@ -225,6 +235,11 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
           }
           out.clear();
         }
+      }
+      if (!rest.empty()) {  // the client left before it: still read for the usage
+        relay(rest);
+        if (upstream_done) finish();
+        out.clear();
       }
       exchange.reset();  // closed unless the body was read completely
       if (!upstream_done) {

@@ -3,6 +3,7 @@
 // where it stopped. buf_ is compacted once per Feed, never per event.
 #include "services/gateway/domain/sse.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace llmgw::gateway {
@@ -25,6 +26,18 @@ size_t FindLineEnd(std::string_view s, size_t from, size_t& next_nl) {
 }
 
 }  // namespace
+
+size_t EndOfFirstEvent(std::string_view bytes) {
+  size_t end = bytes.size();
+  for (std::string_view blank : {std::string_view("\n\n"), std::string_view("\r\n\r\n")}) {
+    const void* at = memmem(bytes.data(), bytes.size(), blank.data(), blank.size());
+    if (at != nullptr) {
+      end = std::min(end, static_cast<size_t>(static_cast<const char*>(at) - bytes.data()) +
+                              blank.size());
+    }
+  }
+  return end;
+}
 
 void SseParser::OnLine(std::string_view line) {
   if (line[0] == ':') {

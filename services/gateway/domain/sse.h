@@ -7,6 +7,11 @@
 
 namespace llmgw::gateway {
 
+// The offset just past the first blank line in `bytes` ("\n\n" or "\r\n\r\n"): where the first
+// complete event ends. bytes.size() when there is none. A split point for relaying the first
+// event at once; SseParser gives the same events however the bytes are split.
+size_t EndOfFirstEvent(std::string_view bytes);
+
 struct SseEvent {
   std::string raw;    // the exact bytes of the event, blank-line terminator included, to relay
   std::string event;  // the `event:` field; empty when absent

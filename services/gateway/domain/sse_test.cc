@@ -167,6 +167,18 @@ TEST(SseParserTest, LargeEventFedByteByByteIsLinear) {
   EXPECT_EQ(data[0], big);
 }
 
+TEST(EndOfFirstEventTest, JustPastTheFirstBlankLine) {
+  EXPECT_EQ(EndOfFirstEvent("data: a\n\ndata: b\n\n"), 9u);
+  EXPECT_EQ(EndOfFirstEvent("data: a\r\n\r\ndata: b\n\n"), 11u);
+  EXPECT_EQ(EndOfFirstEvent("event: x\ndata: a\n\n"), 18u);
+  EXPECT_EQ(EndOfFirstEvent("data: a\n"), 8u);  // no complete event: all of it
+  EXPECT_EQ(EndOfFirstEvent(""), 0u);
+  // Splitting there changes nothing in what the parser gives.
+  const std::string input = "data: a\n\n: ping\n\ndata: b\r\n\r\ndata: c\n\n";
+  const size_t cut = EndOfFirstEvent(input);
+  EXPECT_EQ(ParseWithCuts(input, {cut}), ParseWhole(input));
+}
+
 TEST(SseParserTest, ManyBareCrLinesInOneFeedAreLinear) {
   // Each line ends in a bare '\r' and no '\n' follows anywhere: looking for a '\n' from every
   // line again would scan the rest of the input 200,000 times.
