@@ -283,6 +283,17 @@ class GatewayServerTest : public ::testing::TestWithParam<int> {
     upstream_.Stop();
   }
 
+  // Connects, sends a streaming chat request to `target` and reads the response header.
+  void OpenStream(tcp::socket& socket, beast::flat_buffer& buffer,
+                  http::response_parser<http::buffer_body>& parser, const std::string& target) {
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+    auto req = Post(target, R"({"model":"gpt-4o","stream":true,"messages":[]})");
+    req.set(http::field::host, "localhost");
+    req.prepare_payload();
+    http::write(socket, req);
+    http::read_header(socket, buffer, parser);
+  }
+
   http::response<http::string_body> Send(http::request<http::string_body> req) {
     asio::io_context ioc;
     tcp::socket socket(ioc);
@@ -462,17 +473,11 @@ TEST_P(GatewayServerTest, StreamArrivingInOneSegmentIsRelayedWhole) {
 TEST_P(GatewayServerTest, ClientGoneMidStreamClosesTheUpstreamAndRecordsIncomplete) {
   asio::io_context ioc;
   tcp::socket socket(ioc);
-  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
-  auto req = Post("/api/v1/openai/chat/completions?drip=1",
-                  R"({"model":"gpt-4o","stream":true,"messages":[]})");
-  req.set(http::field::host, "localhost");
-  req.prepare_payload();
-  http::write(socket, req);
-  // Read the header and the first relayed bytes, then hang up.
   beast::flat_buffer buffer;
   http::response_parser<http::buffer_body> parser;
-  http::read_header(socket, buffer, parser);
+  OpenStream(socket, buffer, parser, "/api/v1/openai/chat/completions?drip=1");
   ASSERT_EQ(parser.get().result_int(), 200);
+  // Read the first relayed bytes, then hang up.
   char chunk[256];
   parser.get().body().data = chunk;
   parser.get().body().size = sizeof chunk;
@@ -790,15 +795,9 @@ class GatewayShutdownTest : public GatewayServerTest {
 TEST_P(GatewayShutdownTest, AfterTheGracePeriodUpstreamWaitsAreCutAndRecorded) {
   asio::io_context ioc;
   tcp::socket socket(ioc);
-  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
-  auto req = Post("/api/v1/openai/chat/completions?stall=1",
-                  R"({"model":"gpt-4o","stream":true,"messages":[]})");
-  req.set(http::field::host, "localhost");
-  req.prepare_payload();
-  http::write(socket, req);
   beast::flat_buffer buffer;
   http::response_parser<http::buffer_body> parser;
-  http::read_header(socket, buffer, parser);
+  OpenStream(socket, buffer, parser, "/api/v1/openai/chat/completions?stall=1");
   ASSERT_EQ(parser.get().result_int(), 200);
 
   const auto started = std::chrono::steady_clock::now();

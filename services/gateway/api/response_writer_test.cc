@@ -24,14 +24,26 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+// A connected pair on 127.0.0.1: a plain client socket and the server side as a Beast stream.
+struct Loopback {
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc, {asio::ip::make_address("127.0.0.1"), 0}};
+  tcp::socket client{ioc};
+  beast::tcp_stream server{Accept(acceptor, client)};
+
+  static tcp::socket Accept(tcp::acceptor& a, tcp::socket& c) {
+    c.connect(a.local_endpoint());
+    return a.accept();
+  }
+};
+
 // Writes a chunked response with `first` in the header's write, then "b", "c", end; returns what
 // a Beast client parsed from the other end of a loopback connection.
 http::response<http::string_body> WriteStream(std::string first, bool cors) {
-  asio::io_context ioc;
-  tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
-  tcp::socket client(ioc);
-  client.connect(acceptor.local_endpoint());
-  beast::tcp_stream server(acceptor.accept());
+  Loopback loop;
+  asio::io_context& ioc = loop.ioc;
+  tcp::socket& client = loop.client;
+  beast::tcp_stream& server = loop.server;
   bool ok = false;
   asio::co_spawn(
       ioc,
@@ -76,11 +88,10 @@ TEST(ResponseWriterTest, FirstChunkInTheHeaderWriteParsesAsTheSameStream) {
 // write or not, for any status (a custom reason and an unknown code too). http_wire_test checks
 // the header itself against Beast's serializer.
 std::string WireHead(std::string first, http::status status, std::string reason) {
-  asio::io_context ioc;
-  tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
-  tcp::socket client(ioc);
-  client.connect(acceptor.local_endpoint());
-  beast::tcp_stream server(acceptor.accept());
+  Loopback loop;
+  asio::io_context& ioc = loop.ioc;
+  tcp::socket& client = loop.client;
+  beast::tcp_stream& server = loop.server;
   asio::co_spawn(
       ioc,
       [&]() -> asio::awaitable<void> {
@@ -124,11 +135,10 @@ TEST(ResponseWriterTest, HeaderIsTheSameWithOrWithoutAFirstChunk) {
 // the next response on the connection parses as its own message.
 TEST(ResponseWriterTest, EndOfBodyLeavesWithTheLastEvents) {
   for (int variant = 0; variant < 3; ++variant) {
-    asio::io_context ioc;
-    tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
-    tcp::socket client(ioc);
-    client.connect(acceptor.local_endpoint());
-    beast::tcp_stream server(acceptor.accept());
+    Loopback loop;
+    asio::io_context& ioc = loop.ioc;
+    tcp::socket& client = loop.client;
+    beast::tcp_stream& server = loop.server;
     bool ok = false;
     asio::co_spawn(
         ioc,
