@@ -48,6 +48,7 @@ for s in accounts metering billing gateway dashboard; do
   LLMGW_METRICS_ADDR=127.0.0.1:$(free_port) "$BIN/llmgw-$s" >"$tmp/$s.log" 2>&1 &
   pids+=($!)
   [[ $s == gateway ]] && GW_PID=$!
+  [[ $s == metering ]] && METERING_PID=$!
 done
 # The same gateway with its I/O threads polling before they sleep (LLMGW_GATEWAY_BUSY_POLL_US).
 BUSY_US=${BENCH_BUSY_POLL_US:-200}
@@ -102,6 +103,37 @@ RELAY=http://127.0.0.1:$(cat "$tmp/relay.port")/openai/v1/chat/completions
 RELAYB=http://127.0.0.1:$(cat "$tmp/relayb.port")/openai/v1/chat/completions
 MON=(--header "X-Monitor-Token: $TOKEN" --header 'Authorization: Bearer sk-bench')
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# CPU ticks of every thread of the usage pipeline's back end: metering and all PostgreSQL
+# processes (the server runs as the postgres user; the benchmark's is the only one).
+pipeline_ticks() {
+  local t=0 f
+  for f in /proc/"$METERING_PID"/task/*/stat $(for p in $(pgrep -u postgres); do echo /proc/$p/task/*/stat; done); do
+    t=$((t + $(awk '{print $14 + $15}' "$f" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
+# usage_pipeline_policy -i|-o: puts the usage pipeline at SCHED_IDLE (-i) or back to normal
+# (-o): PostgreSQL, metering, and every thread of the busy-polling gateway but its I/O threads
+# (gw-io-N: the usage shipper, gRPC's threads, the price refresher). SCHED_IDLE threads run only
+# when a CPU has nothing else to do, so the row shows the request path when background work
+# yields to it, as it does when the pipeline has CPUs of its own.
+usage_pipeline_policy() {
+  local p t
+  for p in $(pgrep -u postgres) "$METERING_PID"; do chrt -a "$1" -p 0 "$p" >/dev/null 2>&1 || true; done
+  for t in /proc/"$GWB_PID"/task/*; do
+    [[ $(cat "$t/comm" 2>/dev/null) == gw-io-* ]] && continue
+    chrt "$1" -p 0 "${t##*/}" >/dev/null 2>&1 || true
+  done
+}
+# wait_idle N: waits (up to N s) for a second in which the machine is at least 90% idle.
+idle_pct() {
+  local a b
+  read -r -a a < <(head -1 /proc/stat); sleep 1; read -r -a b < <(head -1 /proc/stat)
+  local idle=$((b[4] + b[5] - a[4] - a[5])) total=0
+  for k in 1 2 3 4 5 6 7 8; do total=$((total + b[k] - a[k])); done
+  echo $((total > 0 ? 100 * idle / total : 100))
+}
+wait_idle() { for _ in $(seq "$1"); do (($(idle_pct) >= 90)) && break; done; }
 # median "v1 v2 …": the middle value of a space-separated list.
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
@@ -115,16 +147,19 @@ done
 ROUNDS=5
 N1=$((DUR * 1500 / ROUNDS))
 echo "== 1 connection, non-streaming: latency (µs, median of $ROUNDS interleaved rounds of $N1 requests) =="
-names=(direct relay relay-busy gateway gateway-busy gw-busy-spool)
-urls=("$DIRECT" "$RELAY" "$RELAYB" "$VIA" "$VIAB" "$VIAS")
+names=(direct relay relay-busy gateway gateway-busy gw-busy-bg-idle gw-busy-spool)
+urls=("$DIRECT" "$RELAY" "$RELAYB" "$VIA" "$VIAB" "$VIAB" "$VIAS")
 declare -A P50 P99
 relay_ticks=0; gw_ticks=0
+pipeline_ticks0=$(pipeline_ticks)
 for ((r = 0; r < ROUNDS; r++)); do
   for i in "${!names[@]}"; do
     n=${names[$i]}
     [[ $n == relay ]] && t0=$(cpu_ticks "$RELAY_PID")
     [[ $n == gateway ]] && t0=$(cpu_ticks "$GW_PID")
+    [[ $n == gw-busy-bg-idle ]] && usage_pipeline_policy -i
     out=$(load --url "${urls[$i]}" "${MON[@]}" --body "$BODY" --requests-per-conn "$N1")
+    [[ $n == gw-busy-bg-idle ]] && usage_pipeline_policy -o
     [[ $n == relay ]] && relay_ticks=$((relay_ticks + $(cpu_ticks "$RELAY_PID") - t0))
     [[ $n == gateway ]] && gw_ticks=$((gw_ticks + $(cpu_ticks "$GW_PID") - t0))
     P50[$n]+="$(echo "$out" | field total_us p50) "
@@ -139,9 +174,15 @@ for n in "${names[@]}"; do
 done
 hz=$(getconf CLK_TCK)
 total=$((ROUNDS * N1))
+echo "(gw-busy-bg-idle: gateway-busy while PostgreSQL, metering and the gateway's non-I/O threads run at SCHED_IDLE)"
 echo "(gw-busy-spool: gateway-busy with metering unreachable, usage events spooled to a file)"
 echo "CPU per request (user + system): relay $((relay_ticks * 1000000 / hz / total)) µs," \
   "gateway $((gw_ticks * 1000000 / hz / total)) µs (busy-polling variants spin, so not counted)"
+# Every request of the three gateways that reach metering is one usage event; give the
+# pipeline a moment to finish the last batches.
+wait_idle 20
+echo "usage pipeline CPU per event (PostgreSQL + metering): " \
+  "$(( (($(pipeline_ticks) - pipeline_ticks0) * 1000000 / hz) / (total * 3) )) µs"
 
 # Before the 64-connection run: its ~100,000 usage events keep metering and PostgreSQL busy for
 # seconds afterwards, on the same two vCPUs.
@@ -172,16 +213,8 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", 100*a/b}'; }
 printf "direct %s req/s; gateway %s req/s = %s%%; gateway-busy %s req/s = %s%%\n" "$dr" \
   "$gr" "$(pct "$gr" "$dr")" "$gbr" "$(pct "$gbr" "$dr")"
 
-# Let metering and PostgreSQL catch up with the events of the 64-connection run first: wait
-# (up to 60 s) for a second in which the machine is at least 90% idle.
-idle_pct() {
-  local a b
-  read -r -a a < <(head -1 /proc/stat); sleep 1; read -r -a b < <(head -1 /proc/stat)
-  local idle=$((b[4] + b[5] - a[4] - a[5])) total=0
-  for k in 1 2 3 4 5 6 7 8; do total=$((total + b[k] - a[k])); done
-  echo $((total > 0 ? 100 * idle / total : 100))
-}
-for _ in $(seq 60); do (($(idle_pct) >= 90)) && break; done
+# Let metering and PostgreSQL catch up with the events of the 64-connection run first.
+wait_idle 60
 
 echo "== reseller vs pass-through, 1 connection, non-streaming (latency, µs) =="
 KEY=$(curl -fs -b "$tmp/jar" -X POST "$DASH/api/keys" -H 'content-type: application/json' \

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -88,10 +89,13 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::string RandomUuid() {
-  // Ids are made on every request: draw from OpenSSL's CSPRNG 4 KiB at a time per thread instead
-  // of one RAND_bytes call (a lock and a getpid() fork check) per id. Ids are not secrets; the
-  // process never forks after start, so no two threads or processes share buffered bytes.
+namespace {
+
+// Fills `b` with 16 bytes from OpenSSL's CSPRNG. Ids are made on every request: they are drawn
+// 4 KiB at a time per thread instead of one RAND_bytes call (a lock and a getpid() fork check)
+// per id. Ids are not secrets; the process never forks after start, so no two threads or
+// processes share buffered bytes.
+void TakeRandom16(unsigned char b[16]) {
   constexpr size_t kPool = 4096;
   thread_local unsigned char pool[kPool];
   thread_local size_t used = kPool;
@@ -102,12 +106,13 @@ std::string RandomUuid() {
     }
     used = 0;
   }
-  unsigned char b[16];
-  std::memcpy(b, pool + used, sizeof b);
-  OPENSSL_cleanse(pool + used, sizeof b);  // each id's bytes are handed out once
-  used += sizeof b;
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+  std::memcpy(b, pool + used, 16);
+  OPENSSL_cleanse(pool + used, 16);  // each id's bytes are handed out once
+  used += 16;
+}
+
+// The 8-4-4-4-12 lower-case hex form of 16 bytes whose version and variant bits are set.
+std::string UuidText(const unsigned char b[16]) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out(36, '-');
   size_t o = 0;
@@ -117,6 +122,30 @@ std::string RandomUuid() {
     out[o++] = kHex[b[i] & 0x0f];
   }
   return out;
+}
+
+void SetVersionAndVariant(unsigned char b[16], unsigned version) {
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | (version << 4));
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 9562 variant 10xx
+}
+
+}  // namespace
+
+std::string RandomUuid() {
+  unsigned char b[16];
+  TakeRandom16(b);
+  SetVersionAndVariant(b, 4);
+  return UuidText(b);
+}
+
+std::string TimeOrderedUuid(int64_t unix_ms) {
+  unsigned char b[16];
+  TakeRandom16(b);
+  // RFC 9562 version 7: 48-bit big-endian Unix milliseconds, then 74 random bits.
+  const uint64_t ms = static_cast<uint64_t>(std::max<int64_t>(unix_ms, 0)) & ((1ULL << 48) - 1);
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
+  SetVersionAndVariant(b, 7);
+  return UuidText(b);
 }
 
 }  // namespace llmgw::crypto

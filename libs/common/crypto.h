@@ -17,7 +17,11 @@ std::string RandomBase62(size_t length);
 std::string HexEncode(std::string_view bytes);
 // CRYPTO_memcmp over equal lengths; false when lengths differ.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
-// A random version-4 UUID, e.g. for request and event ids.
+// A random version-4 UUID, e.g. for request ids.
 std::string RandomUuid();
+// A version-7 UUID (RFC 9562): `unix_ms` in the first 48 bits, then 74 random bits. Ids made
+// later sort later (as text too), so a database index on them grows at its right edge instead
+// of at random pages: usage event ids.
+std::string TimeOrderedUuid(int64_t unix_ms);
 
 }  // namespace llmgw::crypto

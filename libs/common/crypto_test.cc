@@ -83,5 +83,42 @@ TEST(RandomUuid, UniqueAcrossThreadsAndPoolRefills) {
   EXPECT_EQ(all.size(), static_cast<size_t>(kThreads * kPerThread));
 }
 
+TEST(TimeOrderedUuid, Version7FormatWithTheTimestampFirst) {
+  const int64_t ms = 1796292000123;  // 2026-12-03T10:00:00.123Z
+  std::string u = TimeOrderedUuid(ms);
+  EXPECT_THAT(u, testing::MatchesRegex(
+                     "[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"));
+  // The first 48 bits are the milliseconds, big-endian: 0x01a23b58b97b.
+  EXPECT_EQ(u.substr(0, 13), "01a23b58-b97b");
+  EXPECT_NE(TimeOrderedUuid(ms), TimeOrderedUuid(ms));  // 74 random bits after the time
+}
+
+TEST(TimeOrderedUuid, LaterMillisecondsSortLaterAsText) {
+  std::string prev = TimeOrderedUuid(1);
+  for (int64_t ms = 2; ms < 5000; ms += 7) {
+    std::string next = TimeOrderedUuid(ms);
+    ASSERT_LT(prev, next) << ms;
+    prev = next;
+  }
+  // The 48-bit field: what does not fit is cut, a negative clock is the epoch.
+  EXPECT_EQ(TimeOrderedUuid(-5).substr(0, 13), "00000000-0000");
+  EXPECT_EQ(TimeOrderedUuid((int64_t{1} << 48) - 1).substr(0, 13), "ffffffff-ffff");
+}
+
+TEST(TimeOrderedUuid, UniqueAcrossThreadsInOneMillisecond) {
+  constexpr int kThreads = 4, kPerThread = 2000;
+  std::vector<std::vector<std::string>> ids(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&ids, t] {
+      for (int i = 0; i < kPerThread; ++i) ids[t].push_back(TimeOrderedUuid(42));
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<std::string> all;
+  for (const auto& v : ids) all.insert(v.begin(), v.end());
+  EXPECT_EQ(all.size(), static_cast<size_t>(kThreads * kPerThread));
+}
+
 }  // namespace
 }  // namespace llmgw::crypto

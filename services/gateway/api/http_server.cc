@@ -1,5 +1,6 @@
 #include "services/gateway/api/http_server.h"
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -16,7 +17,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
-#include <array>
 #include <cstdio>
 #include <optional>
 #include <utility>
@@ -24,6 +24,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/log.h"
+#include "libs/common/thread.h"
 #include "services/gateway/api/event_loop.h"
 #include "services/gateway/clients/http_wire.h"
 #include "services/gateway/domain/headers.h"
@@ -194,10 +195,11 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions 
   server->acceptor_ = std::move(acceptor);
 
   asio::co_spawn(*server->contexts_[0], server->AcceptLoop(), asio::detached);
-  for (auto& ctx : server->contexts_) {
-    auto* c = ctx.get();
+  for (size_t i = 0; i < server->contexts_.size(); ++i) {
+    auto* c = server->contexts_[i].get();
     const auto spin = server->options_.busy_poll;
-    server->threads_.emplace_back([c, spin] {
+    server->threads_.emplace_back([c, spin, i] {
+      threads::NameThisThread(absl::StrCat("gw-io-", i).c_str());
       WorkGuard guard(c->get_executor());
       while (true) {
         try {

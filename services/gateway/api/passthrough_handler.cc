@@ -260,7 +260,7 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
   // 3. The usage event: every request that went upstream, errors included.
   // Priced by the model as sent; recorded cut and cleaned.
   metering::v1::UsageEvent event;
-  event.set_event_id(crypto::RandomUuid());
+  event.set_event_id(crypto::TimeOrderedUuid(requested_at));  // metering's index grows in order
   event.set_organization_id(auth.principal.organization_id);
   event.set_credential_id(auth.principal.credential_id);
   event.set_mode(metering::v1::MODE_PASSTHROUGH);

@@ -701,7 +701,7 @@ asio::awaitable<void> ResellerHandler::Finish(Exchange& x) {
   if (!x.went_upstream) co_return;
 
   metering::v1::UsageEvent event;
-  event.set_event_id(crypto::RandomUuid());
+  event.set_event_id(crypto::TimeOrderedUuid(x.requested_at));  // metering's index grows in order
   event.set_organization_id(x.principal.organization_id);
   event.set_credential_id(x.principal.credential_id);
   event.set_mode(metering::v1::MODE_RESELLER);

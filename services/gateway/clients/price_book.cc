@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "libs/common/log.h"
+#include "libs/common/thread.h"
 #include "libs/grpc/internal_token.h"
 #include "libs/grpc/status.h"
 
@@ -55,6 +56,8 @@ PriceBookRefresher::~PriceBookRefresher() {
 }
 
 void PriceBookRefresher::Loop() {
+  threads::NameThisThread("price-book");
+  threads::LowerThisThreadPriority(10);  // a refresh a minute; never ahead of a request
   bool warned = false;
   while (true) {
     int margin = 0;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "libs/common/log.h"
+#include "libs/common/thread.h"
 #include "libs/grpc/internal_token.h"
 
 namespace llmgw::gateway {
@@ -98,6 +99,7 @@ void GrpcUsageShipper::Shutdown(std::chrono::milliseconds timeout) {
 }
 
 void GrpcUsageShipper::Run() {
+  threads::NameThisThread("usage-shipper");
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     const Clock::time_point now = Clock::now();

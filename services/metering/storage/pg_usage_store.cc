@@ -59,8 +59,8 @@ constexpr char kSumColumns[] =
     "cost_nano, provider_cost_nano, margin_nano";
 
 // Inserts the new events and adds exactly those to the rollups, in one statement (so in one
-// transaction). Rows go in key order so concurrent overlapping batches wait instead of
-// deadlocking.
+// transaction). Rows go in key order (bytes, as the key compares) so concurrent overlapping
+// batches wait instead of deadlocking.
 constexpr char kIngestSql[] = R"sql(
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::text[],
@@ -77,7 +77,7 @@ WITH input AS (
       endpoint, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens,
       reasoning_tokens, cost_nano, provider_cost_nano, margin_nano, is_streaming, status_code,
       latency_ms, ttft_ms, incomplete, unpriced, requested_at, request_id)
-  SELECT * FROM input ORDER BY event_id
+  SELECT * FROM input ORDER BY event_id COLLATE "C"
   ON CONFLICT (event_id) DO NOTHING
   RETURNING org_id, requested_at, mode, provider, model, input_tokens, cached_input_tokens,
       cache_write_tokens, output_tokens, reasoning_tokens, cost_nano, provider_cost_nano,

@@ -116,6 +116,40 @@ TEST_F(PgUsageStoreTest, SameBatchTwiceCountsOnce) {
   EXPECT_EQ(Summarize(*raw).total, want);
 }
 
+// Migration 2 makes the keys compare byte by byte. A database that already holds events keeps
+// them, and ingesting them again still counts each once.
+TEST(PgUsageStoreMigration, ByteOrderKeysKeepStoredEventsAndIdempotency) {
+  auto db = test::PgTestDb::Create();
+  auto pool = pg::PgPool::Create({.url = db->url(), .size = 2});
+  ASSERT_THAT(pool, IsOk());
+  const auto& all = meteringMigrations();
+  ASSERT_GE(all.size(), 2u);
+  ASSERT_THAT(pg::ApplyMigrations(**pool, "metering", {all.front()}), IsOk());
+  PgUsageStore store(**pool);
+  ASSERT_THAT(store.Ingest(Batch(0, 30)), IsOkAndHolds(IngestResult{30, 0}));
+  ASSERT_THAT(pg::ApplyMigrations(**pool, "metering", all), IsOk());
+
+  auto collation = [&](const std::string& column) {
+    return (*pool)->Run([&](pqxx::connection& c) -> absl::StatusOr<std::string> {
+      pqxx::work tx(c);
+      return tx
+          .exec_params1(
+              "SELECT coalesce(collation_name, 'default') FROM information_schema.columns "
+              "WHERE table_schema = 'metering' AND table_name = 'usage_events' "
+              "AND column_name = $1",
+              column)[0]
+          .as<std::string>();
+    });
+  };
+  EXPECT_THAT(collation("event_id"), IsOkAndHolds(std::string("C")));
+  EXPECT_THAT(collation("org_id"), IsOkAndHolds(std::string("C")));
+  // 20..49: 10 stored before the migration, 20 new.
+  EXPECT_THAT(store.Ingest(Batch(20, 30)), IsOkAndHolds(IngestResult{20, 10}));
+  auto groups = store.Aggregate(kOrgA, {kDay0, kDay0 + kDayMs}, Bucket::kNone);
+  ASSERT_THAT(groups, IsOk());
+  EXPECT_EQ(Summarize(*groups).total, Sum(Batch(0, 50)));
+}
+
 TEST_F(PgUsageStoreTest, OverlappingBatchCountsOnlyNewEvents) {
   ASSERT_THAT(store_->Ingest(Batch(0, 30)), IsOkAndHolds(IngestResult{30, 0}));
   // 20..49: 10 already stored, 20 new.
