@@ -55,39 +55,38 @@ TEST(ConstantTimeEquals, ComparesContentAndLength) {
   EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
 }
 
-TEST(RandomUuid, Version4Format) {
-  std::string u = RandomUuid();
-  EXPECT_THAT(u, testing::MatchesRegex(
-                     "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"));
-}
+constexpr char kUuidV4[] = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}";
+constexpr char kUuidV7[] = "[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}";
 
-TEST(RandomUuid, UniqueAcrossThreadsAndPoolRefills) {
-  // 4 threads x 2,000 ids: each thread refills its 256-id pool several times.
+TEST(RandomUuid, Version4Format) { EXPECT_THAT(RandomUuid(), testing::MatchesRegex(kUuidV4)); }
+
+// 4 threads x 2,000 ids from `make`: each thread refills its 256-id pool several times.
+template <typename F>
+std::vector<std::string> IdsFromFourThreads(F make) {
   constexpr int kThreads = 4, kPerThread = 2000;
   std::vector<std::vector<std::string>> ids(kThreads);
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&ids, t] {
-      for (int i = 0; i < kPerThread; ++i) ids[t].push_back(RandomUuid());
+    threads.emplace_back([&ids, &make, t] {
+      for (int i = 0; i < kPerThread; ++i) ids[t].push_back(make());
     });
   }
   for (auto& th : threads) th.join();
-  std::set<std::string> all;
-  for (const auto& v : ids) {
-    for (const auto& u : v) {
-      ASSERT_THAT(u, testing::MatchesRegex(
-                         "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"));
-      all.insert(u);
-    }
-  }
-  EXPECT_EQ(all.size(), static_cast<size_t>(kThreads * kPerThread));
+  std::vector<std::string> all;
+  for (const auto& v : ids) all.insert(all.end(), v.begin(), v.end());
+  return all;
+}
+
+TEST(RandomUuid, UniqueAcrossThreadsAndPoolRefills) {
+  std::vector<std::string> ids = IdsFromFourThreads([] { return RandomUuid(); });
+  for (const auto& u : ids) ASSERT_THAT(u, testing::MatchesRegex(kUuidV4));
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 8000u);
 }
 
 TEST(TimeOrderedUuid, Version7FormatWithTheTimestampFirst) {
   const int64_t ms = 1796292000123;  // 2026-12-03T10:00:00.123Z
   std::string u = TimeOrderedUuid(ms);
-  EXPECT_THAT(u, testing::MatchesRegex(
-                     "[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"));
+  EXPECT_THAT(u, testing::MatchesRegex(kUuidV7));
   // The first 48 bits are the milliseconds, big-endian: 0x01a23b58b97b.
   EXPECT_EQ(u.substr(0, 13), "01a23b58-b97b");
   EXPECT_NE(TimeOrderedUuid(ms), TimeOrderedUuid(ms));  // 74 random bits after the time
@@ -106,18 +105,9 @@ TEST(TimeOrderedUuid, LaterMillisecondsSortLaterAsText) {
 }
 
 TEST(TimeOrderedUuid, UniqueAcrossThreadsInOneMillisecond) {
-  constexpr int kThreads = 4, kPerThread = 2000;
-  std::vector<std::vector<std::string>> ids(kThreads);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&ids, t] {
-      for (int i = 0; i < kPerThread; ++i) ids[t].push_back(TimeOrderedUuid(42));
-    });
-  }
-  for (auto& th : threads) th.join();
-  std::set<std::string> all;
-  for (const auto& v : ids) all.insert(v.begin(), v.end());
-  EXPECT_EQ(all.size(), static_cast<size_t>(kThreads * kPerThread));
+  std::vector<std::string> ids = IdsFromFourThreads([] { return TimeOrderedUuid(42); });
+  for (const auto& u : ids) ASSERT_THAT(u, testing::MatchesRegex(kUuidV7));
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 8000u);
 }
 
 }  // namespace
