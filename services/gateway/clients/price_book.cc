@@ -57,7 +57,6 @@ PriceBookRefresher::~PriceBookRefresher() {
 
 void PriceBookRefresher::Loop() {
   threads::NameThisThread("price-book");
-  threads::LowerThisThreadPriority(10);  // a refresh a minute; never ahead of a request
   bool warned = false;
   while (true) {
     int margin = 0;
