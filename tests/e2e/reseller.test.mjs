@@ -137,9 +137,19 @@ describe('tool calls through Claude', () => {
   }
 });
 
+// The gateway settles a request's hold after the client has its response, so the last
+// settlements may still be in flight when the client reads its balance: wait until no hold is
+// open (a settle moves the held amount into the charge in one transaction), then read it.
+async function settledBalance(cookie) {
+  return eventually(async () => {
+    const bal = await sys.api('GET', '/api/balance', { cookie });
+    return bal.status === 200 && bal.json.held_nano === 0 && bal;
+  }, { what: 'every hold settled' });
+}
+
 describe('money', () => {
   test('balance after the session = before − exactly the sum of cost + margin; nothing held', async () => {
-    const bal = await sys.api('GET', '/api/balance', { cookie: org.cookie });
+    const bal = await settledBalance(org.cookie);
     assert.equal(bal.status, 200);
     assert.equal(BigInt(bal.json.balance_nano), 10_000_000_000n - spent);
     assert.equal(bal.json.held_nano, 0);
@@ -200,7 +210,7 @@ describe('money', () => {
     assert.equal(await countUpstream(), ok.length, 'only granted requests reached the provider');
     let expected = 100_000n;
     for (const r of ok) expected -= charged('gpt-4o-mini', r.body.usage.prompt_tokens, r.body.usage.completion_tokens);
-    const bal = await sys.api('GET', '/api/balance', { cookie: poor.cookie });
+    const bal = await settledBalance(poor.cookie);
     assert.equal(BigInt(bal.json.balance_nano), expected);
     assert.ok(expected >= 0n);
     assert.equal(bal.json.held_nano, 0);
