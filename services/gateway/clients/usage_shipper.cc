@@ -13,6 +13,7 @@ namespace {
 
 GrpcUsageShipper::Options Normalize(GrpcUsageShipper::Options o) {
   o.batch_size = std::max<size_t>(o.batch_size, 1);
+  o.max_batch_bytes = std::max<size_t>(o.max_batch_bytes, 1);
   o.max_queue = std::max(o.max_queue, o.batch_size);
   return o;
 }
@@ -64,6 +65,7 @@ GrpcUsageShipper::~GrpcUsageShipper() { Shutdown(std::chrono::milliseconds(0)); 
 
 void GrpcUsageShipper::Emit(metering::v1::UsageEvent event) {
   emitted_.Increment();
+  const size_t bytes = event.ByteSizeLong();
   std::unique_lock<std::mutex> lock(mu_);
   if (sender_done_) {
     // After Shutdown there is no sender: the spool is the only durable place left.
@@ -78,9 +80,13 @@ void GrpcUsageShipper::Emit(metering::v1::UsageEvent event) {
     overflow_.push_back(TakeBatchLocked());
     wake = true;
   }
-  queue_.push_back({std::move(event), Clock::now()});
+  queue_.push_back({std::move(event), bytes, Clock::now()});
+  queued_bytes_ += bytes;
   queue_depth_.Set(static_cast<double>(queue_.size()));
-  if (queue_.size() == 1 || queue_.size() == options_.batch_size) wake = true;
+  // Wake the sender for a first event (its flush timer starts) and when a batch is full.
+  const bool bytes_full_now =
+      queued_bytes_ >= options_.max_batch_bytes && queued_bytes_ - bytes < options_.max_batch_bytes;
+  if (queue_.size() == 1 || queue_.size() == options_.batch_size || bytes_full_now) wake = true;
   lock.unlock();
   if (wake) cv_.notify_all();
 }
@@ -115,7 +121,8 @@ void GrpcUsageShipper::Run() {
 
     // Spilled batches wait while a queue batch is in flight: that batch is older and, if it
     // fails, must reach the spool first.
-    const bool queue_call_inflight = inflight_ && !inflight_->from_spool;
+    const bool queue_call_inflight = (inflight_ && !inflight_->from_spool) ||
+                                     (!split_.empty() && !split_.front()->from_spool);
     if (!overflow_.empty() && !queue_call_inflight) {
       std::vector<Batch> spill;
       spill.swap(overflow_);
@@ -126,7 +133,7 @@ void GrpcUsageShipper::Run() {
     }
 
     if (stopping_) {
-      if (!inflight_ && queue_.empty() && overflow_.empty()) break;
+      if (!inflight_ && split_.empty() && queue_.empty() && overflow_.empty()) break;
       // Metering down, or older events already in the spool: the rest goes behind them on disk
       // at once; the next process delivers it.
       if (now >= stop_deadline_ || down_ || SpoolPending()) {
@@ -142,6 +149,7 @@ void GrpcUsageShipper::Run() {
         rest.swap(overflow_);
         while (!queue_.empty()) rest.push_back(TakeBatchLocked());
         lock.unlock();
+        SpoolSplitPieces("shutdown");  // older than the rest
         for (const Batch& b : rest) SpoolBatch(b, "shutdown");
         lock.lock();
         continue;
@@ -149,6 +157,14 @@ void GrpcUsageShipper::Run() {
     }
 
     if (!inflight_) {
+      if (!split_.empty()) {
+        std::unique_ptr<Call> piece = std::move(split_.front());
+        split_.pop_front();
+        lock.unlock();
+        StartCall(std::move(piece));
+        lock.lock();
+        continue;
+      }
       if (SpoolPending()) {
         // Replay (or probe, while metering is down) from the spool head: spooled events go first.
         if (!down_ || now >= next_probe_) {
@@ -231,18 +247,26 @@ void GrpcUsageShipper::HandleResult(Call& call) {
     delivered_.Increment(static_cast<double>(n));
     if (down_) log::Info("metering reachable again; delivering spooled usage events");
     down_ = false;
-    if (call.from_spool) commit();
+    if (call.commits_spool) commit();
     return;
   }
   if (call.status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
     // Retrying a batch metering calls invalid would block the spool forever.
     down_ = false;
-    log::Error("metering rejected a usage batch as invalid; moving it to the dead-letter file",
+    if (n > 1) {
+      if (!call.piece) {
+        log::Warn("metering rejected a usage batch as invalid; resending it in halves",
+                  {{"events", n}, {"error", call.status.error_message()}});
+      }
+      SplitInvalid(call);
+      return;
+    }
+    log::Error("metering rejected a usage event as invalid; moving it to the dead-letter file",
                {{"events", n}, {"error", call.status.error_message()}});
     DeadLetter(Batch(std::make_move_iterator(call.request.mutable_events()->begin()),
                      std::make_move_iterator(call.request.mutable_events()->end())),
                call.status.error_message());
-    if (call.from_spool) commit();
+    if (call.commits_spool) commit();
     return;
   }
   if (!down_) {
@@ -257,10 +281,46 @@ void GrpcUsageShipper::HandleResult(Call& call) {
                      std::make_move_iterator(call.request.mutable_events()->end())),
                "metering down");
   }
+  // The rest of a split batch follows it: into the spool, or, if it came from there, it is still
+  // there uncommitted and is read again.
+  SpoolSplitPieces("metering down");
+}
+
+void GrpcUsageShipper::SplitInvalid(Call& call) {
+  auto* events = call.request.mutable_events();
+  const int half = events->size() / 2;
+  auto left = std::make_unique<Call>();
+  auto right = std::make_unique<Call>();
+  for (Call* piece : {left.get(), right.get()}) {
+    piece->from_spool = call.from_spool;
+    piece->piece = true;
+  }
+  right->commits_spool = call.commits_spool;
+  right->spool_end = call.spool_end;
+  left->request.mutable_events()->Reserve(half);
+  right->request.mutable_events()->Reserve(events->size() - half);
+  for (int i = 0; i < events->size(); ++i) {
+    Call& to = i < half ? *left : *right;
+    *to.request.add_events() = std::move(*events->Mutable(i));
+  }
+  split_.push_front(std::move(right));
+  split_.push_front(std::move(left));
+}
+
+void GrpcUsageShipper::SpoolSplitPieces(const char* why) {
+  std::deque<std::unique_ptr<Call>> pieces;
+  pieces.swap(split_);
+  for (std::unique_ptr<Call>& piece : pieces) {
+    if (piece->from_spool) continue;
+    SpoolBatch(Batch(std::make_move_iterator(piece->request.mutable_events()->begin()),
+                     std::make_move_iterator(piece->request.mutable_events()->end())),
+               why);
+  }
 }
 
 std::unique_ptr<GrpcUsageShipper::Call> GrpcUsageShipper::CallFromSpool() {
-  absl::StatusOr<SpoolFile::ReadResult> read = spool_->ReadCommitted(options_.batch_size);
+  absl::StatusOr<SpoolFile::ReadResult> read =
+      spool_->ReadCommitted(options_.batch_size, options_.max_batch_bytes);
   if (!read.ok()) {
     log::Error("cannot read the usage spool; retrying later",
                {{"error", std::string(read.status().message())}});
@@ -270,6 +330,7 @@ std::unique_ptr<GrpcUsageShipper::Call> GrpcUsageShipper::CallFromSpool() {
   }
   auto call = std::make_unique<Call>();
   call->from_spool = true;
+  call->commits_spool = true;
   call->spool_end = read->next_offset;
   for (const std::string& record : read->records) {
     metering::v1::UsageEvent event;
@@ -355,18 +416,26 @@ void GrpcUsageShipper::UpdateSpoolGauge() {
 }
 
 GrpcUsageShipper::Batch GrpcUsageShipper::TakeBatchLocked() {
-  const size_t n = std::min(options_.batch_size, queue_.size());
+  const size_t limit = std::min(options_.batch_size, queue_.size());
+  size_t n = 0, bytes = 0;
+  // The first event always goes, whatever its size: a batch is never empty.
+  while (n < limit && (n == 0 || bytes + queue_[n].bytes <= options_.max_batch_bytes)) {
+    bytes += queue_[n].bytes;
+    ++n;
+  }
   Batch batch;
   batch.reserve(n);
   for (size_t i = 0; i < n; ++i) batch.push_back(std::move(queue_[i].event));
   queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+  queued_bytes_ -= bytes;
   queue_depth_.Set(static_cast<double>(queue_.size()));
   return batch;
 }
 
 bool GrpcUsageShipper::QueueBatchReadyLocked(Clock::time_point now) const {
   if (queue_.empty()) return false;
-  return queue_.size() >= options_.batch_size || stopping_ ||
+  return queue_.size() >= options_.batch_size || queued_bytes_ >= options_.max_batch_bytes ||
+         stopping_ ||
          now >= queue_.front().enqueued_at + options_.flush_interval;
 }
 

@@ -46,11 +46,19 @@ class FakeMetering final : public metering::v1::MeteringService::Service {
     ++calls_;
     cv_.notify_all();
     cv_.wait(lock, [this] { return !hold_; });
-    if (mode_ == Mode::kUnavailable) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "down");
+    if (mode_ == Mode::kUnavailable || calls_ == fail_call_) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "down");
+    }
     if (mode_ == Mode::kInvalid) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad event");
     }
+    for (const UsageEvent& e : req->events()) {
+      if (poison_.count(e.event_id()) > 0) {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad event " + e.event_id());
+      }
+    }
     for (const UsageEvent& e : req->events()) ids_.push_back(e.event_id());
+    call_bytes_.push_back(req->ByteSizeLong());
     resp->set_inserted(req->events_size());
     return grpc::Status::OK;
   }
@@ -58,6 +66,18 @@ class FakeMetering final : public metering::v1::MeteringService::Service {
   void SetMode(Mode m) {
     std::lock_guard<std::mutex> lock(mu_);
     mode_ = m;
+  }
+  // Switches to `m`, and the `n`th call from now on answers UNAVAILABLE (once).
+  void SetModeAndFailCall(Mode m, int n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    mode_ = m;
+    fail_call_ = calls_ + n;
+  }
+  // A call holding this event is refused as invalid, like metering refuses a whole batch for one
+  // bad event.
+  void Poison(const std::string& event_id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    poison_.insert(event_id);
   }
   void SetHold(bool hold) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -72,6 +92,11 @@ class FakeMetering final : public metering::v1::MeteringService::Service {
     std::lock_guard<std::mutex> lock(mu_);
     return calls_;
   }
+  // The serialized size of every accepted call's request.
+  std::vector<size_t> call_bytes() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return call_bytes_;
+  }
 
  private:
   std::mutex mu_;
@@ -79,7 +104,10 @@ class FakeMetering final : public metering::v1::MeteringService::Service {
   Mode mode_ = Mode::kOk;
   bool hold_ = false;
   int calls_ = 0;
+  int fail_call_ = -1;
   std::vector<std::string> ids_;
+  std::vector<size_t> call_bytes_;
+  std::set<std::string> poison_;
 };
 
 double Metric(prometheus::Registry& registry, const std::string& name) {
@@ -119,9 +147,11 @@ UsageEvent MakeEvent(int i) {
   return e;
 }
 
-std::vector<std::string> Ids(int from, int to) {
+std::vector<std::string> Ids(int from, int to, const std::set<int>& except = {}) {
   std::vector<std::string> out;
-  for (int i = from; i < to; ++i) out.push_back(absl::StrCat("evt-", i));
+  for (int i = from; i < to; ++i) {
+    if (except.count(i) == 0) out.push_back(absl::StrCat("evt-", i));
+  }
   return out;
 }
 
@@ -160,6 +190,22 @@ class UsageShipperTest : public ::testing::Test {
     o.retry_interval = 100ms;
     return o;
   }
+  // The event ids in the dead-letter file, in order.
+  std::vector<std::string> DeadLetterIds() {
+    std::vector<std::string> ids;
+    auto dead = SpoolFile::Open(dir_ + "/spool/usage.deadletter");
+    EXPECT_TRUE(dead.ok()) << dead.status();
+    if (!dead.ok()) return ids;
+    auto read = (*dead)->ReadCommitted(100'000);
+    EXPECT_TRUE(read.ok()) << read.status();
+    if (!read.ok()) return ids;
+    for (const std::string& r : read->records) {
+      UsageEvent e;
+      EXPECT_TRUE(e.ParseFromString(r));
+      ids.push_back(e.event_id());
+    }
+    return ids;
+  }
   uint64_t SpoolFileSize() {
     std::error_code ec;
     auto size = std::filesystem::file_size(dir_ + "/spool/usage.spool", ec);
@@ -190,6 +236,50 @@ TEST_F(UsageShipperTest, DeliversEveryEventExactlyOnceInOrder) {
   EXPECT_EQ(Metric(registry, "llmgw_gateway_usage_events_dropped_total"), 0);
   EXPECT_EQ(Metric(registry, "llmgw_gateway_usage_queue_depth"), 0);
   EXPECT_EQ(SpoolFileSize(), 0u);
+}
+
+// Each event here is ~1 KB, so 4 fit under a 5,000-byte batch limit where 100 events would be
+// allowed by count. Live batches and spool replays both keep to the limit, in order.
+TEST_F(UsageShipperTest, BatchesStayUnderTheByteLimitLiveAndFromTheSpool) {
+  auto big_event = [](int i) {
+    UsageEvent e = MakeEvent(i);
+    e.set_endpoint(std::string(1000, 'p'));
+    return e;
+  };
+  const size_t event_bytes = big_event(0).ByteSizeLong();
+  ASSERT_GT(event_bytes, 1000u);
+  ASSERT_LT(event_bytes, 1250u);
+  constexpr size_t kLimit = 5000;
+
+  prometheus::Registry registry;
+  GrpcUsageShipper::Options o = Opts();
+  o.max_batch_bytes = kLimit;
+  o.flush_interval = 60s;  // only batches full by bytes leave before Shutdown
+  {
+    GrpcUsageShipper shipper(o, registry);
+    // A batch leaves once the queue holds the limit's worth: 41 events make 10 batches of 4,
+    // and the last one waits (4 of them would be only ~4,400 bytes).
+    for (int i = 0; i < 41; ++i) shipper.Emit(big_event(i));
+    ASSERT_TRUE(WaitFor([&] { return fake_->ids().size() >= 40; }));
+    EXPECT_EQ(fake_->ids(), Ids(0, 40));
+    EXPECT_EQ(fake_->calls(), 10);
+    for (size_t bytes : fake_->call_bytes()) EXPECT_LE(bytes, kLimit + 16);
+
+    // Metering down: the rest goes to the spool; when it is back it comes out of the spool under
+    // the same limit.
+    fake_->SetMode(FakeMetering::Mode::kUnavailable);
+    for (int i = 41; i < 80; ++i) shipper.Emit(big_event(i));
+    shipper.Shutdown(0ms);
+  }
+  ASSERT_GE(Metric(registry, "llmgw_gateway_usage_events_spooled_total"), 40);
+  fake_->SetMode(FakeMetering::Mode::kOk);
+  prometheus::Registry registry2;
+  GrpcUsageShipper replayer(o, registry2);
+  ASSERT_TRUE(WaitFor([&] { return fake_->ids().size() >= 80; }));
+  EXPECT_EQ(fake_->ids(), Ids(0, 80));
+  EXPECT_GE(fake_->call_bytes().size(), 20u);
+  for (size_t bytes : fake_->call_bytes()) EXPECT_LE(bytes, kLimit + 16);
+  EXPECT_EQ(Metric(registry2, "llmgw_gateway_usage_events_dropped_total"), 0);
 }
 
 TEST_F(UsageShipperTest, SpoolsWhileMeteringIsDownAndReplaysInOrder) {
@@ -347,22 +437,85 @@ TEST_F(UsageShipperTest, InvalidBatchGoesToDeadLetterFileAndIsNotRetried) {
     for (int i = 0; i < 5; ++i) shipper.Emit(MakeEvent(i));
     shipper.Shutdown(5s);
   }
-  EXPECT_EQ(fake_->calls(), 1);
+  // 5, then halves 2 and 3, down to each event alone: 9 calls, and never the same one again.
+  EXPECT_EQ(fake_->calls(), 9);
   EXPECT_EQ(Metric(registry, "llmgw_gateway_usage_events_dead_lettered_total"), 5);
   EXPECT_EQ(Metric(registry, "llmgw_gateway_usage_events_spooled_total"), 0);
   EXPECT_EQ(Metric(registry, "llmgw_gateway_usage_events_dropped_total"), 0);
+  EXPECT_EQ(DeadLetterIds(), Ids(0, 5));
+}
 
-  auto dead = SpoolFile::Open(dir_ + "/spool/usage.deadletter");
-  ASSERT_TRUE(dead.ok()) << dead.status();
-  auto read = (*dead)->ReadCommitted(100);
-  ASSERT_TRUE(read.ok()) << read.status();
-  std::vector<std::string> ids;
-  for (const std::string& r : read->records) {
-    UsageEvent e;
-    ASSERT_TRUE(e.ParseFromString(r));
-    ids.push_back(e.event_id());
-  }
-  EXPECT_EQ(ids, Ids(0, 5));
+// One bad event must not cost the batch it travels in: the batch is resent in halves until the
+// events metering refuses are alone, and only those are dead-lettered.
+TEST_F(UsageShipperTest, OnlyTheEventsMeteringRefusesAloneAreDeadLettered) {
+  const std::set<int> bad = {37, 38, 90};
+  for (int i : bad) fake_->Poison(absl::StrCat("evt-", i));
+  prometheus::Registry registry;
+  GrpcUsageShipper::Options o = Opts();
+  o.batch_size = 100;
+  o.flush_interval = 60s;
+  auto shipper = std::make_unique<GrpcUsageShipper>(o, registry);
+  for (int i = 0; i < 100; ++i) shipper->Emit(MakeEvent(i));
+  ASSERT_TRUE(WaitFor(
+      [&] { return Metric(registry, "llmgw_gateway_usage_events_dead_lettered_total") == 3; }));
+  ASSERT_TRUE(WaitFor([&] { return fake_->ids().size() >= 97; }));
+  shipper.reset();  // it holds the dead-letter file
+  EXPECT_EQ(fake_->ids(), Ids(0, 100, bad));
+  EXPECT_EQ(DeadLetterIds(), (std::vector<std::string>{"evt-37", "evt-38", "evt-90"}));
+  EXPECT_LE(fake_->calls(), 1 + 2 * 7 * 3);  // at most 7 halvings per bad event
+  EXPECT_EQ(Metric(registry, "llmgw_gateway_usage_events_delivered_total"), 97);
+  EXPECT_EQ(Metric(registry, "llmgw_gateway_usage_events_dropped_total"), 0);
+  EXPECT_EQ(Metric(registry, "llmgw_gateway_usage_events_spooled_total"), 0);
+}
+
+// The same for a batch replayed from the spool: the spool is committed only after its last piece,
+// and newer events come after all of them.
+TEST_F(UsageShipperTest, SpooledBatchWithABadEventIsSplitAndTheSpoolEmptied) {
+  fake_->SetMode(FakeMetering::Mode::kUnavailable);
+  fake_->Poison("evt-5");
+  prometheus::Registry registry;
+  GrpcUsageShipper::Options o = Opts();
+  o.batch_size = 50;
+  auto shipper = std::make_unique<GrpcUsageShipper>(o, registry);
+  for (int i = 0; i < 50; ++i) shipper->Emit(MakeEvent(i));
+  ASSERT_TRUE(WaitFor(
+      [&] { return Metric(registry, "llmgw_gateway_usage_events_spooled_total") == 50; }));
+  for (int i = 50; i < 60; ++i) shipper->Emit(MakeEvent(i));
+  fake_->SetMode(FakeMetering::Mode::kOk);
+  ASSERT_TRUE(WaitFor([&] { return fake_->ids().size() >= 59; }));
+  EXPECT_TRUE(WaitFor([&] { return SpoolFileSize() == 0; }));
+  shipper.reset();  // it holds the dead-letter file
+  EXPECT_EQ(fake_->ids(), Ids(0, 60, {5}));
+  EXPECT_EQ(DeadLetterIds(), std::vector<std::string>{"evt-5"});
+  EXPECT_EQ(Metric(registry, "llmgw_gateway_usage_events_dropped_total"), 0);
+}
+
+// Metering goes down in the middle of a spooled batch's pieces: the pieces already delivered do
+// not commit the batch, so the rest is read from the spool again and nothing is lost.
+TEST_F(UsageShipperTest, SpooledBatchSplitWhenMeteringFailsMidwayLosesNothing) {
+  fake_->SetMode(FakeMetering::Mode::kUnavailable);
+  fake_->Poison("evt-5");
+  prometheus::Registry registry;
+  GrpcUsageShipper::Options o = Opts();
+  o.batch_size = 50;
+  auto shipper = std::make_unique<GrpcUsageShipper>(o, registry);
+  for (int i = 0; i < 50; ++i) shipper->Emit(MakeEvent(i));
+  ASSERT_TRUE(WaitFor(
+      [&] { return Metric(registry, "llmgw_gateway_usage_events_spooled_total") == 50; }));
+  // The replay's calls: [0,50) [0,25) [0,12) [0,6) refused; [0,3) ok; [3,6) refused; [3,4) ok;
+  // [4,6) refused; [4,5) ok; [5,6) dead-lettered; [6,12) ok; then [12,25) meets metering down.
+  fake_->SetModeAndFailCall(FakeMetering::Mode::kOk, 12);
+  ASSERT_TRUE(WaitFor([&] { return SpoolFileSize() == 0 && fake_->ids().size() >= 49; }));
+  shipper.reset();
+  std::vector<std::string> ids = fake_->ids();
+  std::set<std::string> distinct(ids.begin(), ids.end());
+  std::vector<std::string> want = Ids(0, 50, {5});
+  EXPECT_EQ(distinct, std::set<std::string>(want.begin(), want.end()));
+  EXPECT_GT(ids.size(), distinct.size());  // the first pieces were delivered twice, as intended
+  std::vector<std::string> dead = DeadLetterIds();
+  EXPECT_FALSE(dead.empty());
+  for (const std::string& id : dead) EXPECT_EQ(id, "evt-5");
+  EXPECT_EQ(Metric(registry, "llmgw_gateway_usage_events_dropped_total"), 0);
 }
 
 }  // namespace

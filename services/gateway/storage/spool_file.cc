@@ -217,15 +217,19 @@ absl::Status SpoolFile::Append(const std::vector<std::string>& records) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<SpoolFile::ReadResult> SpoolFile::ReadCommitted(size_t max_records) const {
+absl::StatusOr<SpoolFile::ReadResult> SpoolFile::ReadCommitted(size_t max_records,
+                                                              size_t max_bytes) const {
   ReadResult out;
   uint64_t off = committed_;
+  size_t bytes = 0;
   while (off < size_ && out.records.size() < max_records) {
     absl::StatusOr<RecordAt> rec = ReadRecord(fd_, off, size_);
     if (!rec.ok()) return rec.status();
     if (!rec->valid) {
       return absl::DataLossError(absl::StrCat("spool file ", path_, " is corrupt at offset ", off));
     }
+    if (!out.records.empty() && bytes + rec->payload.size() > max_bytes) break;
+    bytes += rec->payload.size();
     out.records.push_back(std::move(rec->payload));
     off = rec->next;
   }

@@ -190,6 +190,30 @@ TEST_F(SpoolFileTest, ManyRecordsComeBackInOrderAcrossBatchesAndReopens) {
   EXPECT_EQ(FileSize(), 0u);
 }
 
+TEST_F(SpoolFileTest, ReadsStopBeforeTheByteLimitButAlwaysReturnOneRecord) {
+  auto spool = MustOpen();
+  ASSERT_NE(spool, nullptr);
+  const std::string a(10, 'a'), b(10, 'b'), c(10, 'c'), big(25, 'X'), d(5, 'd');
+  ASSERT_THAT(spool->Append({a, b, c, big, d}), IsOk());
+  auto read = spool->ReadCommitted(100, 25);
+  ASSERT_THAT(read.status(), IsOk());
+  EXPECT_THAT(read->records, ElementsAre(a, b));  // a third record would make 30 bytes
+  ASSERT_THAT(spool->Commit(read->next_offset), IsOk());
+  read = spool->ReadCommitted(100, 20);
+  ASSERT_THAT(read.status(), IsOk());
+  EXPECT_THAT(read->records, ElementsAre(c));
+  ASSERT_THAT(spool->Commit(read->next_offset), IsOk());
+  read = spool->ReadCommitted(100, 20);  // larger than the limit on its own: still delivered
+  ASSERT_THAT(read.status(), IsOk());
+  EXPECT_THAT(read->records, ElementsAre(big));
+  ASSERT_THAT(spool->Commit(read->next_offset), IsOk());
+  read = spool->ReadCommitted(100, 5);
+  ASSERT_THAT(read.status(), IsOk());
+  EXPECT_THAT(read->records, ElementsAre(d));
+  ASSERT_THAT(spool->Commit(read->next_offset), IsOk());
+  EXPECT_FALSE(spool->HasPending());
+}
+
 TEST_F(SpoolFileTest, SecondOwnerIsRefused) {
   auto first = MustOpen();
   ASSERT_NE(first, nullptr);
