@@ -233,6 +233,8 @@ void GrpcUsageShipper::StartCall(std::unique_ptr<Call> call) {
 void GrpcUsageShipper::HandleResult(Call& call) {
   const size_t n = static_cast<size_t>(call.request.events_size());
   auto commit = [&] {
+    // The refused events are on disk before the spool forgets them.
+    FlushDeadLetters();
     absl::Status s = spool_->Commit(call.spool_end);
     if (!s.ok()) {
       // Delivered but not recorded as such: a restart resends them and metering dedupes.
@@ -248,6 +250,7 @@ void GrpcUsageShipper::HandleResult(Call& call) {
     if (down_) log::Info("metering reachable again; delivering spooled usage events");
     down_ = false;
     if (call.commits_spool) commit();
+    if (split_.empty()) FlushDeadLetters();
     return;
   }
   if (call.status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
@@ -261,12 +264,12 @@ void GrpcUsageShipper::HandleResult(Call& call) {
       SplitInvalid(call);
       return;
     }
-    log::Error("metering rejected a usage event as invalid; moving it to the dead-letter file",
-               {{"events", n}, {"error", call.status.error_message()}});
-    DeadLetter(Batch(std::make_move_iterator(call.request.mutable_events()->begin()),
-                     std::make_move_iterator(call.request.mutable_events()->end())),
-               call.status.error_message());
+    if (dead_pending_.empty()) dead_reason_ = call.status.error_message();
+    for (metering::v1::UsageEvent& e : *call.request.mutable_events()) {
+      dead_pending_.push_back(std::move(e));
+    }
     if (call.commits_spool) commit();
+    if (split_.empty()) FlushDeadLetters();
     return;
   }
   if (!down_) {
@@ -284,6 +287,15 @@ void GrpcUsageShipper::HandleResult(Call& call) {
   // The rest of a split batch follows it: into the spool, or, if it came from there, it is still
   // there uncommitted and is read again.
   SpoolSplitPieces("metering down");
+}
+
+void GrpcUsageShipper::FlushDeadLetters() {
+  if (dead_pending_.empty()) return;
+  Batch dead;
+  dead.swap(dead_pending_);
+  log::Error("metering rejected usage events as invalid; moving them to the dead-letter file",
+             {{"events", dead.size()}, {"error", dead_reason_}});
+  DeadLetter(dead, dead_reason_);
 }
 
 void GrpcUsageShipper::SplitInvalid(Call& call) {
@@ -316,6 +328,7 @@ void GrpcUsageShipper::SpoolSplitPieces(const char* why) {
                      std::make_move_iterator(piece->request.mutable_events()->end())),
                why);
   }
+  FlushDeadLetters();  // the split is over
 }
 
 std::unique_ptr<GrpcUsageShipper::Call> GrpcUsageShipper::CallFromSpool() {

@@ -104,8 +104,12 @@ class GrpcUsageShipper : public UsageSink {
   void HandleResult(Call& call);
   // Replaces an invalid batch by its two halves at the front of split_.
   void SplitInvalid(Call& call);
-  // Spools the queue's events among split_ (metering went down or shutdown) and clears it.
+  // Spools the queue's events among split_ (metering went down or shutdown), clears it, and
+  // flushes the dead letters found so far.
   void SpoolSplitPieces(const char* why);
+  // Writes the events refused on their own (dead_pending_) to the dead-letter file, in one
+  // append and one log line.
+  void FlushDeadLetters();
   bool SpoolPending();
   absl::Status EnsureSpool();
   void SpoolBatch(const Batch& batch, const char* why);
@@ -143,6 +147,8 @@ class GrpcUsageShipper : public UsageSink {
   // Pieces of one batch metering rejected as invalid, sent before anything else, in order. They
   // are all from the queue or all from the spool.
   std::deque<std::unique_ptr<Call>> split_;
+  Batch dead_pending_;        // refused alone, written once the split batch is done
+  std::string dead_reason_;  // metering's message for the first of them
   bool down_ = false;  // the last call failed: only probe every retry_interval
   Clock::time_point next_probe_;
 

@@ -454,12 +454,23 @@ TEST_F(UsageShipperTest, OnlyTheEventsMeteringRefusesAloneAreDeadLettered) {
   GrpcUsageShipper::Options o = Opts();
   o.batch_size = 100;
   o.flush_interval = 60s;
+  ::testing::internal::CaptureStderr();
   auto shipper = std::make_unique<GrpcUsageShipper>(o, registry);
   for (int i = 0; i < 100; ++i) shipper->Emit(MakeEvent(i));
   ASSERT_TRUE(WaitFor(
       [&] { return Metric(registry, "llmgw_gateway_usage_events_dead_lettered_total") == 3; }));
   ASSERT_TRUE(WaitFor([&] { return fake_->ids().size() >= 97; }));
   shipper.reset();  // it holds the dead-letter file
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  // One warning for the batch, one error for its three refused events together.
+  auto count = [&](const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = err.find(needle); at != std::string::npos; at = err.find(needle, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("resending it in halves"), 1u) << err;
+  EXPECT_EQ(count("moving them to the dead-letter file"), 1u) << err;
+  EXPECT_THAT(err, HasSubstr(R"("events":3)"));
   EXPECT_EQ(fake_->ids(), Ids(0, 100, bad));
   EXPECT_EQ(DeadLetterIds(), (std::vector<std::string>{"evt-37", "evt-38", "evt-90"}));
   EXPECT_LE(fake_->calls(), 1 + 2 * 7 * 3);  // at most 7 halvings per bad event
