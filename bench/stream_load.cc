@@ -202,13 +202,14 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"requests\":%lld,\"errors\":%lld,\"statuses\":{%s},\"seconds\":%.3f,\"req_per_s\":%.1f,"
       "\"ttfb_us\":{\"p50\":%lld,\"p90\":%lld,\"p99\":%lld},"
-      "\"total_us\":{\"p50\":%lld,\"p99\":%lld,\"p999\":%lld,\"max\":%lld},\"bytes\":%lld,\"first_error\":\"%s\"}"
+      "\"total_us\":{\"p50\":%lld,\"p99\":%lld,\"p999\":%lld,\"max\":%lld},"
+      "\"bytes\":%lld,\"first_error\":\"%s\"}"
       "\n",
       static_cast<long long>(r.done.load()), static_cast<long long>(r.errors.load()),
       statuses.c_str(), secs, r.done.load() / secs, static_cast<long long>(Pct(r.ttfb_us, 50)),
       static_cast<long long>(Pct(r.ttfb_us, 90)), static_cast<long long>(Pct(r.ttfb_us, 99)),
       static_cast<long long>(Pct(r.total_us, 50)), static_cast<long long>(Pct(r.total_us, 99)),
-      static_cast<long long>(Pct(r.total_us, 99.9)), static_cast<long long>(Pct(r.total_us, 100)), static_cast<long long>(r.bytes.load()),
-      r.first_error.c_str());
+      static_cast<long long>(Pct(r.total_us, 99.9)), static_cast<long long>(Pct(r.total_us, 100)),
+      static_cast<long long>(r.bytes.load()), r.first_error.c_str());
   return r.errors.load() == 0 ? 0 : 1;
 }

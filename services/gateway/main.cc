@@ -90,8 +90,8 @@ int main() {
   shipper_options.spool_dir = spool_dir;
   shipper_options.batch_size = static_cast<size_t>(V(config::Int(
       "LLMGW_USAGE_BATCH_SIZE", static_cast<int64_t>(shipper_options.batch_size), 1, 10'000)));
-  shipper_options.flush_interval = std::chrono::milliseconds(V(config::Int(
-      "LLMGW_USAGE_FLUSH_MS", shipper_options.flush_interval.count(), 1, 60'000)));
+  shipper_options.flush_interval = std::chrono::milliseconds(
+      V(config::Int("LLMGW_USAGE_FLUSH_MS", shipper_options.flush_interval.count(), 1, 60'000)));
   GrpcUsageShipper shipper(shipper_options, *registry);
   UpstreamClient upstream(upstream_options);
 

@@ -121,8 +121,8 @@ void GrpcUsageShipper::Run() {
 
     // Spilled batches wait while a queue batch is in flight: that batch is older and, if it
     // fails, must reach the spool first.
-    const bool queue_call_inflight = (inflight_ && !inflight_->from_spool) ||
-                                     (!split_.empty() && !split_.front()->from_spool);
+    const bool queue_call_inflight =
+        (inflight_ && !inflight_->from_spool) || (!split_.empty() && !split_.front()->from_spool);
     if (!overflow_.empty() && !queue_call_inflight) {
       std::vector<Batch> spill;
       spill.swap(overflow_);
@@ -448,8 +448,7 @@ GrpcUsageShipper::Batch GrpcUsageShipper::TakeBatchLocked() {
 bool GrpcUsageShipper::QueueBatchReadyLocked(Clock::time_point now) const {
   if (queue_.empty()) return false;
   return queue_.size() >= options_.batch_size || queued_bytes_ >= options_.max_batch_bytes ||
-         stopping_ ||
-         now >= queue_.front().enqueued_at + options_.flush_interval;
+         stopping_ || now >= queue_.front().enqueued_at + options_.flush_interval;
 }
 
 }  // namespace llmgw::gateway

@@ -94,8 +94,8 @@ class GrpcUsageShipper : public UsageSink {
     bool commits_spool = false;  // the last piece of a spooled batch: commit spool_end after it
     uint64_t spool_end = 0;      // the spool offset to commit after an OK
     bool piece = false;          // a half of a batch metering rejected as invalid
-    bool done = false;       // guarded by mu_
-    grpc::Status status;     // guarded by mu_
+    bool done = false;           // guarded by mu_
+    grpc::Status status;         // guarded by mu_
   };
 
   void Run();
@@ -147,9 +147,9 @@ class GrpcUsageShipper : public UsageSink {
   // Pieces of one batch metering rejected as invalid, sent before anything else, in order. They
   // are all from the queue or all from the spool.
   std::deque<std::unique_ptr<Call>> split_;
-  Batch dead_pending_;        // refused alone, written once the split batch is done
+  Batch dead_pending_;       // refused alone, written once the split batch is done
   std::string dead_reason_;  // metering's message for the first of them
-  bool down_ = false;  // the last call failed: only probe every retry_interval
+  bool down_ = false;        // the last call failed: only probe every retry_interval
   Clock::time_point next_probe_;
 
   std::mutex shutdown_mu_;  // serializes Shutdown callers

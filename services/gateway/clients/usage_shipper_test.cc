@@ -489,8 +489,8 @@ TEST_F(UsageShipperTest, SpooledBatchWithABadEventIsSplitAndTheSpoolEmptied) {
   o.batch_size = 50;
   auto shipper = std::make_unique<GrpcUsageShipper>(o, registry);
   for (int i = 0; i < 50; ++i) shipper->Emit(MakeEvent(i));
-  ASSERT_TRUE(WaitFor(
-      [&] { return Metric(registry, "llmgw_gateway_usage_events_spooled_total") == 50; }));
+  ASSERT_TRUE(
+      WaitFor([&] { return Metric(registry, "llmgw_gateway_usage_events_spooled_total") == 50; }));
   for (int i = 50; i < 60; ++i) shipper->Emit(MakeEvent(i));
   fake_->SetMode(FakeMetering::Mode::kOk);
   ASSERT_TRUE(WaitFor([&] { return fake_->ids().size() >= 59; }));
@@ -511,8 +511,8 @@ TEST_F(UsageShipperTest, SpooledBatchSplitWhenMeteringFailsMidwayLosesNothing) {
   o.batch_size = 50;
   auto shipper = std::make_unique<GrpcUsageShipper>(o, registry);
   for (int i = 0; i < 50; ++i) shipper->Emit(MakeEvent(i));
-  ASSERT_TRUE(WaitFor(
-      [&] { return Metric(registry, "llmgw_gateway_usage_events_spooled_total") == 50; }));
+  ASSERT_TRUE(
+      WaitFor([&] { return Metric(registry, "llmgw_gateway_usage_events_spooled_total") == 50; }));
   // The replay's calls: [0,50) [0,25) [0,12) [0,6) refused; [0,3) ok; [3,6) refused; [3,4) ok;
   // [4,6) refused; [4,5) ok; [5,6) dead-lettered; [6,12) ok; then [12,25) meets metering down.
   fake_->SetModeAndFailCall(FakeMetering::Mode::kOk, 12);

@@ -218,7 +218,7 @@ absl::Status SpoolFile::Append(const std::vector<std::string>& records) {
 }
 
 absl::StatusOr<SpoolFile::ReadResult> SpoolFile::ReadCommitted(size_t max_records,
-                                                              size_t max_bytes) const {
+                                                               size_t max_bytes) const {
   ReadResult out;
   uint64_t off = committed_;
   size_t bytes = 0;

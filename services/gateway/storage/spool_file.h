@@ -46,8 +46,7 @@ class SpoolFile {
 
   // Up to `max_records` records starting at the committed offset, in append order, and at most
   // `max_bytes` of payload (the first record always comes, whatever its size).
-  absl::StatusOr<ReadResult> ReadCommitted(size_t max_records,
-                                           size_t max_bytes = SIZE_MAX) const;
+  absl::StatusOr<ReadResult> ReadCommitted(size_t max_records, size_t max_bytes = SIZE_MAX) const;
 
   // Marks every record before `offset` (a ReadResult::next_offset) as delivered. When that is the
   // whole file, the file is truncated to zero bytes and the offset reset to 0.
