@@ -190,6 +190,19 @@ class UsageShipperTest : public ::testing::Test {
     o.retry_interval = 100ms;
     return o;
   }
+  // Metering is down while events 0-49 (evt-5 refused as invalid, later) reach the spool as one
+  // batch of 50.
+  void SpoolABatchWithBadEvent5(prometheus::Registry& registry,
+                                std::unique_ptr<GrpcUsageShipper>& shipper) {
+    fake_->SetMode(FakeMetering::Mode::kUnavailable);
+    fake_->Poison("evt-5");
+    GrpcUsageShipper::Options o = Opts();
+    o.batch_size = 50;
+    shipper = std::make_unique<GrpcUsageShipper>(o, registry);
+    for (int i = 0; i < 50; ++i) shipper->Emit(MakeEvent(i));
+    ASSERT_TRUE(WaitFor(
+        [&] { return Metric(registry, "llmgw_gateway_usage_events_spooled_total") == 50; }));
+  }
   // The event ids in the dead-letter file, in order.
   std::vector<std::string> DeadLetterIds() {
     std::vector<std::string> ids;
@@ -482,15 +495,9 @@ TEST_F(UsageShipperTest, OnlyTheEventsMeteringRefusesAloneAreDeadLettered) {
 // The same for a batch replayed from the spool: the spool is committed only after its last piece,
 // and newer events come after all of them.
 TEST_F(UsageShipperTest, SpooledBatchWithABadEventIsSplitAndTheSpoolEmptied) {
-  fake_->SetMode(FakeMetering::Mode::kUnavailable);
-  fake_->Poison("evt-5");
   prometheus::Registry registry;
-  GrpcUsageShipper::Options o = Opts();
-  o.batch_size = 50;
-  auto shipper = std::make_unique<GrpcUsageShipper>(o, registry);
-  for (int i = 0; i < 50; ++i) shipper->Emit(MakeEvent(i));
-  ASSERT_TRUE(
-      WaitFor([&] { return Metric(registry, "llmgw_gateway_usage_events_spooled_total") == 50; }));
+  std::unique_ptr<GrpcUsageShipper> shipper;
+  ASSERT_NO_FATAL_FAILURE(SpoolABatchWithBadEvent5(registry, shipper));
   for (int i = 50; i < 60; ++i) shipper->Emit(MakeEvent(i));
   fake_->SetMode(FakeMetering::Mode::kOk);
   ASSERT_TRUE(WaitFor([&] { return fake_->ids().size() >= 59; }));
@@ -504,15 +511,9 @@ TEST_F(UsageShipperTest, SpooledBatchWithABadEventIsSplitAndTheSpoolEmptied) {
 // Metering goes down in the middle of a spooled batch's pieces: the pieces already delivered do
 // not commit the batch, so the rest is read from the spool again and nothing is lost.
 TEST_F(UsageShipperTest, SpooledBatchSplitWhenMeteringFailsMidwayLosesNothing) {
-  fake_->SetMode(FakeMetering::Mode::kUnavailable);
-  fake_->Poison("evt-5");
   prometheus::Registry registry;
-  GrpcUsageShipper::Options o = Opts();
-  o.batch_size = 50;
-  auto shipper = std::make_unique<GrpcUsageShipper>(o, registry);
-  for (int i = 0; i < 50; ++i) shipper->Emit(MakeEvent(i));
-  ASSERT_TRUE(
-      WaitFor([&] { return Metric(registry, "llmgw_gateway_usage_events_spooled_total") == 50; }));
+  std::unique_ptr<GrpcUsageShipper> shipper;
+  ASSERT_NO_FATAL_FAILURE(SpoolABatchWithBadEvent5(registry, shipper));
   // The replay's calls: [0,50) [0,25) [0,12) [0,6) refused; [0,3) ok; [3,6) refused; [3,4) ok;
   // [4,6) refused; [4,5) ok; [5,6) dead-lettered; [6,12) ok; then [12,25) meets metering down.
   fake_->SetModeAndFailCall(FakeMetering::Mode::kOk, 12);
