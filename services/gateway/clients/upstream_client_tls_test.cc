@@ -1,8 +1,8 @@
 // UpstreamClient over TLS against a local HTTPS server whose certificates this test issues from
-// its own CA: verification against the trust store (OpenSSL's SSL_CERT_FILE stands in for the
-// system store, as it does for operators behind a TLS-intercepting proxy), host name checks, SNI
-// and keep-alive reuse of TLS connections. Real providers are unreachable here; this is the same
-// code path.
+// its own CA: verification against the trust store (OpenSSL's SSL_CERT_FILE adds the test CA in
+// place of the default bundle, as operators behind a TLS-intercepting proxy do), host name checks,
+// SNI and keep-alive reuse of TLS connections. Real providers are unreachable here; this is the
+// same code path.
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -227,7 +227,8 @@ class UpstreamTlsTest : public ::testing::Test {
     ca_ = Issue("llmgw test CA", nullptr, "");
     ca_file_ = dir_ + "/ca.pem";
     std::ofstream(ca_file_) << ca_.cert_pem;
-    // OpenSSL's default verify paths read this: the client's trust store is this CA alone.
+    // OpenSSL's default verify paths read this: the client trusts this CA in place of the
+    // default CA bundle file (the system's certificate directory still applies).
     const char* old = ::getenv("SSL_CERT_FILE");
     if (old != nullptr) old_cert_file_ = old;
     ::setenv("SSL_CERT_FILE", ca_file_.c_str(), 1);
