@@ -1,9 +1,13 @@
 // llmgw-gateway: wiring only. Config -> clients -> handlers -> HTTP server; drain on SIGTERM.
+// `llmgw-gateway requeue-dead-letters` moves refused usage events back into the spool.
 
 #include <chrono>
+#include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "libs/common/config.h"
 #include "libs/common/log.h"
@@ -22,12 +26,35 @@
 #include "services/gateway/clients/upstream_client.h"
 #include "services/gateway/clients/usage_shipper.h"
 #include "services/gateway/domain/auth_cache.h"
+#include "services/gateway/storage/dead_letters.h"
 
 namespace {
 constexpr char kService[] = "gateway";
-}  // namespace
+constexpr char kDefaultSpoolDir[] = ".data/gateway-spool";
+constexpr char kUsage[] =
+    "usage:\n"
+    "  llmgw-gateway [serve]               run the gateway\n"
+    "  llmgw-gateway requeue-dead-letters  move the usage events metering refused back into the\n"
+    "                                      spool (LLMGW_SPOOL_DIR), for the next start to "
+    "deliver;\n"
+    "                                      stop the gateway that uses the directory first\n";
 
-int main() {
+// Prints {"requeued":N,"spool_dir":"..."}; exit 1 when the files are in use or unreadable.
+int RequeueDeadLettersCommand() {
+  const std::string spool_dir = llmgw::config::String("LLMGW_SPOOL_DIR", kDefaultSpoolDir);
+  absl::StatusOr<size_t> moved = llmgw::gateway::RequeueDeadLetters(spool_dir);
+  if (!moved.ok()) {
+    std::cerr << "llmgw-gateway requeue-dead-letters: " << moved.status().message() << "\n";
+    if (moved.status().code() == absl::StatusCode::kFailedPrecondition) {
+      std::cerr << "stop the gateway that uses " << spool_dir << " first\n";
+    }
+    return 1;
+  }
+  std::cout << nlohmann::json{{"requeued", *moved}, {"spool_dir", spool_dir}}.dump() << "\n";
+  return 0;
+}
+
+int Serve() {
   using namespace llmgw;
   using namespace llmgw::gateway;
   BlockShutdownSignals();
@@ -47,7 +74,7 @@ int main() {
   const std::string billing_addr = V(config::Address("LLMGW_BILLING_ADDR", "127.0.0.1:50053"));
   const std::string metering_addr = V(config::Address("LLMGW_METERING_ADDR", "127.0.0.1:50052"));
   const std::string metrics_addr = V(config::Address("LLMGW_METRICS_ADDR", ":9101"));
-  const std::string spool_dir = config::String("LLMGW_SPOOL_DIR", ".data/gateway-spool");
+  const std::string spool_dir = config::String("LLMGW_SPOOL_DIR", kDefaultSpoolDir);
   UpstreamOptions upstream_options;
   upstream_options.total_timeout =
       std::chrono::seconds(V(config::Int("LLMGW_UPSTREAM_TIMEOUT_SECONDS", 600, 1, 86'400)));
@@ -147,4 +174,18 @@ int main() {
   refresher.reset();
   log::Info("stopped");
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || (args.size() == 1 && args[0] == "serve")) return Serve();
+  if (args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (args.size() == 1 && args[0] == "requeue-dead-letters") return RequeueDeadLettersCommand();
+  std::cerr << "llmgw-gateway: unknown command \"" << args[0] << "\"\n" << kUsage;
+  return 2;
 }

@@ -7,6 +7,7 @@
 #include "libs/common/log.h"
 #include "libs/common/thread.h"
 #include "libs/grpc/internal_token.h"
+#include "services/gateway/storage/dead_letters.h"
 
 namespace llmgw::gateway {
 namespace {
@@ -369,8 +370,7 @@ bool GrpcUsageShipper::SpoolPending() { return spool_ && spool_->HasPending(); }
 
 absl::Status GrpcUsageShipper::EnsureSpool() {
   if (spool_) return absl::OkStatus();
-  absl::StatusOr<std::unique_ptr<SpoolFile>> spool =
-      SpoolFile::Open(options_.spool_dir + "/usage.spool");
+  absl::StatusOr<std::unique_ptr<SpoolFile>> spool = SpoolFile::Open(SpoolPath(options_.spool_dir));
   if (!spool.ok()) return spool.status();
   spool_ = std::move(*spool);
   return absl::OkStatus();
@@ -401,7 +401,7 @@ void GrpcUsageShipper::DeadLetter(const Batch& batch, const std::string& reason)
   absl::Status s;
   if (!dead_letter_) {
     absl::StatusOr<std::unique_ptr<SpoolFile>> f =
-        SpoolFile::Open(options_.spool_dir + "/usage.deadletter");
+        SpoolFile::Open(DeadLetterPath(options_.spool_dir));
     if (f.ok()) {
       dead_letter_ = std::move(*f);
     } else {

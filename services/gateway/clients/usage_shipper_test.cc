@@ -21,6 +21,7 @@
 #include "libs/grpc/internal_token.h"
 #include "libs/grpc/server.h"
 #include "llmgw/metering/v1/metering.grpc.pb.h"
+#include "services/gateway/storage/dead_letters.h"
 #include "services/gateway/storage/spool_file.h"
 
 namespace llmgw::gateway {
@@ -456,6 +457,29 @@ TEST_F(UsageShipperTest, InvalidBatchGoesToDeadLetterFileAndIsNotRetried) {
   EXPECT_EQ(Metric(registry, "llmgw_gateway_usage_events_spooled_total"), 0);
   EXPECT_EQ(Metric(registry, "llmgw_gateway_usage_events_dropped_total"), 0);
   EXPECT_EQ(DeadLetterIds(), Ids(0, 5));
+}
+
+// Events metering refused, requeued by the operator once metering takes them, are delivered by
+// the next gateway on that directory.
+TEST_F(UsageShipperTest, RequeuedDeadLettersAreDeliveredByTheNextShipper) {
+  fake_->SetMode(FakeMetering::Mode::kInvalid);
+  prometheus::Registry registry;
+  {
+    GrpcUsageShipper shipper(Opts(), registry);
+    for (int i = 0; i < 5; ++i) shipper.Emit(MakeEvent(i));
+    shipper.Shutdown(5s);
+  }
+  ASSERT_EQ(Metric(registry, "llmgw_gateway_usage_events_dead_lettered_total"), 5);
+  fake_->SetMode(FakeMetering::Mode::kOk);
+  auto moved = RequeueDeadLetters(dir_ + "/spool");
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(*moved, 5u);
+
+  prometheus::Registry registry2;
+  GrpcUsageShipper shipper(Opts(), registry2);
+  ASSERT_TRUE(WaitFor([&] { return fake_->ids().size() >= 5; }));
+  EXPECT_EQ(fake_->ids(), Ids(0, 5));
+  EXPECT_TRUE(WaitFor([&] { return SpoolFileSize() == 0; }));
 }
 
 // One bad event must not cost the batch it travels in: the batch is resent in halves until the
