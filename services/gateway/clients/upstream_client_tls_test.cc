@@ -4,11 +4,7 @@
 // SNI and keep-alive reuse of TLS connections. Real providers are unreachable here; this is the
 // same code path.
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 #include <stdlib.h>
 
 #include <atomic>
@@ -22,7 +18,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -34,6 +29,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "libs/testing/test_certs.h"
 #include "services/gateway/clients/upstream_client.h"
 
 namespace llmgw::gateway {
@@ -45,84 +41,9 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
-struct KeyDeleter {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct CertDeleter {
-  void operator()(X509* c) const { X509_free(c); }
-};
-using Key = std::unique_ptr<EVP_PKEY, KeyDeleter>;
-using Cert = std::unique_ptr<X509, CertDeleter>;
-
-// A key and its certificate, as objects (to sign with) and as PEM (for the server).
-struct Identity {
-  Key key;
-  Cert cert;
-  std::string key_pem;
-  std::string cert_pem;
-};
-
-std::string ToPem(X509* cert) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509(bio, cert);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio, &data);
-  std::string out(data, static_cast<size_t>(n));
-  BIO_free(bio);
-  return out;
-}
-
-std::string ToPem(EVP_PKEY* key) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio, &data);
-  std::string out(data, static_cast<size_t>(n));
-  BIO_free(bio);
-  return out;
-}
-
-// A P-256 certificate for `common_name`, valid from an hour ago for a day. With no `issuer` it
-// is a self-signed CA; otherwise a server certificate for `san` ("DNS:localhost") signed by it.
-Identity Issue(const std::string& common_name, const Identity* issuer, const std::string& san) {
-  static std::atomic<long> serial{1};
-  Identity id;
-  id.key.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
-  id.cert.reset(X509_new());
-  X509* c = id.cert.get();
-  X509_set_version(c, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(c), serial++);
-  X509_gmtime_adj(X509_getm_notBefore(c), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(c), 86400);
-  X509_set_pubkey(c, id.key.get());
-  X509_NAME* name = X509_get_subject_name(c);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
-                             0);
-  X509_set_issuer_name(c, issuer != nullptr ? X509_get_subject_name(issuer->cert.get()) : name);
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, issuer != nullptr ? issuer->cert.get() : c, c, nullptr, nullptr, 0);
-  auto add = [&](int nid, const std::string& value) {
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
-    ASSERT_NE(ext, nullptr) << value;
-    X509_add_ext(c, ext, -1);
-    X509_EXTENSION_free(ext);
-  };
-  if (issuer == nullptr) {
-    add(NID_basic_constraints, "critical,CA:TRUE");
-    add(NID_key_usage, "critical,keyCertSign,cRLSign");
-    add(NID_subject_key_identifier, "hash");
-  } else {
-    add(NID_basic_constraints, "CA:FALSE");
-    add(NID_subject_alt_name, san);
-    add(NID_ext_key_usage, "serverAuth");
-  }
-  X509_sign(c, issuer != nullptr ? issuer->key.get() : id.key.get(), EVP_sha256());
-  id.key_pem = ToPem(id.key.get());
-  id.cert_pem = ToPem(c);
-  return id;
-}
+using test::Identity;
+using test::IssueCa;
+using test::IssueServer;
 
 // An HTTPS server on 127.0.0.1 answering every request 200 {"ok":true}, keep-alive. Records the
 // SNI names and Host headers it saw, and counts connections and failed handshakes.
@@ -224,7 +145,7 @@ class UpstreamTlsTest : public ::testing::Test {
     char tmpl[] = "/tmp/upstream_tls_test.XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    ca_ = Issue("llmgw test CA", nullptr, "");
+    ca_ = IssueCa("llmgw test CA");
     ca_file_ = dir_ + "/ca.pem";
     std::ofstream(ca_file_) << ca_.cert_pem;
     // OpenSSL's default verify paths read this: the client trusts this CA in place of the
@@ -288,7 +209,7 @@ class UpstreamTlsTest : public ::testing::Test {
 };
 
 TEST_F(UpstreamTlsTest, VerifiesTheCertificateSendsSniAndReusesTheConnection) {
-  Identity server_id = Issue("localhost", &ca_, "DNS:localhost");
+  Identity server_id = IssueServer(ca_, "localhost", "DNS:localhost");
   TlsServer server(server_id);
   asio::io_context io;
   UpstreamClient client;
@@ -311,7 +232,7 @@ TEST_F(UpstreamTlsTest, VerifiesTheCertificateSendsSniAndReusesTheConnection) {
 }
 
 TEST_F(UpstreamTlsTest, RefusesACertificateForAnotherHost) {
-  Identity server_id = Issue("other.example", &ca_, "DNS:other.example");
+  Identity server_id = IssueServer(ca_, "other.example", "DNS:other.example");
   TlsServer server(server_id);
   asio::io_context io;
   UpstreamClient client;
@@ -326,8 +247,8 @@ TEST_F(UpstreamTlsTest, RefusesACertificateForAnotherHost) {
 }
 
 TEST_F(UpstreamTlsTest, RefusesACertificateFromAnUntrustedIssuer) {
-  Identity stranger = Issue("some other CA", nullptr, "");
-  Identity server_id = Issue("localhost", &stranger, "DNS:localhost");
+  Identity stranger = IssueCa("some other CA");
+  Identity server_id = IssueServer(stranger, "localhost", "DNS:localhost");
   TlsServer server(server_id);
   asio::io_context io;
   UpstreamClient client;
@@ -340,7 +261,7 @@ TEST_F(UpstreamTlsTest, RefusesACertificateFromAnUntrustedIssuer) {
 }
 
 TEST_F(UpstreamTlsTest, RefusesASelfSignedServerCertificate) {
-  Identity self_signed = Issue("localhost", nullptr, "");
+  Identity self_signed = IssueCa("localhost");
   TlsServer server(self_signed);
   asio::io_context io;
   UpstreamClient client;
