@@ -3,7 +3,8 @@
 // official SDKs. Every process's output is captured so tests can assert what never reaches a log.
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -104,14 +105,23 @@ export class System {
     };
     this.services = {};
 
+    // mockTls: the mock serves HTTPS with a certificate from a CA it makes at start; the gateway
+    // trusts that CA through OpenSSL's SSL_CERT_FILE, as an operator would a proxy's CA.
+    const tlsDir = path.join(this.tmp, 'mock-tls');
+    const tlsArgs = opts.mockTls ? ['--tls-dir', tlsDir] : [];
     const mock = new Service('mock', path.join(BIN, 'llmgw-mock-provider'),
-      ['--addr', '127.0.0.1:0', ...(opts.mockArgs ?? [])], process.env).start();
+      ['--addr', '127.0.0.1:0', ...tlsArgs, ...(opts.mockArgs ?? [])], process.env).start();
     this.services.mock = mock;
     const listening = await eventually(() => {
       const m = mock.output.match(/\{"listening":"([^"]+)"\}/);
       return m && m[1];
     }, { what: 'the mock provider to listen' });
     this.mockUrl = 'http://' + listening;
+    if (opts.mockTls) {
+      this.mockCaFile = path.join(tlsDir, 'ca.pem');
+      this.mockCa = readFileSync(this.mockCaFile);
+      this.mockUrl = 'https://localhost:' + listening.split(':').pop();
+    }
 
     const ports = {};
     for (const k of ['accounts', 'metering', 'billing', 'gateway', 'dashboard',
@@ -142,6 +152,7 @@ export class System {
       LLMGW_SPOOL_DIR: path.join(this.tmp, 'spool'),
       LLMGW_PASSWORD_ITERATIONS: '1000',
       LLMGW_LOG_LEVEL: 'debug',
+      ...(opts.mockTls ? { SSL_CERT_FILE: this.mockCaFile } : {}),
       ...(opts.env ?? {}),
     };
     for (const name of ['accounts', 'metering', 'billing', 'gateway', 'dashboard']) {
@@ -224,6 +235,15 @@ export class System {
   }
 
   async mockRequests() {
-    return (await fetch(`${this.mockUrl}/_mock/requests`)).json();
+    if (!this.mockCa) return (await fetch(`${this.mockUrl}/_mock/requests`)).json();
+    return new Promise((resolve, reject) => {
+      https.get(`${this.mockUrl}/_mock/requests`, { ca: this.mockCa }, (res) => {
+        let body = '';
+        res.on('data', (d) => { body += d; });
+        res.on('end', () => {
+          try { resolve(JSON.parse(body)); } catch (e) { reject(e); }
+        });
+      }).on('error', reject);
+    });
   }
 }

@@ -2,16 +2,21 @@
 // benchmarks. Behaviour: see providers.h; transport: see server.h.
 //
 //   llmgw-mock-provider [--addr 127.0.0.1:0] [--threads 2] [--latency-ms 0] [--chunks 5]
-//                       [--chunk-delay-ms 0] [--port-file PATH]
+//                       [--chunk-delay-ms 0] [--port-file PATH] [--tls-dir DIR]
 // Prints {"listening":"HOST:PORT"} on stdout once ready; exits 0 on SIGTERM/SIGINT.
+// --tls-dir: serves HTTPS with a certificate for localhost / 127.0.0.1 / ::1 from a CA made at
+// start, whose certificate it writes to DIR/ca.pem for clients to trust (SSL_CERT_FILE).
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include "libs/common/signals.h"
+#include "libs/testing/test_certs.h"
 #include "tools/mock-provider/server.h"
 
 namespace {
@@ -19,7 +24,7 @@ namespace {
 [[noreturn]] void Usage(const std::string& message) {
   std::cerr << "llmgw-mock-provider: " << message
             << "\nusage: llmgw-mock-provider [--addr 127.0.0.1:0] [--threads 2] [--latency-ms 0]"
-               " [--chunks 5] [--chunk-delay-ms 0] [--port-file PATH]\n";
+               " [--chunks 5] [--chunk-delay-ms 0] [--port-file PATH] [--tls-dir DIR]\n";
   std::exit(2);
 }
 
@@ -41,6 +46,7 @@ int main(int argc, char** argv) {
   llmgw::RaiseOpenFileLimit();
   std::string addr = "127.0.0.1:0";
   std::string port_file;
+  std::string tls_dir;
   int threads = 2;
   llmgw::mock::Options options;
   for (int i = 1; i < argc; ++i) {
@@ -62,6 +68,8 @@ int main(int argc, char** argv) {
       options.chunk_delay_ms = ParseNonNegative(flag, value);
     } else if (flag == "--port-file") {
       port_file = value;
+    } else if (flag == "--tls-dir") {
+      tls_dir = value;
     } else {
       Usage("unknown flag " + flag);
     }
@@ -75,7 +83,26 @@ int main(int argc, char** argv) {
   int port = ParseNonNegative("--addr port", addr.substr(colon + 1));
   if (port > 65535) Usage("--addr port out of range");
 
-  auto server = llmgw::mock::MockServer::Start(host, static_cast<uint16_t>(port), options, threads);
+  std::unique_ptr<llmgw::mock::TlsIdentity> tls;
+  if (!tls_dir.empty()) {
+    llmgw::test::Identity ca = llmgw::test::IssueCa("llmgw-mock-provider CA");
+    llmgw::test::Identity leaf =
+        llmgw::test::IssueServer(ca, "localhost", "DNS:localhost,IP:127.0.0.1,IP:::1");
+    std::error_code ec;
+    std::filesystem::create_directories(tls_dir, ec);
+    std::ofstream out(tls_dir + "/ca.pem.tmp");
+    out << ca.cert_pem;
+    out.close();
+    if (!out ||
+        std::rename((tls_dir + "/ca.pem.tmp").c_str(), (tls_dir + "/ca.pem").c_str()) != 0) {
+      std::cerr << "llmgw-mock-provider: cannot write " << tls_dir << "/ca.pem\n";
+      return 1;
+    }
+    tls = std::make_unique<llmgw::mock::TlsIdentity>(
+        llmgw::mock::TlsIdentity{leaf.cert_pem, leaf.key_pem});
+  }
+  auto server = llmgw::mock::MockServer::Start(host, static_cast<uint16_t>(port), options, threads,
+                                               tls.get());
   if (!server.ok()) {
     std::cerr << "llmgw-mock-provider: " << server.status().message() << "\n";
     return 1;

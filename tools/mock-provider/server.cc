@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
@@ -65,6 +66,7 @@ std::string RequestLog::ToJson() const {
 struct MockServer::Impl {
   net::io_context io;
   tcp::acceptor acceptor{io};
+  std::unique_ptr<net::ssl::context> tls;  // HTTPS when set
   Options options;
   RequestLog log;
   std::atomic<uint64_t> counter{0};
@@ -102,14 +104,35 @@ struct MockServer::Impl {
     return r;
   }
 
-  net::awaitable<void> WaitUntil(tcp::socket& socket, std::chrono::steady_clock::time_point t) {
+  template <class Stream>
+  net::awaitable<void> WaitUntil(Stream& socket, std::chrono::steady_clock::time_point t) {
     net::steady_timer timer(socket.get_executor());
     timer.expires_at(t);
     error_code ec;
     co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
   }
 
-  net::awaitable<void> Serve(tcp::socket socket) {
+  net::awaitable<void> ServePlain(tcp::socket socket) {
+    co_await Serve(socket);
+    error_code ec;
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    socket.close(ec);
+  }
+
+  net::awaitable<void> ServeTls(tcp::socket socket) {
+    net::ssl::stream<tcp::socket> stream(std::move(socket), *tls);
+    error_code ec;
+    co_await stream.async_handshake(net::ssl::stream_base::server,
+                                    net::redirect_error(net::use_awaitable, ec));
+    if (!ec) co_await Serve(stream);
+    // No close_notify exchange: the client may be gone, and nothing here depends on it.
+    stream.lowest_layer().shutdown(tcp::socket::shutdown_send, ec);
+    stream.lowest_layer().close(ec);
+  }
+
+  // Requests on one connection, keep-alive, until the client closes or asks to.
+  template <class Stream>
+  net::awaitable<void> Serve(Stream& socket) {
     boost::beast::flat_buffer buffer;
     error_code ec;
     for (;;) {
@@ -201,8 +224,6 @@ struct MockServer::Impl {
       }
       if (!keep_alive) break;
     }
-    socket.shutdown(tcp::socket::shutdown_send, ec);
-    socket.close(ec);
   }
 
   net::awaitable<void> Accept() {
@@ -219,7 +240,11 @@ struct MockServer::Impl {
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
-      net::co_spawn(io, Serve(std::move(socket)), [](std::exception_ptr) {});
+      if (tls) {
+        net::co_spawn(io, ServeTls(std::move(socket)), [](std::exception_ptr) {});
+      } else {
+        net::co_spawn(io, ServePlain(std::move(socket)), [](std::exception_ptr) {});
+      }
     }
   }
 };
@@ -230,10 +255,18 @@ MockServer::~MockServer() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<MockServer>> MockServer::Start(const std::string& host,
                                                               uint16_t port, const Options& options,
-                                                              int threads) {
+                                                              int threads, const TlsIdentity* tls) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   error_code ec;
+  if (tls != nullptr) {
+    impl->tls = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+    impl->tls->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                           net::ssl::context::no_sslv3);
+    impl->tls->use_certificate_chain(net::buffer(tls->cert_chain_pem), ec);
+    if (!ec) impl->tls->use_private_key(net::buffer(tls->key_pem), net::ssl::context::pem, ec);
+    if (ec) return absl::InvalidArgumentError("bad TLS certificate or key: " + ec.message());
+  }
   net::ip::address address = net::ip::make_address(host, ec);
   if (ec) return absl::InvalidArgumentError("bad listen address: " + host);
   tcp::endpoint endpoint(address, port);

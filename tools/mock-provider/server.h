@@ -1,7 +1,7 @@
 #pragma once
 // The HTTP side of llmgw-mock-provider: a Boost.Beast/Asio coroutine server (keep-alive,
-// TCP_NODELAY, backlog 4096, N threads on one io_context) that answers with HandleRequest and
-// serves the test introspection endpoints:
+// TCP_NODELAY, backlog 4096, N threads on one io_context), plain HTTP or HTTPS, that answers with
+// HandleRequest and serves the test introspection endpoints:
 //   GET  /_mock/requests  → [{method, target, headers:{lower-case name: value}}], last 200 received
 //   POST /_mock/reset     → clears that list.
 
@@ -37,11 +37,19 @@ class RequestLog {
   std::deque<Entry> entries_;
 };
 
+// HTTPS instead of HTTP: the server's certificate chain and private key, PEM.
+struct TlsIdentity {
+  std::string cert_chain_pem;
+  std::string key_pem;
+};
+
 class MockServer {
  public:
-  // Binds host:port (port 0 picks one) and starts `threads` threads serving requests.
+  // Binds host:port (port 0 picks one) and starts `threads` threads serving requests, over TLS
+  // when `tls` is given.
   static absl::StatusOr<std::unique_ptr<MockServer>> Start(const std::string& host, uint16_t port,
-                                                           const Options& options, int threads);
+                                                           const Options& options, int threads,
+                                                           const TlsIdentity* tls = nullptr);
   ~MockServer();  // Stop()s.
   MockServer(const MockServer&) = delete;
   MockServer& operator=(const MockServer&) = delete;

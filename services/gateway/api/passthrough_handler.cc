@@ -1,7 +1,7 @@
 #include "services/gateway/api/passthrough_handler.h"
 
-#include <boost/beast/http/field.hpp>
 #include <algorithm>
+#include <boost/beast/http/field.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -104,6 +104,10 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
     const bool timeout = started.status().code() == absl::StatusCode::kDeadlineExceeded;
     if (d_.metrics != nullptr) d_.metrics->CountUpstreamError(provider);
     ErrorSpec spec = timeout ? UpstreamTimeout(provider_name) : UpstreamUnavailable(provider_name);
+    // What went wrong (refused, TLS verification, timeout): the client only sees 502/504.
+    log::Warn("upstream request failed", {{"provider", provider_name},
+                                          {"error", std::string(started.status().message())},
+                                          {"request_id", request_id}});
     status_code = spec.http_status;
     co_await reply_error(spec, false);
   } else {

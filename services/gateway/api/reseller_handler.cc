@@ -496,6 +496,9 @@ asio::awaitable<void> ResellerHandler::Chat(HttpRequest& req, ResponseWriter& wr
     ErrorSpec spec = started.status().code() == absl::StatusCode::kDeadlineExceeded
                          ? UpstreamTimeout(provider_label)
                          : UpstreamUnavailable(provider_label);
+    log::Warn("upstream request failed", {{"provider", provider_label},
+                                          {"error", std::string(started.status().message())},
+                                          {"request_id", x.request_id}});
     x.status_code = spec.http_status;
     co_await reply(spec, false);
     co_await Finish(x);
