@@ -43,6 +43,20 @@ export async function eventually(fn, { timeoutMs = 15000, intervalMs = 100, what
   throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
 }
 
+// Reads an Anthropic SDK event stream: input tokens from message_start, output tokens from the
+// last message_delta, and the text of the text deltas.
+export async function readAnthropicStream(stream) {
+  let input = 0;
+  let output = 0;
+  let text = '';
+  for await (const ev of stream) {
+    if (ev.type === 'message_start') input = ev.message.usage.input_tokens;
+    if (ev.type === 'message_delta') output = ev.usage.output_tokens;
+    if (ev.type === 'content_block_delta' && ev.delta.type === 'text_delta') text += ev.delta.text;
+  }
+  return { input, output, text };
+}
+
 function adminUrl() {
   const url = process.env.LLMGW_TEST_DATABASE_URL;
   if (!url) throw new Error('LLMGW_TEST_DATABASE_URL is not set: run through ./scripts/test');

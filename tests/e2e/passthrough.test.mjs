@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 
-import { System, eventually } from './harness.mjs';
+import { System, eventually, readAnthropicStream } from './harness.mjs';
 
 // nano-USD per token (price per 1M tokens / 1M) of the seeded price book.
 const PRICE = {
@@ -129,14 +129,7 @@ describe('Anthropic SDK through the gateway', () => {
   test('streaming message: usage from message_start and the last message_delta', async () => {
     const { data: stream, request_id } = await anthropicClient().messages
       .create({ model, max_tokens: 64, messages, stream: true }).withResponse();
-    let input = 0;
-    let output = 0;
-    let text = '';
-    for await (const ev of stream) {
-      if (ev.type === 'message_start') input = ev.message.usage.input_tokens;
-      if (ev.type === 'message_delta') output = ev.usage.output_tokens;
-      if (ev.type === 'content_block_delta' && ev.delta.type === 'text_delta') text += ev.delta.text;
-    }
+    const { input, output, text } = await readAnthropicStream(stream);
     assert.ok(text.length > 0 && input > 0 && output > 0);
     expected.set(request_id, { provider: 'anthropic', model, input, output, streaming: true });
   });

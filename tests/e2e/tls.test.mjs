@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 
-import { System, eventually } from './harness.mjs';
+import { System, eventually, readAnthropicStream } from './harness.mjs';
 
 const CUSTOMER_KEY = 'sk-customer-TLS-3b91e0';
 const messages = [{ role: 'user', content: 'Say hello over TLS please' }];
@@ -68,14 +68,7 @@ describe('the SDKs through the gateway to an HTTPS provider', () => {
     const { data: stream, request_id } = await client.messages.create({
       model: 'claude-3-5-haiku-20241022', max_tokens: 64, messages, stream: true,
     }).withResponse();
-    let input = 0;
-    let output = 0;
-    let text = '';
-    for await (const ev of stream) {
-      if (ev.type === 'message_start') input = ev.message.usage.input_tokens;
-      if (ev.type === 'message_delta') output = ev.usage.output_tokens;
-      if (ev.type === 'content_block_delta' && ev.delta.type === 'text_delta') text += ev.delta.text;
-    }
+    const { input, output, text } = await readAnthropicStream(stream);
     assert.ok(text.length > 0 && input > 0 && output > 0);
     assert.ok(request_id);
     expected.set(request_id, { provider: 'anthropic', input, output, streaming: true });

@@ -202,6 +202,21 @@ class UpstreamTlsTest : public ::testing::Test {
     return out;
   }
 
+  // A server presenting `id`: the handshake fails (kUnavailable), no request is sent and no
+  // connection is pooled.
+  void ExpectRefused(const Identity& id) {
+    TlsServer server(id);
+    asio::io_context io;
+    UpstreamClient client;
+    Fetched got = Fetch(client, io, Endpoint(server.port()));
+    EXPECT_EQ(got.status.code(), absl::StatusCode::kUnavailable) << got.status;
+    EXPECT_NE(got.status.message().find("TLS handshake"), std::string_view::npos) << got.status;
+    EXPECT_EQ(got.code, 0);
+    EXPECT_TRUE(server.hosts().empty());
+    EXPECT_EQ(client.idle_connections(), 0u);
+    client.CloseIdle();
+  }
+
   std::string dir_;
   Identity ca_;
   std::string ca_file_;
@@ -232,44 +247,16 @@ TEST_F(UpstreamTlsTest, VerifiesTheCertificateSendsSniAndReusesTheConnection) {
 }
 
 TEST_F(UpstreamTlsTest, RefusesACertificateForAnotherHost) {
-  Identity server_id = IssueServer(ca_, "other.example", "DNS:other.example");
-  TlsServer server(server_id);
-  asio::io_context io;
-  UpstreamClient client;
-
-  Fetched got = Fetch(client, io, Endpoint(server.port()));
-  EXPECT_EQ(got.status.code(), absl::StatusCode::kUnavailable) << got.status;
-  EXPECT_NE(got.status.message().find("TLS handshake"), std::string_view::npos) << got.status;
-  EXPECT_EQ(got.code, 0);
-  EXPECT_TRUE(server.hosts().empty());  // no request was sent
-  EXPECT_EQ(client.idle_connections(), 0u);
-  client.CloseIdle();
+  ExpectRefused(IssueServer(ca_, "other.example", "DNS:other.example"));
 }
 
 TEST_F(UpstreamTlsTest, RefusesACertificateFromAnUntrustedIssuer) {
   Identity stranger = IssueCa("some other CA");
-  Identity server_id = IssueServer(stranger, "localhost", "DNS:localhost");
-  TlsServer server(server_id);
-  asio::io_context io;
-  UpstreamClient client;
-
-  Fetched got = Fetch(client, io, Endpoint(server.port()));
-  EXPECT_EQ(got.status.code(), absl::StatusCode::kUnavailable) << got.status;
-  EXPECT_NE(got.status.message().find("TLS handshake"), std::string_view::npos) << got.status;
-  EXPECT_TRUE(server.hosts().empty());
-  client.CloseIdle();
+  ExpectRefused(IssueServer(stranger, "localhost", "DNS:localhost"));
 }
 
 TEST_F(UpstreamTlsTest, RefusesASelfSignedServerCertificate) {
-  Identity self_signed = IssueCa("localhost");
-  TlsServer server(self_signed);
-  asio::io_context io;
-  UpstreamClient client;
-
-  Fetched got = Fetch(client, io, Endpoint(server.port()));
-  EXPECT_EQ(got.status.code(), absl::StatusCode::kUnavailable) << got.status;
-  EXPECT_TRUE(server.hosts().empty());
-  client.CloseIdle();
+  ExpectRefused(IssueCa("localhost"));
 }
 
 }  // namespace
