@@ -38,6 +38,13 @@ for v in ACCOUNTS METERING BILLING GATEWAY DASHBOARD; do export LLMGW_${v}_ADDR=
 pids+=($!)
 for _ in $(seq 50); do [[ -s $tmp/mock.port ]] && break; sleep 0.1; done
 MOCK=http://127.0.0.1:$(cat "$tmp/mock.port")
+# The same mock over HTTPS (every real provider is HTTPS), with a certificate from a CA it makes
+# at start; the TLS gateway below trusts that CA through SSL_CERT_FILE.
+"$BIN/llmgw-mock-provider" --addr 127.0.0.1:0 --threads 1 --port-file "$tmp/mocktls.port" \
+  --tls-dir "$tmp/mock-tls" >"$tmp/mock-tls.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do [[ -s $tmp/mocktls.port ]] && break; sleep 0.1; done
+MOCKTLS=https://localhost:$(cat "$tmp/mocktls.port")
 export LLMGW_OPENAI_BASE_URL=$MOCK/openai/v1 LLMGW_ANTHROPIC_BASE_URL=$MOCK/anthropic
 export LLMGW_GOOGLE_BASE_URL=$MOCK/google/v1beta/openai LLMGW_XAI_BASE_URL=$MOCK/xai/v1
 export LLMGW_SPOOL_DIR=$tmp/spool
@@ -65,6 +72,13 @@ LLMGW_GATEWAY_ADDR=$GWS_ADDR LLMGW_GATEWAY_BUSY_POLL_US=$BUSY_US LLMGW_SPOOL_DIR
   LLMGW_METERING_ADDR=127.0.0.1:$(free_port) LLMGW_METRICS_ADDR=127.0.0.1:$(free_port) \
   "$BIN/llmgw-gateway" >"$tmp/gateway-spool.log" 2>&1 &
 pids+=($!)
+# Diagnostic: the busy-polling gateway to the HTTPS mock: what TLS on the (pooled) provider
+# connection costs a request, the mock's side of it included.
+GWT_ADDR=127.0.0.1:$(free_port)
+LLMGW_GATEWAY_ADDR=$GWT_ADDR LLMGW_GATEWAY_BUSY_POLL_US=$BUSY_US LLMGW_SPOOL_DIR=$tmp/spool-tls \
+  LLMGW_OPENAI_BASE_URL=$MOCKTLS/openai/v1 SSL_CERT_FILE=$tmp/mock-tls/ca.pem \
+  LLMGW_METRICS_ADDR=127.0.0.1:$(free_port) "$BIN/llmgw-gateway" >"$tmp/gateway-tls.log" 2>&1 &
+pids+=($!)
 # The floor: a do-nothing Beast relay to the mock (bench/relay.cc), plain and busy-polling.
 "$BIN/llmgw-bench-relay" --upstream "${MOCK#http://}" --port-file "$tmp/relay.port" >/dev/null 2>&1 &
 pids+=($!)
@@ -77,6 +91,7 @@ DASH=http://$LLMGW_DASHBOARD_ADDR
 for _ in $(seq 150); do
   curl -fs "$GW/readyz" >/dev/null 2>&1 && curl -fs "http://$GWB_ADDR/readyz" >/dev/null 2>&1 &&
     curl -fs "http://$GWS_ADDR/readyz" >/dev/null 2>&1 &&
+    curl -fs "http://$GWT_ADDR/readyz" >/dev/null 2>&1 &&
     curl -fs "$DASH/healthz" >/dev/null 2>&1 && [[ -s $tmp/relay.port && -s $tmp/relayb.port ]] && break
   sleep 0.2
 done
@@ -99,6 +114,7 @@ top() { sed -E "s/.*\"$1\":([0-9.]+).*/\1/"; }
 
 VIAB=http://$GWB_ADDR/api/v1/openai/chat/completions
 VIAS=http://$GWS_ADDR/api/v1/openai/chat/completions
+VIAT=http://$GWT_ADDR/api/v1/openai/chat/completions
 RELAY=http://127.0.0.1:$(cat "$tmp/relay.port")/openai/v1/chat/completions
 RELAYB=http://127.0.0.1:$(cat "$tmp/relayb.port")/openai/v1/chat/completions
 MON=(--header "X-Monitor-Token: $TOKEN" --header 'Authorization: Bearer sk-bench')
@@ -142,7 +158,7 @@ drain_usage() { sleep 0.4; }
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
 # Warm up the token caches and connection pools.
-for u in "$VIA" "$VIAB" "$VIAS" "$RELAY" "$RELAYB"; do
+for u in "$VIA" "$VIAB" "$VIAS" "$VIAT" "$RELAY" "$RELAYB"; do
   load --url "$u" "${MON[@]}" --body "$BODY" --connections 4 --requests-per-conn 200 >/dev/null
 done
 
@@ -160,8 +176,8 @@ echo "host: $(nproc) CPUs; cpuidle $(cat /sys/devices/system/cpu/cpuidle/current
 ROUNDS=5
 N1=$((DUR * 1000))
 echo "== 1 connection, non-streaming: latency (µs, median of $ROUNDS interleaved rounds of $N1 requests) =="
-names=(direct relay relay-busy gateway gateway-busy gw-busy-bg-idle gw-busy-spool)
-urls=("$DIRECT" "$RELAY" "$RELAYB" "$VIA" "$VIAB" "$VIAB" "$VIAS")
+names=(direct relay relay-busy gateway gateway-busy gw-busy-bg-idle gw-busy-spool gw-busy-tls)
+urls=("$DIRECT" "$RELAY" "$RELAYB" "$VIA" "$VIAB" "$VIAB" "$VIAS" "$VIAT")
 declare -A P50 P99 P999
 relay_ticks=0; gw_ticks=0
 pipeline_ticks0=$(pipeline_ticks)
@@ -192,13 +208,14 @@ hz=$(getconf CLK_TCK)
 total=$((ROUNDS * N1))
 echo "(gw-busy-bg-idle: gateway-busy while PostgreSQL, metering and the gateway's non-I/O threads run at SCHED_IDLE)"
 echo "(gw-busy-spool: gateway-busy with metering unreachable, usage events spooled to a file)"
+echo "(gw-busy-tls: gateway-busy to the same mock over HTTPS; \"added\" includes the mock's TLS side)"
 echo "CPU per request (user + system): relay $((relay_ticks * 1000000 / hz / total)) µs," \
   "gateway $((gw_ticks * 1000000 / hz / total)) µs (busy-polling variants spin, so not counted)"
-# Every request of the three gateways that reach metering is one usage event; give the
+# Every request of the four rows that reach metering is one usage event; give the
 # pipeline a moment to finish the last batches.
 wait_idle 20
 echo "usage pipeline CPU per event (PostgreSQL + metering): " \
-  "$(( (($(pipeline_ticks) - pipeline_ticks0) * 1000000 / hz) / (total * 3) )) µs"
+  "$(( (($(pipeline_ticks) - pipeline_ticks0) * 1000000 / hz) / (total * 4) )) µs"
 
 # Before the 64-connection run: its ~100,000 usage events keep metering and PostgreSQL busy for
 # seconds afterwards, on the same two vCPUs.

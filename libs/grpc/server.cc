@@ -8,10 +8,15 @@
 namespace llmgw::grpcutil {
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
-    const std::string& address, std::vector<grpc::Service*> services) {
+    const std::string& address, std::vector<grpc::Service*> services,
+    std::chrono::milliseconds min_client_ping) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // Accept the keepalive pings of MakeChannel's clients (internal_token.h), idle ones included.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             static_cast<int>(min_client_ping.count()));
   auto out = std::unique_ptr<GrpcServer>(new GrpcServer());
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &out->port_);
   for (grpc::Service* s : services) builder.RegisterService(s);

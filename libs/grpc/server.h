@@ -27,8 +27,10 @@ namespace llmgw::grpcutil {
 class GrpcServer {
  public:
   // Builds and starts the server; health reports SERVING for the whole server (service "").
-  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const std::string& address,
-                                                           std::vector<grpc::Service*> services);
+  // Client keepalive pings are accepted `min_client_ping` apart, with or without calls.
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
+      const std::string& address, std::vector<grpc::Service*> services,
+      std::chrono::milliseconds min_client_ping = kMinClientPing);
   ~GrpcServer();
 
   int port() const { return port_; }

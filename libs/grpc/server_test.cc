@@ -2,6 +2,8 @@
 
 #include <grpcpp/health_check_service_interface.h>
 
+#include <thread>
+
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
@@ -75,6 +77,34 @@ TEST_F(GrpcServerTest, InternalTokenIsRequired) {
     ASSERT_TRUE(stub->ListPrices(&ctx, req, &resp).ok());
     EXPECT_EQ(resp.margin_percent(), 20);
   }
+}
+
+// An idle channel keeps pinging its server; the server must take that calmly, or it answers with
+// GOAWAY "too_many_pings" and the next call on the channel fails (seen from the dashboard after a
+// quiet minute). Both sides are scaled down here: the server accepts pings 500 ms apart and the
+// client sends one a second (gRPC's floor), idle for 4.5 s. With gRPC's server defaults the
+// third ping gets the GOAWAY.
+TEST(GrpcKeepaliveTest, IdleClientPingsKeepTheChannelReady) {
+  constexpr char kToken[] = "test-internal-token-0123456789";
+  boost::asio::thread_pool pool{1};
+  EchoPrices service(HandlerEnv{kToken, &pool, nullptr});
+  auto server = GrpcServer::Start("127.0.0.1:0", {&service}, std::chrono::milliseconds(500));
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto channel = MakeChannel("127.0.0.1:" + std::to_string((*server)->port()),
+                             std::chrono::milliseconds(1000));
+  auto stub = billingpb::BillingService::NewStub(channel);
+  auto call = [&] {
+    billingpb::ListPricesRequest req;
+    billingpb::ListPricesResponse resp;
+    grpc::ClientContext ctx;
+    PrepareClientContext(ctx, kToken, std::chrono::seconds(5));
+    return stub->ListPrices(&ctx, req, &resp);
+  };
+  ASSERT_TRUE(call().ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(4500));
+  EXPECT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
+  grpc::Status after_idle = call();
+  EXPECT_TRUE(after_idle.ok()) << after_idle.error_message();
 }
 
 TEST(StatusConversion, CodesMapOneToOne) {
