@@ -1,7 +1,7 @@
 #include "services/gateway/api/passthrough_handler.h"
 
-#include <algorithm>
 #include <boost/beast/http/field.hpp>
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
