@@ -234,8 +234,6 @@ void GrpcUsageShipper::StartCall(std::unique_ptr<Call> call) {
 void GrpcUsageShipper::HandleResult(Call& call) {
   const size_t n = static_cast<size_t>(call.request.events_size());
   auto commit = [&] {
-    // The refused events are on disk before the spool forgets them.
-    FlushDeadLetters();
     absl::Status s = spool_->Commit(call.spool_end);
     if (!s.ok()) {
       // Delivered but not recorded as such: a restart resends them and metering dedupes.
@@ -250,8 +248,10 @@ void GrpcUsageShipper::HandleResult(Call& call) {
     delivered_.Increment(static_cast<double>(n));
     if (down_) log::Info("metering reachable again; delivering spooled usage events");
     down_ = false;
-    if (call.commits_spool) commit();
+    // A split batch ends here; its refused events are on disk before the spool forgets them
+    // (the piece that commits the spool is always the last one).
     if (split_.empty()) FlushDeadLetters();
+    if (call.commits_spool) commit();
     return;
   }
   if (call.status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
@@ -266,11 +266,9 @@ void GrpcUsageShipper::HandleResult(Call& call) {
       return;
     }
     if (dead_pending_.empty()) dead_reason_ = call.status.error_message();
-    for (metering::v1::UsageEvent& e : *call.request.mutable_events()) {
-      dead_pending_.push_back(std::move(e));
-    }
-    if (call.commits_spool) commit();
+    for (metering::v1::UsageEvent& e : TakeEvents(call)) dead_pending_.push_back(std::move(e));
     if (split_.empty()) FlushDeadLetters();
+    if (call.commits_spool) commit();
     return;
   }
   if (!down_) {
@@ -281,13 +279,16 @@ void GrpcUsageShipper::HandleResult(Call& call) {
   down_ = true;
   next_probe_ = Clock::now() + options_.retry_interval;
   if (!call.from_spool) {
-    SpoolBatch(Batch(std::make_move_iterator(call.request.mutable_events()->begin()),
-                     std::make_move_iterator(call.request.mutable_events()->end())),
-               "metering down");
+    SpoolBatch(TakeEvents(call), "metering down");
   }
   // The rest of a split batch follows it: into the spool, or, if it came from there, it is still
   // there uncommitted and is read again.
   SpoolSplitPieces("metering down");
+}
+
+GrpcUsageShipper::Batch GrpcUsageShipper::TakeEvents(Call& call) {
+  auto* events = call.request.mutable_events();
+  return Batch(std::make_move_iterator(events->begin()), std::make_move_iterator(events->end()));
 }
 
 void GrpcUsageShipper::FlushDeadLetters() {
@@ -325,9 +326,7 @@ void GrpcUsageShipper::SpoolSplitPieces(const char* why) {
   pieces.swap(split_);
   for (std::unique_ptr<Call>& piece : pieces) {
     if (piece->from_spool) continue;
-    SpoolBatch(Batch(std::make_move_iterator(piece->request.mutable_events()->begin()),
-                     std::make_move_iterator(piece->request.mutable_events()->end())),
-               why);
+    SpoolBatch(TakeEvents(*piece), why);
   }
   FlushDeadLetters();  // the split is over
 }

@@ -102,6 +102,8 @@ class GrpcUsageShipper : public UsageSink {
   // Sender-thread helpers; called without mu_ held.
   void StartCall(std::unique_ptr<Call> call);
   void HandleResult(Call& call);
+  // The call's events, moved out of its request.
+  static Batch TakeEvents(Call& call);
   // Replaces an invalid batch by its two halves at the front of split_.
   void SplitInvalid(Call& call);
   // Spools the queue's events among split_ (metering went down or shutdown), clears it, and
