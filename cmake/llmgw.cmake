@@ -15,6 +15,8 @@ endfunction()
 function(llmgw_embed_migrations target schema dir)
   file(GLOB sql_files CONFIGURE_DEPENDS "${dir}/*.sql")
   list(SORT sql_files)
+  # An edited migration is embedded again (the glob notices only added and removed files).
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${sql_files})
   set(body "")
   foreach(f ${sql_files})
     get_filename_component(fname ${f} NAME_WE)
@@ -40,5 +42,27 @@ ${body}  };
 }
 }  // namespace llmgw::${schema}
 " @ONLY)
+  target_sources(${target} PRIVATE ${out})
+endfunction()
+
+# llmgw_embed_text(<target> <namespace> <function> <file>)
+# Compiles <file> into <target> as `std::string_view <namespace>::<function>()`, so a binary
+# carries its data (the price catalog) and needs no file at run time. Rebuilt when <file> changes.
+function(llmgw_embed_text target namespace function file)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${file})
+  file(READ ${file} content)
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/${function}_embedded.cc")
+  file(WRITE "${out}.tmp"
+"// Generated from ${file} by llmgw_embed_text; do not edit.
+#include <string_view>
+
+namespace ${namespace} {
+std::string_view ${function}() {
+  static constexpr std::string_view kText = R\"llmgwtext(${content})llmgwtext\";
+  return kText;
+}
+}  // namespace ${namespace}
+")
+  configure_file("${out}.tmp" ${out} COPYONLY)
   target_sources(${target} PRIVATE ${out})
 endfunction()

@@ -20,10 +20,15 @@ Nano PriceTokens(const TokenCounts& t, const ModelPrice& p) {
   auto or_input = [&](Nano v) { return v > 0 ? v : p.input_per_mtok; };
   int64_t cached = nonneg(t.cached_input);
   int64_t write = nonneg(t.cache_write);
+  int64_t write_1h = std::min(nonneg(t.cache_write_1h), write);
   int64_t plain_input = std::max<int64_t>(nonneg(t.input) - cached - write, 0);
+  const Nano write_price = or_input(p.cache_write_per_mtok);
+  const Nano write_1h_price =
+      p.cache_write_1h_per_mtok > 0 ? p.cache_write_1h_per_mtok : write_price;
   __int128 sum = static_cast<__int128>(plain_input) * p.input_per_mtok +
                  static_cast<__int128>(cached) * or_input(p.cached_input_per_mtok) +
-                 static_cast<__int128>(write) * or_input(p.cache_write_per_mtok) +
+                 static_cast<__int128>(write - write_1h) * write_price +
+                 static_cast<__int128>(write_1h) * write_1h_price +
                  static_cast<__int128>(nonneg(t.output)) * p.output_per_mtok;
   return DivideRoundHalfUp(sum, kTokensPerPriceUnit);
 }

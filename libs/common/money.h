@@ -18,23 +18,28 @@ inline constexpr int64_t kTokensPerPriceUnit = 1'000'000;  // prices are per 1M 
 // denominator > 0. The single rounding rule of every money computation.
 Nano DivideRoundHalfUp(__int128 numerator, int64_t denominator);
 
-// Token counts of one request. input includes cached_input and cache_write; output includes
-// reasoning (reasoning is reported apart, never billed twice).
+// Token counts of one request. input includes cached_input and cache_write; cache_write includes
+// cache_write_1h (Anthropic's one-hour cache writes, priced apart); output includes reasoning
+// (reasoning is reported apart, never billed twice).
 struct TokenCounts {
   int64_t input = 0;
   int64_t cached_input = 0;
   int64_t cache_write = 0;
   int64_t output = 0;
   int64_t reasoning = 0;
+  int64_t cache_write_1h = 0;
   bool operator==(const TokenCounts&) const = default;
 };
 
-// nano-USD per 1M tokens per kind. A kind priced 0 falls back to the input price.
+// nano-USD per 1M tokens per kind. A kind priced 0 falls back to the input price (a one-hour cache
+// write priced 0 to the cache write price first), as providers bill a kind they do not price apart.
 struct ModelPrice {
   Nano input_per_mtok = 0;
   Nano cached_input_per_mtok = 0;
   Nano cache_write_per_mtok = 0;
   Nano output_per_mtok = 0;
+  Nano cache_write_1h_per_mtok = 0;
+  bool operator==(const ModelPrice&) const = default;
 };
 
 // The cost of one request: every kind's tokens times its price, summed exactly, then divided by

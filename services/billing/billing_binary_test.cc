@@ -69,7 +69,32 @@ TEST(BillingBinary, StartsOnAFreshDatabaseServesHealthAndStopsOnSigterm) {
   grpcutil::PrepareClientContext(ctx, kToken, std::chrono::seconds(5));
   v1::ListPricesResponse prices;
   ASSERT_TRUE(stub->ListPrices(&ctx, v1::ListPricesRequest(), &prices).ok());
-  EXPECT_EQ(prices.prices_size(), 7);
+  // The seven seed rows and, loaded at start, the shipped catalog: today's models at the
+  // providers' prices (USD per 1M tokens: gpt-5-mini 0.25 / 0.025 cached / 2; Claude Sonnet 4.5
+  // 3 / 15, 6 / 22.50 above 200k input tokens).
+  int seed = 0, catalog = 0;
+  const v1::ModelPrice* mini = nullptr;
+  const v1::ModelPrice* sonnet = nullptr;
+  for (const v1::ModelPrice& p : prices.prices()) {
+    seed += p.source() == "seed";
+    catalog += p.source() == "catalog";
+    if (p.source() == "catalog" && p.model() == "gpt-5-mini") mini = &p;
+    if (p.source() == "catalog" && p.model() == "claude-sonnet-4-5") sonnet = &p;
+  }
+  EXPECT_EQ(seed, 7);
+  EXPECT_GT(catalog, 150);
+  ASSERT_NE(mini, nullptr);
+  EXPECT_EQ(mini->provider(), "openai");
+  EXPECT_EQ(mini->input_nano_per_mtok(), 250'000'000);
+  EXPECT_EQ(mini->cached_input_nano_per_mtok(), 25'000'000);
+  EXPECT_EQ(mini->output_nano_per_mtok(), 2'000'000'000);
+  EXPECT_EQ(mini->match_json(),
+            R"({"or":[{"equals":"gpt-5-mini"},{"equals":"gpt-5-mini-2025-08-07"}]})");
+  EXPECT_EQ(mini->catalog_version(), "@pydantic/genai-prices 0.1.8");
+  EXPECT_GT(mini->price_id(), 0);
+  ASSERT_NE(sonnet, nullptr);
+  EXPECT_EQ(sonnet->tier_above_input_tokens(), 200'000);
+  EXPECT_EQ(sonnet->tier_output_nano_per_mtok(), 22'500'000'000);
   EXPECT_EQ(prices.margin_percent(), 20);
 
   ASSERT_EQ(kill(pid, SIGTERM), 0);

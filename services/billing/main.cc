@@ -3,7 +3,10 @@
 
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +21,8 @@
 #include "libs/pg/pool.h"
 #include "services/billing/api/billing_metrics.h"
 #include "services/billing/api/billing_service.h"
+#include "services/billing/api/catalog_loader.h"
+#include "services/billing/api/prices_command.h"
 #include "services/billing/api/topup_command.h"
 #include "services/billing/storage/hold_sweeper.h"
 #include "services/billing/storage/pg_billing_store.h"
@@ -27,6 +32,33 @@ namespace {
 constexpr char kService[] = "billing";
 constexpr int kWorkers = 16;
 constexpr std::chrono::milliseconds kSweepInterval{2000};
+
+// The shipped catalog, or LLMGW_PRICE_CATALOG_FILE's, into the price book (once per content).
+void LoadCatalogOrExit(llmgw::billing::BillingStore& store) {
+  using namespace llmgw;
+  std::string text(billing::ShippedPriceCatalog());
+  std::string from = "shipped";
+  if (const char* path = std::getenv("LLMGW_PRICE_CATALOG_FILE"); path != nullptr && *path) {
+    std::ifstream in(path);
+    if (!in) {
+      log::Error("cannot read LLMGW_PRICE_CATALOG_FILE", {{"path", std::string(path)}});
+      std::exit(2);
+    }
+    text.assign(std::istreambuf_iterator<char>(in), {});
+    from = path;
+  }
+  auto loaded = billing::LoadPriceCatalog(store, text, SystemClock::Get().NowUnixMs());
+  if (!loaded.ok()) {
+    log::Error("price catalog not loaded",
+               {{"from", from}, {"error", std::string(loaded.status().message())}});
+    std::exit(loaded.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1);
+  }
+  log::Info("price catalog", {{"from", from},
+                              {"version", loaded->version},
+                              {"sha256", loaded->sha256},
+                              {"models", loaded->models},
+                              {"rows_added", loaded->added ? loaded->rows : 0}});
+}
 
 int Serve() {
   using namespace llmgw;
@@ -56,6 +88,7 @@ int Serve() {
       config::ValueOrExit(metrics::MetricsServer::Start(metrics_addr, registry), kService);
 
   billing::PgBillingStore store(*pool);
+  LoadCatalogOrExit(store);
   boost::asio::thread_pool workers(kWorkers);
   billing::BillingService service(store, {token, &workers, &grpc_metrics}, options,
                                   SystemClock::Get(), &billing_metrics);
@@ -88,6 +121,10 @@ int main(int argc, char** argv) {
   if (!args.empty() && (args[0] == "help" || args[0] == "--help" || args[0] == "-h")) {
     std::cout << llmgw::billing::Usage();
     return 0;
+  }
+  if (!args.empty() && args[0] == "prices") {
+    llmgw::log::Init(kService);
+    return llmgw::billing::RunPricesCommand({args.begin() + 1, args.end()}, std::cout, std::cerr);
   }
   if (!args.empty() && args[0] == "topup") {
     llmgw::log::Init(kService);

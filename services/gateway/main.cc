@@ -109,8 +109,10 @@ int Serve() {
   AuthCache auth_cache(SystemClock::Get(), cache_options);
   Authenticator authenticator(accounts, auth_cache);
   PriceBook price_book;
+  const auto price_refresh =
+      std::chrono::seconds(V(config::Int("LLMGW_PRICE_REFRESH_SECONDS", 60, 1, 3'600)));
   auto refresher = std::make_unique<PriceBookRefresher>(grpcutil::MakeChannel(billing_addr),
-                                                        internal_token, price_book);
+                                                        internal_token, price_book, price_refresh);
   GrpcUsageShipper::Options shipper_options;
   shipper_options.metering_target = metering_addr;
   shipper_options.internal_token = internal_token;

@@ -390,6 +390,7 @@ TEST(AnthropicTest, MessageExactBody) {
        {{"input_tokens", kMessagesInput},
         {"cache_creation_input_tokens", 0},
         {"cache_read_input_tokens", 0},
+        {"cache_creation", {{"ephemeral_5m_input_tokens", 0}, {"ephemeral_1h_input_tokens", 0}}},
         {"output_tokens", 12}}}};
   EXPECT_EQ(Body(r), expected);
 
@@ -406,7 +407,10 @@ TEST(AnthropicTest, MessageExactBody) {
 TEST(AnthropicTest, StreamEventSequence) {
   json body = kMessages;
   body["stream"] = true;
-  MockResponse r = Handle(Post("/anthropic/v1/messages", body, {{"x-mock-cached-tokens", "6"}}),
+  MockResponse r = Handle(Post("/anthropic/v1/messages", body,
+                               {{"x-mock-cached-tokens", "6"},
+                                {"x-mock-cache-write-tokens", "5"},
+                                {"x-mock-cache-write-1h-tokens", "2"}}),
                           Options{.chunks = 3, .chunk_delay_ms = 5});
   ASSERT_TRUE(r.streaming);
   std::vector<Event> e = Events(r);
@@ -416,10 +420,14 @@ TEST(AnthropicTest, StreamEventSequence) {
               ElementsAre("message_start", "content_block_start", "ping", "content_block_delta",
                           "content_block_delta", "content_block_delta", "content_block_stop",
                           "message_delta", "message_stop"));
-  EXPECT_EQ(e[0].data["message"]["usage"], json({{"input_tokens", kMessagesInput},
-                                                 {"output_tokens", 1},
-                                                 {"cache_creation_input_tokens", 0},
-                                                 {"cache_read_input_tokens", 6}}));
+  // Every cache write in cache_creation_input_tokens, split by TTL in cache_creation.
+  EXPECT_EQ(e[0].data["message"]["usage"],
+            json({{"input_tokens", kMessagesInput},
+                  {"output_tokens", 1},
+                  {"cache_creation_input_tokens", 5},
+                  {"cache_read_input_tokens", 6},
+                  {"cache_creation",
+                   {{"ephemeral_5m_input_tokens", 3}, {"ephemeral_1h_input_tokens", 2}}}}));
   EXPECT_EQ(e[0].data["message"]["id"], "msg_mock_7");
   EXPECT_EQ(e[0].data["message"]["content"], json::array());
   EXPECT_EQ(e[1].data["content_block"], json({{"type", "text"}, {"text", ""}}));

@@ -579,12 +579,20 @@ MockResponse OpenAiChat(const Call& call) {
 
 // ---- Anthropic messages ----
 
+// As the Messages API reports it: cache_creation_input_tokens is every cache write, and
+// cache_creation splits it by TTL (x-mock-cache-write-1h-tokens of them at one hour).
 json AnthropicUsage(const Call& call, int64_t input, int64_t output) {
+  const int64_t writes =
+      std::max<int64_t>(0, HeaderInt(call.request, "x-mock-cache-write-tokens", 0));
+  const int64_t writes_1h =
+      std::clamp<int64_t>(HeaderInt(call.request, "x-mock-cache-write-1h-tokens", 0), 0, writes);
   return {{"input_tokens", input},
-          {"cache_creation_input_tokens",
-           std::max<int64_t>(0, HeaderInt(call.request, "x-mock-cache-write-tokens", 0))},
+          {"cache_creation_input_tokens", writes},
           {"cache_read_input_tokens",
            std::max<int64_t>(0, HeaderInt(call.request, "x-mock-cached-tokens", 0))},
+          {"cache_creation",
+           {{"ephemeral_5m_input_tokens", writes - writes_1h},
+            {"ephemeral_1h_input_tokens", writes_1h}}},
           {"output_tokens", output}};
 }
 

@@ -33,7 +33,9 @@
 //   - Usage: OpenAI prompt_tokens = input, prompt_tokens_details.cached_tokens = min(input,
 //     x-mock-cached-tokens); Anthropic input_tokens = input, cache_read_input_tokens =
 //     x-mock-cached-tokens, cache_creation_input_tokens = x-mock-cache-write-tokens (both 0 by
-//     default, reported in addition to input_tokens as Anthropic does).
+//     default, reported in addition to input_tokens as Anthropic does), and cache_creation
+//     {ephemeral_5m_input_tokens, ephemeral_1h_input_tokens}: x-mock-cache-write-1h-tokens of the
+//     writes at one hour, the rest at five minutes.
 //   - xAI: for models containing "mini" or "reasoning", completion_tokens_details.reasoning_tokens
 //     = 10, NOT included in completion_tokens; total_tokens = prompt + completion + reasoning.
 //

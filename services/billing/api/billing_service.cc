@@ -1,6 +1,7 @@
 #include "services/billing/api/billing_service.h"
 
 #include "libs/common/status_macros.h"
+#include "services/billing/domain/price_catalog.h"
 
 namespace llmgw::billing {
 namespace {
@@ -32,6 +33,58 @@ void ToProto(const LedgerEntry& e, v1::Transaction* out) {
   out->set_uncollected_nano(e.uncollected);
 }
 
+void ToProto(const PriceRow& p, v1::ModelPrice* out) {
+  out->set_provider(p.provider);
+  out->set_model(p.model);
+  out->set_input_nano_per_mtok(p.input_nano_per_mtok);
+  out->set_cached_input_nano_per_mtok(p.cached_input_nano_per_mtok);
+  out->set_cache_write_nano_per_mtok(p.cache_write_nano_per_mtok);
+  out->set_output_nano_per_mtok(p.output_nano_per_mtok);
+  out->set_effective_from_unix_ms(p.effective_from_unix_ms);
+  out->set_max_output_tokens(p.max_output_tokens);
+  out->set_cache_write_1h_nano_per_mtok(p.cache_write_1h_nano_per_mtok);
+  out->set_tier_above_input_tokens(p.tier_above_input_tokens);
+  out->set_tier_input_nano_per_mtok(p.tier_input_nano_per_mtok);
+  out->set_tier_cached_input_nano_per_mtok(p.tier_cached_input_nano_per_mtok);
+  out->set_tier_cache_write_nano_per_mtok(p.tier_cache_write_nano_per_mtok);
+  out->set_tier_output_nano_per_mtok(p.tier_output_nano_per_mtok);
+  out->set_tier_cache_write_1h_nano_per_mtok(p.tier_cache_write_1h_nano_per_mtok);
+  out->set_price_id(p.id);
+  out->set_source(p.origin);
+  out->set_catalog_version(p.catalog_version);
+  out->set_match_json(p.match_json);
+  out->set_catalog_rank(p.catalog_rank);
+  out->set_kind(p.kind);
+  out->set_display_name(p.display_name);
+  out->set_context_window(p.context_window);
+  out->set_deprecated(p.deprecated);
+  out->set_set_by(p.set_by);
+  out->set_note(p.note);
+}
+
+PriceRow FromProto(const v1::ModelPrice& p) {
+  PriceRow r;
+  r.provider = p.provider();
+  r.model = p.model();
+  r.input_nano_per_mtok = p.input_nano_per_mtok();
+  r.cached_input_nano_per_mtok = p.cached_input_nano_per_mtok();
+  r.cache_write_nano_per_mtok = p.cache_write_nano_per_mtok();
+  r.output_nano_per_mtok = p.output_nano_per_mtok();
+  r.effective_from_unix_ms = p.effective_from_unix_ms();
+  r.max_output_tokens = p.max_output_tokens();
+  r.cache_write_1h_nano_per_mtok = p.cache_write_1h_nano_per_mtok();
+  r.tier_above_input_tokens = p.tier_above_input_tokens();
+  r.tier_input_nano_per_mtok = p.tier_input_nano_per_mtok();
+  r.tier_cached_input_nano_per_mtok = p.tier_cached_input_nano_per_mtok();
+  r.tier_cache_write_nano_per_mtok = p.tier_cache_write_nano_per_mtok();
+  r.tier_output_nano_per_mtok = p.tier_output_nano_per_mtok();
+  r.tier_cache_write_1h_nano_per_mtok = p.tier_cache_write_1h_nano_per_mtok();
+  if (!p.kind().empty()) r.kind = p.kind();
+  r.display_name = p.display_name();
+  r.context_window = p.context_window();
+  return r;
+}
+
 BillingService::BillingService(BillingStore& store, grpcutil::HandlerEnv env,
                                BillingServiceOptions options, const Clock& clock,
                                BillingMetrics* metrics)
@@ -41,19 +94,44 @@ grpc::ServerUnaryReactor* BillingService::ListPrices(grpc::CallbackServerContext
                                                      const v1::ListPricesRequest* req,
                                                      v1::ListPricesResponse* resp) {
   return grpcutil::ServeUnary(ctx, env_, "ListPrices", [this, resp]() -> absl::Status {
-    LLMGW_ASSIGN_OR_RETURN(std::vector<PriceRow> prices, store_.ListPrices(clock_.NowUnixMs()));
-    for (const PriceRow& p : prices) {
-      v1::ModelPrice* out = resp->add_prices();
-      out->set_provider(p.provider);
-      out->set_model(p.model);
-      out->set_input_nano_per_mtok(p.input_nano_per_mtok);
-      out->set_cached_input_nano_per_mtok(p.cached_input_nano_per_mtok);
-      out->set_cache_write_nano_per_mtok(p.cache_write_nano_per_mtok);
-      out->set_output_nano_per_mtok(p.output_nano_per_mtok);
-      out->set_effective_from_unix_ms(p.effective_from_unix_ms);
-      out->set_max_output_tokens(p.max_output_tokens);
-    }
+    const int64_t now = clock_.NowUnixMs();
+    LLMGW_ASSIGN_OR_RETURN(std::vector<PriceRow> prices, store_.ListPrices(now));
+    LLMGW_ASSIGN_OR_RETURN(std::vector<PriceRow> scheduled, store_.ListScheduledPrices(now));
+    for (const PriceRow& p : prices) ToProto(p, resp->add_prices());
+    for (const PriceRow& p : scheduled) ToProto(p, resp->add_prices());
     resp->set_margin_percent(static_cast<int32_t>(options_.margin_percent));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* BillingService::SetPrices(grpc::CallbackServerContext* ctx,
+                                                    const v1::SetPricesRequest* req,
+                                                    v1::SetPricesResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "SetPrices", [this, req, resp]() -> absl::Status {
+    if (req->prices().empty()) return absl::InvalidArgumentError("prices must not be empty");
+    std::vector<PriceRow> rows;
+    for (const v1::ModelPrice& p : req->prices()) {
+      PriceRow row = FromProto(p);
+      LLMGW_ASSIGN_OR_RETURN(
+          row, MakeOverride(std::move(row), req->set_by(), req->note(), clock_.NowUnixMs()));
+      rows.push_back(std::move(row));
+    }
+    LLMGW_ASSIGN_OR_RETURN(std::vector<PriceRow> stored, store_.AddPrices(rows));
+    for (const PriceRow& p : stored) ToProto(p, resp->add_prices());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* BillingService::ListPriceHistory(grpc::CallbackServerContext* ctx,
+                                                           const v1::ListPriceHistoryRequest* req,
+                                                           v1::ListPriceHistoryResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "ListPriceHistory", [this, req, resp]() -> absl::Status {
+    if (req->provider().empty() || req->model().empty()) {
+      return absl::InvalidArgumentError("provider and model are required");
+    }
+    LLMGW_ASSIGN_OR_RETURN(std::vector<PriceRow> rows,
+                           store_.ListPriceHistory(req->provider(), req->model()));
+    for (const PriceRow& p : rows) ToProto(p, resp->add_prices());
     return absl::OkStatus();
   });
 }

@@ -36,6 +36,12 @@ class BillingService final : public llmgw::billing::v1::BillingService::Callback
   grpc::ServerUnaryReactor* ListPrices(grpc::CallbackServerContext* ctx,
                                        const v1::ListPricesRequest* req,
                                        v1::ListPricesResponse* resp) override;
+  grpc::ServerUnaryReactor* SetPrices(grpc::CallbackServerContext* ctx,
+                                      const v1::SetPricesRequest* req,
+                                      v1::SetPricesResponse* resp) override;
+  grpc::ServerUnaryReactor* ListPriceHistory(grpc::CallbackServerContext* ctx,
+                                             const v1::ListPriceHistoryRequest* req,
+                                             v1::ListPriceHistoryResponse* resp) override;
   grpc::ServerUnaryReactor* GetBalance(grpc::CallbackServerContext* ctx,
                                        const v1::GetBalanceRequest* req,
                                        v1::GetBalanceResponse* resp) override;
@@ -61,5 +67,8 @@ class BillingService final : public llmgw::billing::v1::BillingService::Callback
 
 // Copies a ledger entry into its proto.
 void ToProto(const LedgerEntry& entry, v1::Transaction* out);
+void ToProto(const PriceRow& row, v1::ModelPrice* out);
+// The fields an operator sets (not id, origin, set_by, note).
+PriceRow FromProto(const v1::ModelPrice& price);
 
 }  // namespace llmgw::billing

@@ -19,7 +19,16 @@ std::string Usage() {
          "  llmgw-billing [serve]      run the billing gRPC service\n"
          "  llmgw-billing topup --org <org-uuid> --amount <USD> [--key <idempotency key>] "
          "[--description <text>]\n"
-         "                             credit an organization (LLMGW_DATABASE_URL)\n";
+         "                             credit an organization (LLMGW_DATABASE_URL)\n"
+         "  llmgw-billing prices list [--provider P] [--model M] [--history]\n"
+         "  llmgw-billing prices set --provider P --model M --input USD --output USD\n"
+         "                [--cached-input USD] [--cache-write USD] [--cache-write-1h USD]\n"
+         "                [--max-output-tokens N] [--kind chat|embedding|other]\n"
+         "                [--tier-above-input-tokens N --tier-input USD --tier-output USD ...]\n"
+         "                [--effective-from RFC3339] [--set-by WHO] [--note TEXT]\n"
+         "  llmgw-billing prices import FILE.csv [--set-by WHO]\n"
+         "                             operator price overrides, USD per 1M tokens; every change\n"
+         "                             is a new dated row (LLMGW_DATABASE_URL)\n";
 }
 
 int RunTopupCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {

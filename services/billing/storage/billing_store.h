@@ -13,6 +13,8 @@
 
 namespace llmgw::billing {
 
+// One dated row of the price book (migrations 001 and 002). Prices in nano-USD per 1M tokens; a
+// kind priced 0 is billed at the input price (a one-hour cache write at the cache write price).
 struct PriceRow {
   std::string provider;
   std::string model;
@@ -22,7 +24,35 @@ struct PriceRow {
   Nano output_nano_per_mtok = 0;
   int64_t effective_from_unix_ms = 0;
   int64_t max_output_tokens = 0;
+  int64_t id = 0;
+  std::string origin = "seed";  // seed | catalog | override
+  std::string catalog_version;  // catalog rows: "<source> <version>"
+  Nano cache_write_1h_nano_per_mtok = 0;
+  // Above tier_above_input_tokens (0: no tier) the whole request is billed at the tier prices.
+  int64_t tier_above_input_tokens = 0;
+  Nano tier_input_nano_per_mtok = 0;
+  Nano tier_cached_input_nano_per_mtok = 0;
+  Nano tier_cache_write_nano_per_mtok = 0;
+  Nano tier_output_nano_per_mtok = 0;
+  Nano tier_cache_write_1h_nano_per_mtok = 0;
+  std::string match_json;  // catalog rows: the model matcher
+  int catalog_rank = 0;
+  std::string kind = "chat";  // chat | embedding | other
+  std::string display_name;
+  int64_t context_window = 0;
+  bool deprecated = false;
+  std::string set_by;  // overrides
+  std::string note;
   bool operator==(const PriceRow&) const = default;
+};
+
+// One catalog file to load: its identity and the rows it adds (CatalogPriceRows).
+struct CatalogLoad {
+  std::string sha256;
+  std::string source;
+  std::string version;
+  int models = 0;
+  std::vector<PriceRow> rows;
 };
 
 struct BalanceRow {
@@ -66,8 +96,20 @@ class BillingStore {
  public:
   virtual ~BillingStore() = default;
 
-  // The price in effect at `now_unix_ms` for each (provider, model), ordered by provider, model.
+  // The row in effect at `now_unix_ms` for each (provider, model, origin), ordered by provider,
+  // model, origin.
   virtual absl::StatusOr<std::vector<PriceRow>> ListPrices(int64_t now_unix_ms) = 0;
+  // Rows that take effect after `now_unix_ms` (scheduled price changes), oldest first.
+  virtual absl::StatusOr<std::vector<PriceRow>> ListScheduledPrices(int64_t now_unix_ms) = 0;
+  // Every row of one model, all origins, oldest first.
+  virtual absl::StatusOr<std::vector<PriceRow>> ListPriceHistory(const std::string& provider,
+                                                                 const std::string& model) = 0;
+  // Adds rows (operator overrides) in one transaction and returns them with their ids.
+  // ALREADY_EXISTS when a row of the same (provider, model, origin) starts at the same instant.
+  virtual absl::StatusOr<std::vector<PriceRow>> AddPrices(const std::vector<PriceRow>& rows) = 0;
+  // Records the catalog and adds its rows, once per catalog content (sha256): false when it was
+  // loaded before (nothing changes). Safe to run from several replicas at once.
+  virtual absl::StatusOr<bool> LoadCatalog(const CatalogLoad& catalog) = 0;
   // 0/0 for an organization never topped up.
   virtual absl::StatusOr<BalanceRow> GetBalance(const std::string& org_id) = 0;
   // Credits `amount` with a charge entry. A repeat of `idempotency_key` returns the first result

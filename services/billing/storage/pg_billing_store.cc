@@ -71,32 +71,145 @@ Settlement StoredSettlement(const pqxx::row& r, int first) {
 
 }  // namespace
 
+namespace {
+
+// The columns of a price row, in ToPriceRow's order.
+const std::string& PriceColumns() {
+  static const std::string kColumns = absl::StrCat(
+      "provider, model, input_nano_per_mtok, cached_input_nano_per_mtok, "
+      "cache_write_nano_per_mtok, output_nano_per_mtok, ",
+      TsToMs("effective_from"),
+      ", max_output_tokens, id, origin, catalog_version, cache_write_1h_nano_per_mtok, "
+      "tier_above_input_tokens, tier_input_nano_per_mtok, tier_cached_input_nano_per_mtok, "
+      "tier_cache_write_nano_per_mtok, tier_output_nano_per_mtok, "
+      "tier_cache_write_1h_nano_per_mtok, match_json, catalog_rank, kind, display_name, "
+      "context_window, deprecated, set_by, note");
+  return kColumns;
+}
+
+PriceRow ToPriceRow(const pqxx::row& r) {
+  PriceRow p;
+  p.provider = r[0].as<std::string>();
+  p.model = r[1].as<std::string>();
+  p.input_nano_per_mtok = r[2].as<int64_t>();
+  p.cached_input_nano_per_mtok = r[3].as<int64_t>();
+  p.cache_write_nano_per_mtok = r[4].as<int64_t>();
+  p.output_nano_per_mtok = r[5].as<int64_t>();
+  p.effective_from_unix_ms = r[6].as<int64_t>();
+  p.max_output_tokens = r[7].as<int64_t>();
+  p.id = r[8].as<int64_t>();
+  p.origin = r[9].as<std::string>();
+  p.catalog_version = r[10].as<std::string>();
+  p.cache_write_1h_nano_per_mtok = r[11].as<int64_t>();
+  p.tier_above_input_tokens = r[12].as<int64_t>();
+  p.tier_input_nano_per_mtok = r[13].as<int64_t>();
+  p.tier_cached_input_nano_per_mtok = r[14].as<int64_t>();
+  p.tier_cache_write_nano_per_mtok = r[15].as<int64_t>();
+  p.tier_output_nano_per_mtok = r[16].as<int64_t>();
+  p.tier_cache_write_1h_nano_per_mtok = r[17].as<int64_t>();
+  p.match_json = r[18].as<std::string>();
+  p.catalog_rank = r[19].as<int>();
+  p.kind = r[20].as<std::string>();
+  p.display_name = r[21].as<std::string>();
+  p.context_window = r[22].as<int64_t>();
+  p.deprecated = r[23].as<bool>();
+  p.set_by = r[24].as<std::string>();
+  p.note = r[25].as<std::string>();
+  return p;
+}
+
+std::vector<PriceRow> ToPriceRows(const pqxx::result& rows) {
+  std::vector<PriceRow> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(ToPriceRow(r));
+  return out;
+}
+
+// Inserts one row; returns it as stored.
+PriceRow InsertPrice(pqxx::work& tx, const PriceRow& p) {
+  auto r = tx.exec_params1(
+      absl::StrCat(
+          "INSERT INTO billing.prices (provider, model, effective_from, input_nano_per_mtok, "
+          "cached_input_nano_per_mtok, cache_write_nano_per_mtok, output_nano_per_mtok, "
+          "max_output_tokens, origin, catalog_version, cache_write_1h_nano_per_mtok, "
+          "tier_above_input_tokens, tier_input_nano_per_mtok, tier_cached_input_nano_per_mtok, "
+          "tier_cache_write_nano_per_mtok, tier_output_nano_per_mtok, "
+          "tier_cache_write_1h_nano_per_mtok, match_json, catalog_rank, kind, display_name, "
+          "context_window, deprecated, set_by, note) VALUES ($1, $2, ",
+          MsToTs(3),
+          ", $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, "
+          "$22, $23, $24, $25) RETURNING ",
+          PriceColumns()),
+      p.provider, p.model, p.effective_from_unix_ms, p.input_nano_per_mtok,
+      p.cached_input_nano_per_mtok, p.cache_write_nano_per_mtok, p.output_nano_per_mtok,
+      p.max_output_tokens, p.origin, p.catalog_version, p.cache_write_1h_nano_per_mtok,
+      p.tier_above_input_tokens, p.tier_input_nano_per_mtok, p.tier_cached_input_nano_per_mtok,
+      p.tier_cache_write_nano_per_mtok, p.tier_output_nano_per_mtok,
+      p.tier_cache_write_1h_nano_per_mtok, p.match_json, p.catalog_rank, p.kind, p.display_name,
+      p.context_window, p.deprecated, p.set_by, p.note);
+  return ToPriceRow(r);
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<PriceRow>> PgBillingStore::ListPrices(int64_t now_unix_ms) {
   return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<std::vector<PriceRow>> {
     pqxx::read_transaction tx(c);
-    auto rows = tx.exec_params(
-        absl::StrCat("SELECT DISTINCT ON (provider, model) provider, model, input_nano_per_mtok, "
-                     "cached_input_nano_per_mtok, cache_write_nano_per_mtok, "
-                     "output_nano_per_mtok, ",
-                     TsToMs("effective_from"),
-                     ", max_output_tokens FROM billing.prices WHERE effective_from <= ", MsToTs(1),
-                     " ORDER BY provider, model, effective_from DESC"),
-        now_unix_ms);
+    return ToPriceRows(
+        tx.exec_params(absl::StrCat("SELECT DISTINCT ON (provider, model, origin) ", PriceColumns(),
+                                    " FROM billing.prices WHERE effective_from <= ", MsToTs(1),
+                                    " ORDER BY provider, model, origin, effective_from DESC"),
+                       now_unix_ms));
+  });
+}
+
+absl::StatusOr<std::vector<PriceRow>> PgBillingStore::ListScheduledPrices(int64_t now_unix_ms) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<std::vector<PriceRow>> {
+    pqxx::read_transaction tx(c);
+    return ToPriceRows(tx.exec_params(
+        absl::StrCat("SELECT ", PriceColumns(), " FROM billing.prices WHERE effective_from > ",
+                     MsToTs(1), " ORDER BY effective_from, provider, model, origin"),
+        now_unix_ms));
+  });
+}
+
+absl::StatusOr<std::vector<PriceRow>> PgBillingStore::ListPriceHistory(const std::string& provider,
+                                                                       const std::string& model) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<std::vector<PriceRow>> {
+    pqxx::read_transaction tx(c);
+    return ToPriceRows(
+        tx.exec_params(absl::StrCat("SELECT ", PriceColumns(),
+                                    " FROM billing.prices WHERE provider = $1 AND model = $2"
+                                    " ORDER BY effective_from, id"),
+                       provider, model));
+  });
+}
+
+absl::StatusOr<std::vector<PriceRow>> PgBillingStore::AddPrices(const std::vector<PriceRow>& rows) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<std::vector<PriceRow>> {
+    pqxx::work tx(c);
     std::vector<PriceRow> out;
     out.reserve(rows.size());
-    for (const auto& r : rows) {
-      PriceRow p;
-      p.provider = r[0].as<std::string>();
-      p.model = r[1].as<std::string>();
-      p.input_nano_per_mtok = r[2].as<int64_t>();
-      p.cached_input_nano_per_mtok = r[3].as<int64_t>();
-      p.cache_write_nano_per_mtok = r[4].as<int64_t>();
-      p.output_nano_per_mtok = r[5].as<int64_t>();
-      p.effective_from_unix_ms = r[6].as<int64_t>();
-      p.max_output_tokens = r[7].as<int64_t>();
-      out.push_back(std::move(p));
-    }
+    for (const PriceRow& p : rows) out.push_back(InsertPrice(tx, p));
+    tx.commit();
     return out;
+  });
+}
+
+absl::StatusOr<bool> PgBillingStore::LoadCatalog(const CatalogLoad& catalog) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<bool> {
+    pqxx::work tx(c);
+    // Two replicas starting at once: the second waits here, then finds the version recorded.
+    tx.exec("SELECT pg_advisory_xact_lock(hashtext('billing.catalog_versions'))");
+    auto recorded = tx.exec_params(
+        "INSERT INTO billing.catalog_versions (sha256, source, version, models, price_rows) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING RETURNING sha256",
+        catalog.sha256, catalog.source, catalog.version, catalog.models,
+        static_cast<int64_t>(catalog.rows.size()));
+    if (recorded.empty()) return false;
+    for (const PriceRow& p : catalog.rows) InsertPrice(tx, p);
+    tx.commit();
+    return true;
   });
 }
 

@@ -17,6 +17,11 @@ class PgBillingStore final : public BillingStore {
 
   // BillingStore
   absl::StatusOr<std::vector<PriceRow>> ListPrices(int64_t now_unix_ms) override;
+  absl::StatusOr<std::vector<PriceRow>> ListScheduledPrices(int64_t now_unix_ms) override;
+  absl::StatusOr<std::vector<PriceRow>> ListPriceHistory(const std::string& provider,
+                                                         const std::string& model) override;
+  absl::StatusOr<std::vector<PriceRow>> AddPrices(const std::vector<PriceRow>& rows) override;
+  absl::StatusOr<bool> LoadCatalog(const CatalogLoad& catalog) override;
   absl::StatusOr<BalanceRow> GetBalance(const std::string& org_id) override;
   absl::StatusOr<ChargeResult> Charge(const std::string& org_id, const std::string& idempotency_key,
                                       Nano amount, const std::string& description) override;

@@ -1,7 +1,9 @@
 #include "services/billing/storage/pg_billing_store.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -102,6 +104,14 @@ TEST_F(PgBillingStoreTest, ListPricesReturnsTheSeededPriceBook) {
       {"openai", "gpt-4o-mini", 150000000, 75000000, 0, 600000000, from, 16384},
       {"xai", "grok-beta", 5000000000, 0, 0, 15000000000, from, 16384},
   };
+  ASSERT_EQ(prices->size(), want.size());
+  std::set<int64_t> ids;
+  for (size_t i = 0; i < want.size(); ++i) {
+    want[i].id = (*prices)[i].id;  // assigned by the database, one per row
+    ids.insert(want[i].id);
+  }
+  EXPECT_EQ(ids.size(), want.size());
+  EXPECT_EQ(ids.count(0), 0u);
   EXPECT_EQ(*prices, want);
 }
 
@@ -118,6 +128,111 @@ TEST_F(PgBillingStoreTest, ListPricesPicksTheLatestPriceInEffect) {
   EXPECT_EQ(mini.input_nano_per_mtok, 100);
   EXPECT_EQ(mini.output_nano_per_mtok, 400);
   EXPECT_EQ(mini.effective_from_unix_ms, 1'735'689'600'000);
+}
+
+PriceRow CatalogRow(const std::string& model, Nano input, int64_t from, int rank) {
+  PriceRow r;
+  r.provider = "openai";
+  r.model = model;
+  r.origin = "catalog";
+  r.catalog_version = "test 1";
+  r.input_nano_per_mtok = input;
+  r.output_nano_per_mtok = 4 * input;
+  r.effective_from_unix_ms = from;
+  r.max_output_tokens = 128000;
+  r.match_json = R"({"equals":")" + model + R"("})";
+  r.catalog_rank = rank;
+  r.tier_above_input_tokens = 272000;
+  r.tier_input_nano_per_mtok = 2 * input;
+  r.tier_output_nano_per_mtok = 6 * input;
+  return r;
+}
+
+TEST_F(PgBillingStoreTest, ACatalogLoadsOnceAndANewOneNeverRewritesPastPrices) {
+  CatalogLoad v1{.sha256 = "aaa",
+                 .source = "test",
+                 .version = "1",
+                 .models = 1,
+                 .rows = {CatalogRow("gpt-9", 1'000'000'000, kNow, 0)}};
+  EXPECT_THAT(store_->LoadCatalog(v1), llmgw::test::IsOkAndHolds(true));
+  EXPECT_THAT(store_->LoadCatalog(v1), llmgw::test::IsOkAndHolds(false));  // same content
+  EXPECT_EQ(Count("SELECT count(*) FROM billing.prices WHERE origin = 'catalog'"), 1);
+  // Version 2 halves the price from its own load on; the row v1 billed at stays as it was.
+  CatalogLoad v2{.sha256 = "bbb",
+                 .source = "test",
+                 .version = "2",
+                 .models = 1,
+                 .rows = {CatalogRow("gpt-9", 500'000'000, kLater, 0)}};
+  EXPECT_THAT(store_->LoadCatalog(v2), llmgw::test::IsOkAndHolds(true));
+  auto at_now = store_->ListPrices(kNow);
+  ASSERT_THAT(at_now, IsOk());
+  auto row = std::find_if(at_now->begin(), at_now->end(),
+                          [](const PriceRow& p) { return p.model == "gpt-9"; });
+  ASSERT_NE(row, at_now->end());
+  PriceRow want = CatalogRow("gpt-9", 1'000'000'000, kNow, 0);
+  want.id = row->id;
+  EXPECT_EQ(*row, want);  // every column round-trips
+  auto later = store_->ListPrices(kLater);
+  ASSERT_THAT(later, IsOk());
+  row = std::find_if(later->begin(), later->end(),
+                     [](const PriceRow& p) { return p.model == "gpt-9"; });
+  EXPECT_EQ(row->input_nano_per_mtok, 500'000'000);
+  // Before it takes effect, version 2's row is scheduled.
+  auto scheduled = store_->ListScheduledPrices(kNow);
+  ASSERT_THAT(scheduled, IsOk());
+  ASSERT_EQ(scheduled->size(), 1u);
+  EXPECT_EQ((*scheduled)[0].effective_from_unix_ms, kLater);
+  auto history = store_->ListPriceHistory("openai", "gpt-9");
+  ASSERT_THAT(history, IsOk());
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].input_nano_per_mtok, 1'000'000'000);
+}
+
+TEST_F(PgBillingStoreTest, TwoReplicasLoadingTheSameCatalogAddItOnce) {
+  CatalogLoad v1{.sha256 = "ccc",
+                 .source = "test",
+                 .version = "1",
+                 .models = 2,
+                 .rows = {CatalogRow("gpt-9", 1, kNow, 0), CatalogRow("gpt-9-mini", 1, kNow, 1)}};
+  std::atomic<int> added{0};
+  std::vector<std::thread> replicas;
+  for (int i = 0; i < 4; ++i) {
+    replicas.emplace_back([&] {
+      auto r = store_->LoadCatalog(v1);
+      if (r.ok() && *r) ++added;
+    });
+  }
+  for (auto& t : replicas) t.join();
+  EXPECT_EQ(added.load(), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM billing.prices WHERE origin = 'catalog'"), 2);
+}
+
+TEST_F(PgBillingStoreTest, OverridesAreNewRowsBesideTheCatalogsAndRecordWho) {
+  PriceRow o;
+  o.provider = "openai";
+  o.model = "gpt-4o-mini";
+  o.origin = "override";
+  o.input_nano_per_mtok = 100'000'000;
+  o.output_nano_per_mtok = 400'000'000;
+  o.effective_from_unix_ms = kNow;
+  o.set_by = "alice";
+  o.note = "negotiated";
+  auto stored = store_->AddPrices({o});
+  ASSERT_THAT(stored, IsOk());
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_GT((*stored)[0].id, 0);
+  EXPECT_EQ((*stored)[0].set_by, "alice");
+  // The seed row of the same model is untouched: both are listed, by origin.
+  auto prices = store_->ListPrices(kNow);
+  ASSERT_THAT(prices, IsOk());
+  int mini = 0;
+  for (const PriceRow& p : *prices) mini += p.model == "gpt-4o-mini";
+  EXPECT_EQ(mini, 2);
+  EXPECT_EQ(Count("SELECT input_nano_per_mtok FROM billing.prices "
+                  "WHERE model = 'gpt-4o-mini' AND origin = 'seed'"),
+            150'000'000);
+  // The same instant twice is refused, not overwritten.
+  EXPECT_THAT(store_->AddPrices({o}), StatusIs(absl::StatusCode::kAlreadyExists));
 }
 
 TEST_F(PgBillingStoreTest, UnknownOrganizationHasZeroBalance) {

@@ -440,13 +440,16 @@ TEST_F(DashboardApiTest, UsagePages) {
   EXPECT_EQ(metering_.asked().before_unix_ms, 0);
   EXPECT_EQ(Body(r), json::parse(R"({"items":[
       {"request_id":"req-2","mode":"reseller","provider":"anthropic",
-       "model":"claude-3-5-haiku-20241022","input_tokens":1,"output_tokens":2,"cost_nano":120,
-       "cost_usd":"0.000000120","provider_cost_nano":100,"provider_cost_usd":"0.000000100",
+       "model":"claude-3-5-haiku-20241022","input_tokens":1,"output_tokens":2,
+       "cached_input_tokens":0,"cache_write_tokens":0,"reasoning_tokens":0,"cost_nano":120,
+       "cost_usd":"0.000000120","unpriced":false,"price_id":0,
+       "provider_cost_nano":100,"provider_cost_usd":"0.000000100",
        "margin_nano":20,"margin_usd":"0.000000020","latency_ms":50,"status_code":200,
        "is_streaming":false,"requested_at":"2023-11-14T22:13:19Z"},
       {"request_id":"req-1","mode":"passthrough","provider":"openai","model":"gpt-4o",
-       "input_tokens":10,"output_tokens":20,"cost_nano":300,"cost_usd":"0.000000300",
-       "latency_ms":120,"status_code":200,"is_streaming":true,
+       "input_tokens":10,"output_tokens":20,"cached_input_tokens":0,"cache_write_tokens":0,
+       "reasoning_tokens":0,"cost_nano":300,"cost_usd":"0.000000300","unpriced":false,
+       "price_id":0,"latency_ms":120,"status_code":200,"is_streaming":true,
        "requested_at":"2023-11-14T22:13:17.500Z"}]})"));
   // The next page: before = the last row's requested_at, exactly.
   r = client_->Get("/api/usage?limit=2&before=2023-11-14T22:13:17.500Z", WithSession(session));

@@ -119,6 +119,11 @@ absl::StatusOr<std::vector<UsageRow>> GrpcMeteringClient::ListUsage(const std::s
     r.status_code = e.status_code();
     r.is_streaming = e.is_streaming();
     r.requested_at_unix_ms = e.requested_at_unix_ms();
+    r.cached_input_tokens = e.cached_input_tokens();
+    r.cache_write_tokens = e.cache_write_tokens();
+    r.reasoning_tokens = e.reasoning_tokens();
+    r.unpriced = e.unpriced();
+    r.price_id = e.price_id();
     out.push_back(std::move(r));
   }
   return out;

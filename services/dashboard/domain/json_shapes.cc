@@ -199,7 +199,12 @@ Json UsageJson(const std::vector<UsageRow>& rows) {
     row["model"] = r.model;
     row["input_tokens"] = r.input_tokens;
     row["output_tokens"] = r.output_tokens;
+    row["cached_input_tokens"] = r.cached_input_tokens;
+    row["cache_write_tokens"] = r.cache_write_tokens;
+    row["reasoning_tokens"] = r.reasoning_tokens;
     PutMoney(row, "cost", r.cost_nano);
+    row["unpriced"] = r.unpriced;
+    row["price_id"] = r.price_id;
     if (r.mode == Mode::kReseller) {
       PutMoney(row, "provider_cost", r.provider_cost_nano);
       PutMoney(row, "margin", r.margin_nano);

@@ -82,14 +82,22 @@ TEST(JsonShapes, UsageRows) {
                   200,
                   false,
                   1'700'000'000'000};
+  pass.unpriced = true;  // shown as "unpriced", never as a real $0
+  pass.cost_nano = 0;
+  resell.cached_input_tokens = 1;
+  resell.reasoning_tokens = 2;
+  resell.price_id = 77;
   EXPECT_EQ(Plain(UsageJson({pass, resell})), json::parse(R"({"items":[
       {"request_id":"req-1","mode":"passthrough","provider":"openai","model":"gpt-4o",
-       "input_tokens":10,"output_tokens":20,"cost_nano":300,"cost_usd":"0.000000300",
-       "latency_ms":120,"status_code":200,"is_streaming":true,
+       "input_tokens":10,"output_tokens":20,"cached_input_tokens":0,"cache_write_tokens":0,
+       "reasoning_tokens":0,"cost_nano":0,"cost_usd":"0.000000000","unpriced":true,
+       "price_id":0,"latency_ms":120,"status_code":200,"is_streaming":true,
        "requested_at":"2023-11-14T22:13:20.123Z"},
       {"request_id":"req-2","mode":"reseller","provider":"anthropic",
-       "model":"claude-3-5-haiku-20241022","input_tokens":1,"output_tokens":2,"cost_nano":120,
-       "cost_usd":"0.000000120","provider_cost_nano":100,"provider_cost_usd":"0.000000100",
+       "model":"claude-3-5-haiku-20241022","input_tokens":1,"output_tokens":2,
+       "cached_input_tokens":1,"cache_write_tokens":0,"reasoning_tokens":2,"cost_nano":120,
+       "cost_usd":"0.000000120","unpriced":false,"price_id":77,
+       "provider_cost_nano":100,"provider_cost_usd":"0.000000100",
        "margin_nano":20,"margin_usd":"0.000000020","latency_ms":50,"status_code":200,
        "is_streaming":false,"requested_at":"2023-11-14T22:13:20Z"}]})"));
 }

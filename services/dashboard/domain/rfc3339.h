@@ -1,5 +1,6 @@
 #pragma once
-// RFC 3339 timestamps in UTC, the only time format of the dashboard's JSON and query strings.
+// RFC 3339 timestamps in UTC, the only time format of the dashboard's JSON and query strings
+// (libs/common/rfc3339), and the stats endpoints' time range.
 
 #include <cstdint>
 #include <optional>
@@ -7,17 +8,13 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "libs/common/rfc3339.h"
 #include "services/dashboard/domain/types.h"
 
 namespace llmgw::dashboard {
 
-// "2024-03-01T12:00:00Z", or "2024-03-01T12:00:00.250Z" when the milliseconds are not zero.
-std::string FormatRfc3339(int64_t unix_ms);
-
-// "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" → unix ms (fraction truncated to ms).
-// A space in place of the offset's '+' is accepted (an unescaped '+' in a query string decodes
-// to a space). InvalidArgument naming `field` otherwise.
-absl::StatusOr<int64_t> ParseRfc3339(std::string_view text, std::string_view field);
+using llmgw::FormatRfc3339;
+using llmgw::ParseRfc3339;
 
 inline constexpr int64_t kDefaultRangeMs = int64_t{30} * 24 * 3600 * 1000;
 

@@ -115,6 +115,11 @@ struct UsageRow {
   int32_t status_code = 0;
   bool is_streaming = false;
   int64_t requested_at_unix_ms = 0;
+  int64_t cached_input_tokens = 0;
+  int64_t cache_write_tokens = 0;
+  int64_t reasoning_tokens = 0;
+  bool unpriced = false;  // no price for the model: the cost is unknown, not $0
+  int64_t price_id = 0;   // billing's price row that priced it
 };
 
 }  // namespace llmgw::dashboard

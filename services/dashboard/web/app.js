@@ -334,7 +334,9 @@ async function usagePage() {
     { title: 'Model', cell: (r) => r.model },
     { title: 'In', num: true, cell: (r) => fmt.int(r.input_tokens) },
     { title: 'Out', num: true, cell: (r) => fmt.int(r.output_tokens) },
-    { title: 'Cost', num: true, cell: (r) => fmt.usd(r.cost_usd) },
+    { title: 'Cost', num: true, cell: (r) => (r.unpriced
+      ? h('span', { class: 'badge unpriced', title: 'No price for this model: the cost is unknown, not $0. An operator can add one with llmgw-billing prices set.' }, 'unpriced')
+      : fmt.usd(r.cost_usd)) },
     { title: 'Latency', num: true, cell: (r) => `${fmt.int(r.latency_ms)} ms` },
     { title: 'Status', num: true, cell: (r) => String(r.status_code) },
     { title: 'Stream', cell: (r) => (r.is_streaming ? 'yes' : 'no') },

@@ -39,6 +39,11 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry)
                               .Name("llmgw_gateway_upstream_errors_total")
                               .Help("Upstream connection failures and timeouts")
                               .Register(registry);
+  auto& unpriced =
+      prometheus::BuildCounter()
+          .Name("llmgw_gateway_unpriced_requests_total")
+          .Help("Pass-through requests whose model has no price: recorded, cost unknown")
+          .Register(registry);
   const char* kTypes[] = {"input", "cached_input", "cache_write", "output", "reasoning"};
   for (Provider p : kAll) {
     const std::string name(ProviderName(p));
@@ -51,6 +56,7 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry)
     for (int t = 0; t < 5; ++t)
       tokens_[i][t] = &tokens.Add({{"provider", name}, {"type", kTypes[t]}});
     upstream_errors_[i] = &upstream_errors.Add({{"provider", name}});
+    unpriced_[i] = &unpriced.Add({{"provider", name}});
   }
 }
 
@@ -97,5 +103,7 @@ void GatewayMetrics::CountTokens(Provider p, const money::TokenCounts& t) {
 }
 
 void GatewayMetrics::CountUpstreamError(Provider p) { upstream_errors_[Index(p)]->Increment(); }
+
+void GatewayMetrics::CountUnpriced(Provider p) { unpriced_[Index(p)]->Increment(); }
 
 }  // namespace llmgw::gateway

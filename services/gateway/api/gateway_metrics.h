@@ -28,6 +28,8 @@ class GatewayMetrics {
   void ObserveTimeToFirstToken(Provider p, double seconds);
   void CountTokens(Provider p, const money::TokenCounts& t);
   void CountUpstreamError(Provider p);
+  // A pass-through request whose model has no price (the model is not a label: unbounded).
+  void CountUnpriced(Provider p);
   prometheus::Gauge& active_streams() { return active_streams_; }
 
  private:
@@ -46,6 +48,7 @@ class GatewayMetrics {
   // input, cached_input, cache_write, output, reasoning
   std::array<std::array<prometheus::Counter*, 5>, kProviders> tokens_{};
   std::array<prometheus::Counter*, kProviders> upstream_errors_{};
+  std::array<prometheus::Counter*, kProviders> unpriced_{};
   prometheus::Gauge& active_streams_;
 };
 

@@ -1,7 +1,7 @@
 #include "services/gateway/api/passthrough_handler.h"
 
-#include <boost/beast/http/field.hpp>
 #include <algorithm>
+#include <boost/beast/http/field.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -281,14 +281,17 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
   event.set_cache_write_tokens(usage.tokens.cache_write);
   event.set_output_tokens(usage.tokens.output);
   event.set_reasoning_tokens(usage.tokens.reasoning);
+  event.set_cache_write_1h_tokens(usage.tokens.cache_write_1h);
   std::shared_ptr<const PriceTable> table = d_.prices.Current();
-  const PricedModel* price = table ? table->Find(provider_name, model) : nullptr;
+  const PricedModel* price = table ? table->Find(provider_name, model, requested_at) : nullptr;
   if (price != nullptr) {
-    const money::Nano cost = money::PriceTokens(usage.tokens, price->price);
+    const money::Nano cost = PriceOf(usage.tokens, *price);
     event.set_cost_nano(cost);
     event.set_provider_cost_nano(cost);
+    event.set_price_id(price->price_id);
   } else {
     event.set_unpriced(true);
+    if (d_.metrics != nullptr) d_.metrics->CountUnpriced(provider);
   }
   event.set_status_code(status_code);
   event.set_latency_ms(MsSince(start));

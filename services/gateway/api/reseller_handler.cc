@@ -323,27 +323,32 @@ asio::awaitable<void> ResellerHandler::Models(ResponseWriter& writer, Exchange& 
     co_await writer.Write(res);
     co_return;
   }
+  const int64_t now = d_.clock.NowUnixMs();
+  const int margin = d_.prices.margin_percent();
   ordered_json data = ordered_json::array();
   std::set<std::string> seen;
-  auto add = [&](const std::string& id, Provider p) {
-    if (!seen.insert(id).second) return;
+  // Listed when a chat call would accept the id, with the prices it would be billed at.
+  auto add = [&](const std::string& id) {
+    if (seen.count(id)) return;
+    auto target = ResolveResellerModel(id, *table, offered_, now);
+    if (!target.ok() || target->price.deprecated) return;
+    seen.insert(id);
     ordered_json m = ordered_json::object();
     m["id"] = id;
     m["object"] = "model";
     m["created"] = 0;
-    m["owned_by"] = std::string(ProviderName(p));
+    m["owned_by"] = target->price.provider;
+    m["pricing"] = ModelPricing(target->price, margin);
     data.push_back(std::move(m));
   };
-  // Only what a chat call would accept: priced, a known prefix, an offered provider.
-  for (const PricedModel* m : table->Models()) {
-    auto target = ResolveResellerModel(m->model, *table, offered_);
-    if (target.ok() && ProviderName(target->provider) == m->provider)
-      add(m->model, target->provider);
+  for (const PricedModel* m : table->Models(now)) {
+    if (m->kind != "chat" || m->deprecated) continue;
+    add(m->model);
+    if (m->matcher != nullptr) {
+      for (const std::string& alias : m->matcher->Aliases()) add(alias);
+    }
   }
-  for (const auto& [alias, upstream] : ResellerAliases()) {
-    auto target = ResolveResellerModel(alias, *table, offered_);
-    if (target.ok()) add(alias, target->provider);
-  }
+  for (const auto& [alias, upstream] : ResellerAliases()) add(alias);
   ordered_json body = ordered_json::object();
   body["object"] = "list";
   body["data"] = std::move(data);
@@ -392,7 +397,7 @@ asio::awaitable<void> ResellerHandler::Chat(HttpRequest& req, ResponseWriter& wr
     co_await reply(DependencyUnavailable("price book"), true);
     co_return;
   }
-  auto resolved = ResolveResellerModel(client_model, *table, offered_);
+  auto resolved = ResolveResellerModel(client_model, *table, offered_, x.requested_at);
   if (!resolved.ok()) {
     co_await reply(ModelNotFound(client_model), false);
     co_return;
@@ -667,7 +672,7 @@ asio::awaitable<void> ResellerHandler::Finish(Exchange& x) {
   const bool charge = x.upstream_succeeded && (x.usage.found || x.delivered_units > 0);
   if (x.held && charge) {
     tokens = BilledTokens(x.usage, x.complete, x.delivered_units, x.bound);
-    provider_cost = money::PriceTokens(tokens, target.price.price);
+    provider_cost = PriceOf(tokens, target.price);
     absl::StatusOr<SettleReceipt> settled = absl::UnknownError("not attempted");
     for (int attempt = 0; attempt < std::max(1, d_.options.settle_attempts); ++attempt) {
       if (attempt > 0) co_await Sleep(SettleRetryDelay(d_.options, attempt));
@@ -717,7 +722,9 @@ asio::awaitable<void> ResellerHandler::Finish(Exchange& x) {
   event.set_cache_write_tokens(tokens.cache_write);
   event.set_output_tokens(tokens.output);
   event.set_reasoning_tokens(tokens.reasoning);
+  event.set_cache_write_1h_tokens(tokens.cache_write_1h);
   event.set_provider_cost_nano(provider_cost);
+  event.set_price_id(target.price.price_id);
   if (receipt) {
     event.set_margin_nano(receipt->margin);
     event.set_cost_nano(receipt->total);

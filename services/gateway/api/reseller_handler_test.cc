@@ -698,10 +698,18 @@ TEST_F(ResellerTest, ModelsListsOfferedPricedModelsAndAliases) {
   EXPECT_EQ(
       res.body(),
       R"({"object":"list","data":[)"
-      R"({"id":"claude-3-5-sonnet-20241022","object":"model","created":0,"owned_by":"anthropic"},)"
-      R"({"id":"gpt-4o-mini","object":"model","created":0,"owned_by":"openai"},)"
-      R"({"id":"claude-3-5-sonnet","object":"model","created":0,"owned_by":"anthropic"},)"
-      R"({"id":"claude-3-5-sonnet-latest","object":"model","created":0,"owned_by":"anthropic"}]})");
+      R"({"id":"claude-3-5-sonnet-20241022","object":"model","created":0,"owned_by":"anthropic",)"
+      R"("pricing":{"prompt":"0.000003","completion":"0.000015","input_cache_read":"0.000003",)"
+      R"("input_cache_write":"0.000003"}},)"
+      R"({"id":"gpt-4o-mini","object":"model","created":0,"owned_by":"openai",)"
+      R"("pricing":{"prompt":"0.00000015","completion":"0.0000006",)"
+      R"("input_cache_read":"0.00000015","input_cache_write":"0.00000015"}},)"
+      R"({"id":"claude-3-5-sonnet","object":"model","created":0,"owned_by":"anthropic",)"
+      R"("pricing":{"prompt":"0.000003","completion":"0.000015","input_cache_read":"0.000003",)"
+      R"("input_cache_write":"0.000003"}},)"
+      R"({"id":"claude-3-5-sonnet-latest","object":"model","created":0,"owned_by":"anthropic",)"
+      R"("pricing":{"prompt":"0.000003","completion":"0.000015","input_cache_read":"0.000003",)"
+      R"("input_cache_write":"0.000003"}}]})");
   EXPECT_EQ(res["x-request-id"].size(), 36u);
   req.set(http::field::authorization, "Bearer llm_sk_bad");
   EXPECT_EQ(Send(req).result_int(), 401);

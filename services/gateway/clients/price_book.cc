@@ -9,6 +9,45 @@
 
 namespace llmgw::gateway {
 
+PricedModel PricedModelFromProto(const billing::v1::ModelPrice& p) {
+  PricedModel m;
+  m.provider = p.provider();
+  m.model = p.model();
+  m.price = {.input_per_mtok = p.input_nano_per_mtok(),
+             .cached_input_per_mtok = p.cached_input_nano_per_mtok(),
+             .cache_write_per_mtok = p.cache_write_nano_per_mtok(),
+             .output_per_mtok = p.output_nano_per_mtok(),
+             .cache_write_1h_per_mtok = p.cache_write_1h_nano_per_mtok()};
+  m.max_output_tokens = p.max_output_tokens();
+  m.tier.above_input_tokens = p.tier_above_input_tokens();
+  m.tier.price = {.input_per_mtok = p.tier_input_nano_per_mtok(),
+                  .cached_input_per_mtok = p.tier_cached_input_nano_per_mtok(),
+                  .cache_write_per_mtok = p.tier_cache_write_nano_per_mtok(),
+                  .output_per_mtok = p.tier_output_nano_per_mtok(),
+                  .cache_write_1h_per_mtok = p.tier_cache_write_1h_nano_per_mtok()};
+  m.effective_from_unix_ms = p.effective_from_unix_ms();
+  m.price_id = p.price_id();
+  m.source = p.source();
+  m.rank = p.catalog_rank();
+  if (!p.kind().empty()) m.kind = p.kind();
+  m.display_name = p.display_name();
+  m.deprecated = p.deprecated();
+  if (p.source() == "override") {
+    m.origin = PriceOrigin::kOverride;
+  } else if (!p.match_json().empty()) {
+    m.origin = PriceOrigin::kCatalog;
+    auto matcher = ModelMatcher::ParseText(p.match_json());
+    if (matcher.ok()) {
+      m.matcher = *std::move(matcher);
+    } else {
+      // Still priced, by its exact id: better than unpriced.
+      log::Warn("price row matcher ignored",
+                {{"model", p.model()}, {"error", std::string(matcher.status().message())}});
+    }
+  }
+  return m;
+}
+
 absl::StatusOr<std::shared_ptr<const PriceTable>> FetchPrices(
     billing::v1::BillingService::StubInterface& stub, const std::string& internal_token,
     int* margin_percent) {
@@ -20,17 +59,7 @@ absl::StatusOr<std::shared_ptr<const PriceTable>> FetchPrices(
   if (!status.ok()) return grpcutil::FromGrpc(status);
   std::vector<PricedModel> models;
   models.reserve(resp.prices_size());
-  for (const auto& p : resp.prices()) {
-    PricedModel m;
-    m.provider = p.provider();
-    m.model = p.model();
-    m.price.input_per_mtok = p.input_nano_per_mtok();
-    m.price.cached_input_per_mtok = p.cached_input_nano_per_mtok();
-    m.price.cache_write_per_mtok = p.cache_write_nano_per_mtok();
-    m.price.output_per_mtok = p.output_nano_per_mtok();
-    m.max_output_tokens = p.max_output_tokens();
-    models.push_back(std::move(m));
-  }
+  for (const auto& p : resp.prices()) models.push_back(PricedModelFromProto(p));
   if (margin_percent != nullptr) *margin_percent = resp.margin_percent();
   return std::make_shared<const PriceTable>(models);
 }

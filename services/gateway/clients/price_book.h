@@ -30,6 +30,9 @@ class PriceBook {
   std::atomic<int> margin_percent_{0};
 };
 
+// A billing price row as the price table holds it (catalog matchers parsed).
+PricedModel PricedModelFromProto(const billing::v1::ModelPrice& p);
+
 // One ListPrices call, as a PriceTable.
 absl::StatusOr<std::shared_ptr<const PriceTable>> FetchPrices(
     billing::v1::BillingService::StubInterface& stub, const std::string& internal_token,

@@ -31,7 +31,8 @@ std::optional<Provider> ProviderOfModel(std::string_view m) {
 
 absl::StatusOr<ResellerTarget> ResolveResellerModel(std::string_view model,
                                                     const PriceTable& prices,
-                                                    const std::set<Provider>& offered) {
+                                                    const std::set<Provider>& offered,
+                                                    int64_t at_unix_ms) {
   std::string upstream(model);
   for (const auto& [alias, target] : ResellerAliases()) {
     if (model == alias) upstream = target;
@@ -42,9 +43,38 @@ absl::StatusOr<ResellerTarget> ResolveResellerModel(std::string_view model,
   };
   std::optional<Provider> provider = ProviderOfModel(upstream);
   if (!provider || !offered.count(*provider)) return not_found();
-  const PricedModel* price = prices.Find(ProviderName(*provider), upstream);
-  if (price == nullptr) return not_found();
+  const PricedModel* price = prices.Find(ProviderName(*provider), upstream, at_unix_ms);
+  if (price == nullptr || price->kind != "chat") return not_found();
   return ResellerTarget{*provider, upstream, *price};
+}
+
+std::string UsdPerToken(money::Nano nano_per_mtok, int64_t margin_percent) {
+  // nano-USD per 1M tokens * (100 + margin) / 100 = USD * 1e17 per token: exact in 17 decimals.
+  constexpr int kDecimals = 17;
+  unsigned __int128 v = static_cast<unsigned __int128>(std::max<money::Nano>(nano_per_mtok, 0)) *
+                        static_cast<unsigned __int128>(100 + std::max<int64_t>(margin_percent, 0));
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
+    v /= 10;
+  } while (v > 0);
+  if (digits.size() <= kDecimals) digits.insert(0, kDecimals + 1 - digits.size(), '0');
+  std::string out = digits.substr(0, digits.size() - kDecimals);
+  std::string frac = digits.substr(digits.size() - kDecimals);
+  while (!frac.empty() && frac.back() == '0') frac.pop_back();
+  if (!frac.empty()) out += "." + frac;
+  return out;
+}
+
+nlohmann::ordered_json ModelPricing(const PricedModel& m, int64_t margin_percent) {
+  const money::ModelPrice& p = m.price;
+  auto or_input = [&](money::Nano v) { return v > 0 ? v : p.input_per_mtok; };
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  out["prompt"] = UsdPerToken(p.input_per_mtok, margin_percent);
+  out["completion"] = UsdPerToken(p.output_per_mtok, margin_percent);
+  out["input_cache_read"] = UsdPerToken(or_input(p.cached_input_per_mtok), margin_percent);
+  out["input_cache_write"] = UsdPerToken(or_input(p.cache_write_per_mtok), margin_percent);
+  return out;
 }
 
 namespace {
@@ -105,8 +135,7 @@ CostBound BoundChatCost(const json& request, size_t body_bytes, const PricedMode
   const int64_t per_choice = requested > 0 ? std::min(requested, cap) : cap;
   absl::StatusOr<int64_t> choices = ChoiceCount(request);
   b.output_tokens = per_choice * (choices.ok() ? *choices : 1);
-  b.provider_cost =
-      money::PriceTokens({.input = b.input_tokens, .output = b.output_tokens}, model.price);
+  b.provider_cost = BoundRequestCost(b.input_tokens, b.output_tokens, model.price, model.tier);
   return b;
 }
 

@@ -29,12 +29,23 @@ const std::vector<std::pair<std::string, std::string>>& ResellerAliases();
 // anthropic, gemini- → google, grok- → xai.
 std::optional<Provider> ProviderOfModel(std::string_view model);
 
-// Resolves a customer's model id: aliases first, then the provider by prefix. NotFound (the
-// client sees 404 model_not_found) when the provider is unknown or not offered (no operator key),
-// or when the model has no price (never billed at zero).
+// Resolves a customer's model id: aliases first, then the provider by prefix, then the price row
+// in effect at `at_unix_ms` (the catalog's matchers find dated snapshots and the catalog's own
+// aliases; the provider is asked for the id as the customer sent it). NotFound (the client sees
+// 404 model_not_found) when the provider is unknown or not offered (no operator key), when the
+// model has no price (never billed at zero), or when it is not a chat model.
 absl::StatusOr<ResellerTarget> ResolveResellerModel(std::string_view model,
                                                     const PriceTable& prices,
-                                                    const std::set<Provider>& offered);
+                                                    const std::set<Provider>& offered,
+                                                    int64_t at_unix_ms = PriceTable::kLatest);
+
+// A price per 1M tokens as the customer pays it per token (margin included), in USD as an exact
+// decimal string without trailing zeros ("0.0000003", "0"), as OpenRouter's `pricing` shows it.
+std::string UsdPerToken(money::Nano nano_per_mtok, int64_t margin_percent);
+
+// The `pricing` object of a model in GET /models: prompt, completion, input_cache_read,
+// input_cache_write (a kind the model does not price apart shows the price it is billed at).
+nlohmann::ordered_json ModelPricing(const PricedModel& m, int64_t margin_percent);
 
 // Tokens an image may cost at most (Anthropic caps an image near 1,600 tokens; OpenAI's
 // high-detail tiles stay under 2,000 for the largest sizes).
@@ -59,7 +70,9 @@ absl::StatusOr<int64_t> ChoiceCount(const nlohmann::json& request);
 // input token — a BPE token always covers at least one byte —, plus the message framing and a
 // fixed bound per image; output is max_completion_tokens / max_tokens, capped by the model's
 // maximum, or the model's maximum when absent, for EACH of the n choices (ChoiceCount; a request
-// it refuses must be refused before bounding, here it counts as one choice).
+// it refuses must be refused before bounding, here it counts as one choice). Priced by
+// BoundRequestCost: input at the dearest input kind, the long-context tier when the bound crosses
+// it.
 CostBound BoundChatCost(const nlohmann::json& request, size_t body_bytes, const PricedModel& model);
 
 }  // namespace llmgw::gateway

@@ -81,12 +81,16 @@ bool FillOpenAIUsage(Provider p, const Json& u, money::TokenCounts& t) {
   return false;
 }
 
+// Anthropic's input_tokens excludes cache reads and writes; ours includes them. cache_write_1h:
+// the part of the cache writes at the one-hour TTL
+// (usage.cache_creation.ephemeral_1h_input_tokens).
 money::TokenCounts AnthropicCounts(int64_t input, int64_t cache_creation, int64_t cache_read,
-                                   int64_t output) {
+                                   int64_t output, int64_t cache_write_1h) {
   money::TokenCounts t;
   t.input = input + cache_creation + cache_read;
   t.cached_input = cache_read;
   t.cache_write = cache_creation;
+  t.cache_write_1h = std::min(cache_write_1h, cache_creation);
   t.output = output;
   return t;
 }
@@ -224,7 +228,8 @@ Usage ParseJsonUsage(Provider p, std::string_view body) {
     if (!Has(*u, "input_tokens") && !Has(*u, "output_tokens")) return usage;
     usage.tokens =
         AnthropicCounts(Count(*u, "input_tokens"), Count(*u, "cache_creation_input_tokens"),
-                        Count(*u, "cache_read_input_tokens"), Count(*u, "output_tokens"));
+                        Count(*u, "cache_read_input_tokens"), Count(*u, "output_tokens"),
+                        NestedCount(*u, "cache_creation", "ephemeral_1h_input_tokens"));
     usage.found = true;
     return usage;
   }
@@ -348,10 +353,13 @@ void StreamUsageTracker::OnAnthropicEvent(const SseEvent& e) {
   if (Has(*usage, "cache_read_input_tokens")) {
     anthropic_cache_read_ = Count(*usage, "cache_read_input_tokens");
   }
+  if (auto c = usage->find("cache_creation"); c != usage->end() && c->is_object()) {
+    anthropic_cache_write_1h_ = NestedCount(*usage, "cache_creation", "ephemeral_1h_input_tokens");
+  }
   int64_t output = usage_.tokens.output;
   if (Has(*usage, "output_tokens")) output = Count(*usage, "output_tokens");
-  usage_.tokens =
-      AnthropicCounts(anthropic_input_, anthropic_cache_creation_, anthropic_cache_read_, output);
+  usage_.tokens = AnthropicCounts(anthropic_input_, anthropic_cache_creation_,
+                                  anthropic_cache_read_, output, anthropic_cache_write_1h_);
   usage_.found = true;
 }
 

@@ -78,6 +78,7 @@ class StreamUsageTracker {
   int64_t anthropic_input_ = 0;
   int64_t anthropic_cache_creation_ = 0;
   int64_t anthropic_cache_read_ = 0;
+  int64_t anthropic_cache_write_1h_ = 0;
   bool saw_terminal_ = false;
   bool saw_error_ = false;
 };

@@ -489,6 +489,35 @@ TEST(ParseJsonUsageTest, AnthropicMessage) {
   EXPECT_TOKENS(plain.tokens, Tokens(12, 0, 0, 6, 0));
 }
 
+TEST(ParseJsonUsageTest, AnthropicOneHourCacheWritesArePartOfTheWrites) {
+  Usage u = ParseJsonUsage(Provider::kAnthropic, R"({"model":"claude-sonnet-4-5-20250929",
+    "usage":{"input_tokens":10,"cache_creation_input_tokens":300,"cache_read_input_tokens":20,
+    "cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":200},
+    "output_tokens":5}})");
+  EXPECT_TOKENS(u.tokens, Tokens(330, 20, 300, 5, 0));
+  EXPECT_EQ(u.tokens.cache_write_1h, 200);
+  // Never more one-hour writes than writes, whatever a provider sends.
+  Usage odd = ParseJsonUsage(Provider::kAnthropic, R"({"usage":{"input_tokens":1,
+    "cache_creation_input_tokens":3,"cache_creation":{"ephemeral_1h_input_tokens":9},
+    "output_tokens":1}})");
+  EXPECT_EQ(odd.tokens.cache_write_1h, 3);
+}
+
+TEST(StreamUsageTest, AnthropicOneHourCacheWritesFromMessageStart) {
+  std::string input =
+      "event: message_start\n"
+      "data: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":4,"
+      "\"cache_creation_input_tokens\":50,\"cache_read_input_tokens\":0,"
+      "\"cache_creation\":{\"ephemeral_5m_input_tokens\":20,\"ephemeral_1h_input_tokens\":30},"
+      "\"output_tokens\":1}}}\n\n"
+      "event: message_delta\n"
+      "data: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":9}}\n\n"
+      "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+  StreamRun run = RunStream(Provider::kAnthropic, false, input);
+  EXPECT_TOKENS(run.usage.tokens, Tokens(54, 0, 50, 9, 0));
+  EXPECT_EQ(run.usage.tokens.cache_write_1h, 30);  // kept when message_delta omits it
+}
+
 TEST(ParseJsonUsageTest, GoogleAndXai) {
   Usage g = ParseJsonUsage(Provider::kGoogle, R"({"choices":[{"finish_reason":"stop","index":0,
     "message":{"content":"Hi","role":"assistant"}}],"created":1718000000,"model":

@@ -31,6 +31,8 @@ UsageEvent FromProto(const pb::UsageEvent& p) {
   e.unpriced = p.unpriced();
   e.requested_at_unix_ms = p.requested_at_unix_ms();
   e.request_id = p.request_id();
+  e.price_id = p.price_id();
+  e.cache_write_1h_tokens = p.cache_write_1h_tokens();
   return e;
 }
 
@@ -59,6 +61,8 @@ pb::UsageEvent ToProto(const UsageEvent& e) {
   p.set_unpriced(e.unpriced);
   p.set_requested_at_unix_ms(e.requested_at_unix_ms);
   p.set_request_id(e.request_id);
+  p.set_price_id(e.price_id);
+  p.set_cache_write_1h_tokens(e.cache_write_1h_tokens);
   return p;
 }
 

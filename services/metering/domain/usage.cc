@@ -78,7 +78,9 @@ absl::Status ValidateEvent(size_t i, const UsageEvent& e) {
       {"provider_cost_nano", e.provider_cost_nano},
       {"margin_nano", e.margin_nano},
       {"latency_ms", e.latency_ms},
-      {"ttft_ms", e.ttft_ms}};
+      {"ttft_ms", e.ttft_ms},
+      {"price_id", e.price_id},
+      {"cache_write_1h_tokens", e.cache_write_1h_tokens}};
   for (const auto& [field, value] : counts) {
     if (absl::Status s = CheckCount(i, field, value); !s.ok()) return s;
   }

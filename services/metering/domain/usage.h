@@ -38,6 +38,8 @@ struct UsageEvent {
   bool unpriced = false;
   int64_t requested_at_unix_ms = 0;
   std::string request_id;
+  int64_t price_id = 0;               // billing's price row that priced it; 0 when unpriced
+  int64_t cache_write_1h_tokens = 0;  // part of cache_write_tokens
 
   bool operator==(const UsageEvent&) const = default;
 };

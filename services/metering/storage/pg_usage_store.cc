@@ -67,16 +67,18 @@ WITH input AS (
                        $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[],
                        $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[],
                        $16::boolean[], $17::integer[], $18::bigint[], $19::bigint[],
-                       $20::boolean[], $21::boolean[], $22::timestamptz[], $23::text[])
+                       $20::boolean[], $21::boolean[], $22::timestamptz[], $23::text[],
+                       $24::bigint[], $25::bigint[])
     AS t(event_id, org_id, credential_id, mode, provider, model, endpoint, input_tokens,
          cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_nano,
          provider_cost_nano, margin_nano, is_streaming, status_code, latency_ms, ttft_ms,
-         incomplete, unpriced, requested_at, request_id)
+         incomplete, unpriced, requested_at, request_id, price_id, cache_write_1h_tokens)
 ), inserted AS (
   INSERT INTO metering.usage_events (event_id, org_id, credential_id, mode, provider, model,
       endpoint, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens,
       reasoning_tokens, cost_nano, provider_cost_nano, margin_nano, is_streaming, status_code,
-      latency_ms, ttft_ms, incomplete, unpriced, requested_at, request_id)
+      latency_ms, ttft_ms, incomplete, unpriced, requested_at, request_id, price_id,
+      cache_write_1h_tokens)
   SELECT * FROM input ORDER BY event_id COLLATE "C"
   ON CONFLICT (event_id) DO NOTHING
   RETURNING org_id, requested_at, mode, provider, model, input_tokens, cached_input_tokens,
@@ -111,7 +113,8 @@ constexpr char kEventColumns[] =
     "event_id, org_id, credential_id, mode, provider, model, endpoint, input_tokens, "
     "cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost_nano, "
     "provider_cost_nano, margin_nano, is_streaming, status_code, latency_ms, ttft_ms, "
-    "incomplete, unpriced, (extract(epoch FROM requested_at) * 1000)::bigint, request_id";
+    "incomplete, unpriced, (extract(epoch FROM requested_at) * 1000)::bigint, request_id, "
+    "price_id, cache_write_1h_tokens";
 
 UsageEvent EventFromRow(const pqxx::row& r) {
   UsageEvent e;
@@ -138,6 +141,8 @@ UsageEvent EventFromRow(const pqxx::row& r) {
   e.unpriced = r[20].as<bool>();
   e.requested_at_unix_ms = r[21].as<int64_t>();
   e.request_id = r[22].as<std::string>();
+  e.price_id = r[23].as<int64_t>();
+  e.cache_write_1h_tokens = r[24].as<int64_t>();
   return e;
 }
 
@@ -180,13 +185,15 @@ absl::StatusOr<IngestResult> PgUsageStore::Ingest(const std::vector<UsageEvent>&
               latency = IntArray(events, &E::latency_ms), ttft = IntArray(events, &E::ttft_ms),
               incomplete = BoolArray(events, &E::incomplete),
               unpriced = BoolArray(events, &E::unpriced),
-              request_ids = TextArray(events, &E::request_id);
+              request_ids = TextArray(events, &E::request_id),
+              price_ids = IntArray(events, &E::price_id),
+              cache_write_1h = IntArray(events, &E::cache_write_1h_tokens);
   auto inserted = pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<int64_t> {
     pqxx::work tx(c);
-    pqxx::result r = tx.exec_params(kIngestSql, ids, orgs, creds, modes, providers, models,
-                                    endpoints, input, cached, cache_write, output, reasoning, cost,
-                                    provider_cost, margin, streaming, status_codes, latency, ttft,
-                                    incomplete, unpriced, times, request_ids);
+    pqxx::result r = tx.exec_params(
+        kIngestSql, ids, orgs, creds, modes, providers, models, endpoints, input, cached,
+        cache_write, output, reasoning, cost, provider_cost, margin, streaming, status_codes,
+        latency, ttft, incomplete, unpriced, times, request_ids, price_ids, cache_write_1h);
     tx.commit();
     return r[0][0].as<int64_t>();
   });

@@ -76,6 +76,9 @@ UsageEvent Event(std::string id, std::string org, int64_t at_ms, int64_t input, 
   e.latency_ms = 800;
   e.requested_at_unix_ms = at_ms;
   e.request_id = "req_" + e.event_id;
+  e.cache_write_tokens = 3;
+  e.cache_write_1h_tokens = 2;
+  e.price_id = 42;  // read back by the tests that compare whole events
   return e;
 }
 
@@ -125,6 +128,17 @@ TEST(PgUsageStoreMigration, ByteOrderKeysKeepStoredEventsAndIdempotency) {
   const auto& all = meteringMigrations();
   ASSERT_GE(all.size(), 2u);
   ASSERT_THAT(pg::ApplyMigrations(**pool, "metering", {all.front()}), IsOk());
+  // Today's store also writes the columns of a later migration (003, which adds them only when
+  // missing); a database at migration 1 gets them first, as that migration would add them.
+  ASSERT_THAT((*pool)->Run([](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    tx.exec(
+        "ALTER TABLE metering.usage_events ADD COLUMN price_id bigint NOT NULL DEFAULT 0, "
+        "ADD COLUMN cache_write_1h_tokens bigint NOT NULL DEFAULT 0");
+    tx.commit();
+    return absl::OkStatus();
+  }),
+              IsOk());
   PgUsageStore store(**pool);
   ASSERT_THAT(store.Ingest(Batch(0, 30)), IsOkAndHolds(IngestResult{30, 0}));
   ASSERT_THAT(pg::ApplyMigrations(**pool, "metering", all), IsOk());
