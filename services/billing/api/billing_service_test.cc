@@ -180,6 +180,51 @@ TEST_F(BillingServiceTest, ListPricesReturnsTheSeededPricesAndTheMargin) {
   EXPECT_EQ(sonnet->max_output_tokens(), 8192);
 }
 
+TEST_F(BillingServiceTest, SetPricesAddsOverridesListedNowAndInTheHistory) {
+  using Stub = v1::BillingService::Stub;
+  v1::SetPricesRequest req;
+  req.set_set_by("ops@example.com");
+  req.set_note("negotiated");
+  v1::ModelPrice* p = req.add_prices();
+  p->set_provider("openai");
+  p->set_model("gpt-4o-mini");
+  p->set_input_nano_per_mtok(100'000'000);
+  p->set_output_nano_per_mtok(400'000'000);
+  p->set_max_output_tokens(16384);
+  v1::SetPricesResponse set;
+  ASSERT_TRUE(Call(&Stub::SetPrices, req, &set).ok());
+  ASSERT_EQ(set.prices_size(), 1);
+  EXPECT_EQ(set.prices(0).source(), "override");
+  EXPECT_EQ(set.prices(0).set_by(), "ops@example.com");
+  EXPECT_GT(set.prices(0).price_id(), 0);
+  v1::ListPricesResponse now;
+  ASSERT_TRUE(Call(&Stub::ListPrices, v1::ListPricesRequest(), &now).ok());
+  EXPECT_EQ(now.prices_size(), 8);  // the seed row of gpt-4o-mini stays beside the override
+  v1::ListPriceHistoryRequest hreq;
+  hreq.set_provider("openai");
+  hreq.set_model("gpt-4o-mini");
+  v1::ListPriceHistoryResponse history;
+  ASSERT_TRUE(Call(&Stub::ListPriceHistory, hreq, &history).ok());
+  ASSERT_EQ(history.prices_size(), 2);
+  EXPECT_EQ(history.prices(0).source(), "seed");
+  EXPECT_EQ(history.prices(1).price_id(), set.prices(0).price_id());
+  // Refused whole: nobody named, a bad row; nothing stored.
+  v1::SetPricesRequest anonymous = req;
+  anonymous.clear_set_by();
+  EXPECT_EQ(Call(&Stub::SetPrices, anonymous, &set).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::SetPricesRequest bad = req;
+  bad.mutable_prices(0)->set_provider("mistral");
+  EXPECT_EQ(Call(&Stub::SetPrices, bad, &set).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Call(&Stub::SetPrices, v1::SetPricesRequest(), &set).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_TRUE(Call(&Stub::ListPriceHistory, hreq, &history).ok());
+  EXPECT_EQ(history.prices_size(), 2);
+  // Without the internal token: refused.
+  EXPECT_EQ(Call(&Stub::SetPrices, req, &set, "wrong").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
 TEST_F(BillingServiceTest, ChargeGetBalanceAndListTransactions) {
   using Stub = v1::BillingService::Stub;
   v1::GetBalanceResponse unknown = Balance(kOtherOrg);

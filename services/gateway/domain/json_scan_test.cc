@@ -578,11 +578,33 @@ TEST(ParseTopLevelKeysTest, SameAsCallbackParserOnRealisticBodies) {
 // Plain scalars are built without the lexer: same type (an integer is number_unsigned, as
 // J::parse makes it) and same value as J::parse, at every edge of the shortcut.
 TEST(ParseTopLevelKeysTest, PlainScalarsHaveTheTypeAndValueTheParserGives) {
-  const std::vector<std::string> literals = {
-      "null", "true", "false", "0", "7", "10", "123456789012345678", "1234567890123456789",
-      "18446744073709551615", "18446744073709551616", "-1", "-0", "0.5", "1e3", "1E+2", "\"\"",
-      "\"abc\"", "\"a b ~ {}[]:,\"", "\"\u00e9\"", "\"\\u00e9\"", "\"x\\\"y\"", "\"\x7f\"",
-      "\"\\n\"", "[]", "{}", "[1,\"a\"]", "{\"a\":null}"};
+  const std::vector<std::string> literals = {"null",
+                                             "true",
+                                             "false",
+                                             "0",
+                                             "7",
+                                             "10",
+                                             "123456789012345678",
+                                             "1234567890123456789",
+                                             "18446744073709551615",
+                                             "18446744073709551616",
+                                             "-1",
+                                             "-0",
+                                             "0.5",
+                                             "1e3",
+                                             "1E+2",
+                                             "\"\"",
+                                             "\"abc\"",
+                                             "\"a b ~ {}[]:,\"",
+                                             "\"\u00e9\"",
+                                             "\"\\u00e9\"",
+                                             "\"x\\\"y\"",
+                                             "\"\x7f\"",
+                                             "\"\\n\"",
+                                             "[]",
+                                             "{}",
+                                             "[1,\"a\"]",
+                                             "{\"a\":null}"};
   for (const std::string& lit : literals) {
     const std::string doc = "{\"k\": " + lit + " }";
     const Json want = Json::parse(lit);
@@ -594,9 +616,9 @@ TEST(ParseTopLevelKeysTest, PlainScalarsHaveTheTypeAndValueTheParserGives) {
     EXPECT_EQ(ogot["k"].type(), OrderedJson::parse(lit).type()) << lit;
   }
   // Invalid strings are refused as the parser refuses them, shortcut or not.
-  for (const std::string& bad : {std::string("\"a\tb\""), std::string("\"a\nb\""),
-                                 std::string("\"\xff\""), std::string("\"\xc3\""),
-                                 std::string("\"\x80\"")}) {
+  for (const std::string& bad :
+       {std::string("\"a\tb\""), std::string("\"a\nb\""), std::string("\"\xff\""),
+        std::string("\"\xc3\""), std::string("\"\x80\"")}) {
     EXPECT_TRUE(ParseTopLevelKeys<Json>("{\"k\":" + bad + "}", {"k"}).is_discarded()) << bad;
   }
 }

@@ -104,8 +104,9 @@ PricedModel Catalog(std::string model, const char* match, int rank, int64_t in, 
 }
 
 TEST(PriceTableTest, CatalogMatchersInOrderFirstMatchWins) {
-  PriceTable t({Catalog("gpt-5-mini", R"({"or":[{"equals":"gpt-5-mini"},)"
-                                      R"({"equals":"gpt-5-mini-2025-08-07"}]})",
+  PriceTable t({Catalog("gpt-5-mini",
+                        R"({"or":[{"equals":"gpt-5-mini"},)"
+                        R"({"equals":"gpt-5-mini-2025-08-07"}]})",
                         1, 250),
                 Catalog("gpt-5", R"({"starts_with":"gpt-5"})", 2, 1250),
                 Catalog("gpt-5-chat", R"({"starts_with":"gpt-5-chat"})", 3, 999)});

@@ -26,7 +26,8 @@ const std::set<Provider> kAll = {Provider::kOpenAI, Provider::kAnthropic, Provid
 TEST(ResolveResellerModel, OnlyChatModelsAndTheIdAsSentGoesUpstream) {
   PricedModel grok{"xai", "grok-4-0709", {.input_per_mtok = 3, .output_per_mtok = 15}, 131072};
   grok.origin = PriceOrigin::kCatalog;
-  grok.matcher = *ModelMatcher::ParseText(R"({"or":[{"equals":"grok-4-0709"},{"equals":"grok-4"}]})");
+  grok.matcher =
+      *ModelMatcher::ParseText(R"({"or":[{"equals":"grok-4-0709"},{"equals":"grok-4"}]})");
   PricedModel embed{"openai", "text-embedding-3-small", {.input_per_mtok = 20}, 0};
   embed.kind = "embedding";
   PriceTable prices({grok, embed});
@@ -41,10 +42,10 @@ TEST(ResolveResellerModel, OnlyChatModelsAndTheIdAsSentGoesUpstream) {
 }
 
 TEST(UsdPerToken, ExactDecimalsWithTheMargin) {
-  EXPECT_EQ(UsdPerToken(250'000'000, 0), "0.00000025");     // $0.25 / 1M
-  EXPECT_EQ(UsdPerToken(250'000'000, 20), "0.0000003");     // + 20 %
-  EXPECT_EQ(UsdPerToken(15'000'000'000, 20), "0.000018");   // $15 / 1M + 20 %
-  EXPECT_EQ(UsdPerToken(1, 7), "0.00000000000000107");      // the smallest step is exact
+  EXPECT_EQ(UsdPerToken(250'000'000, 0), "0.00000025");    // $0.25 / 1M
+  EXPECT_EQ(UsdPerToken(250'000'000, 20), "0.0000003");    // + 20 %
+  EXPECT_EQ(UsdPerToken(15'000'000'000, 20), "0.000018");  // $15 / 1M + 20 %
+  EXPECT_EQ(UsdPerToken(1, 7), "0.00000000000000107");     // the smallest step is exact
   EXPECT_EQ(UsdPerToken(0, 20), "0");
   EXPECT_EQ(UsdPerToken(1'000'000'000'000'000, 0), "1");  // $1,000,000 per 1M tokens
 }

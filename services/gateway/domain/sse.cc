@@ -18,8 +18,8 @@ constexpr std::string_view kBom = "\xEF\xBB\xBF";
 size_t FindLineEnd(std::string_view s, size_t from, size_t& next_nl) {
   if (next_nl > s.size() || next_nl < from) {
     const void* nl = std::memchr(s.data() + from, '\n', s.size() - from);
-    next_nl = nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - s.data())
-                            : s.size();
+    next_nl =
+        nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - s.data()) : s.size();
   }
   const void* cr = std::memchr(s.data() + from, '\r', next_nl - from);
   return cr != nullptr ? static_cast<size_t>(static_cast<const char*>(cr) - s.data()) : next_nl;
@@ -32,8 +32,8 @@ size_t EndOfFirstEvent(std::string_view bytes) {
   for (std::string_view blank : {std::string_view("\n\n"), std::string_view("\r\n\r\n")}) {
     const void* at = memmem(bytes.data(), bytes.size(), blank.data(), blank.size());
     if (at != nullptr) {
-      end = std::min(end, static_cast<size_t>(static_cast<const char*>(at) - bytes.data()) +
-                              blank.size());
+      end = std::min(
+          end, static_cast<size_t>(static_cast<const char*>(at) - bytes.data()) + blank.size());
     }
   }
   return end;
