@@ -24,16 +24,17 @@ absl::StatusOr<Nano> Price(const json& obj, const char* key, const std::string& 
   return it->get<int64_t>();
 }
 
-absl::StatusOr<CatalogPrices> Prices(const json& obj, const std::string& where) {
+absl::StatusOr<money::ModelPrice> Prices(const json& obj, const std::string& where) {
   if (!obj.is_object()) return Bad(where, "prices must be an object");
-  CatalogPrices p;
+  money::ModelPrice p;
   struct Field {
     const char* key;
     Nano* out;
   };
-  for (Field f : {Field{"input", &p.input}, Field{"cached_input", &p.cached_input},
-                  Field{"cache_write", &p.cache_write}, Field{"cache_write_1h", &p.cache_write_1h},
-                  Field{"output", &p.output}}) {
+  for (Field f :
+       {Field{"input", &p.input_per_mtok}, Field{"cached_input", &p.cached_input_per_mtok},
+        Field{"cache_write", &p.cache_write_per_mtok},
+        Field{"cache_write_1h", &p.cache_write_1h_per_mtok}, Field{"output", &p.output_per_mtok}}) {
     absl::StatusOr<Nano> v = Price(obj, f.key, where);
     if (!v.ok()) return v.status();
     *f.out = *v;
@@ -51,12 +52,12 @@ absl::StatusOr<CatalogPeriod> Period(const json& j, const std::string& where) {
     if (!ms.ok()) return Bad(where, std::string(ms.status().message()));
     period.start_unix_ms = *ms;
   }
-  absl::StatusOr<CatalogPrices> prices = Prices(j, where);
+  absl::StatusOr<money::ModelPrice> prices = Prices(j, where);
   if (!prices.ok()) return prices.status();
   period.prices = *prices;
   auto tier = j.find("tier");
   if (tier != j.end() && !tier->is_null()) {
-    absl::StatusOr<CatalogPrices> t = Prices(*tier, where + " tier");
+    absl::StatusOr<money::ModelPrice> t = Prices(*tier, where + " tier");
     if (!t.ok()) return t.status();
     auto above = tier->find("above_input_tokens");
     if (above == tier->end() || !above->is_number_integer() || above->get<int64_t>() <= 0) {
@@ -155,17 +156,17 @@ PriceRow RowOf(const PriceCatalog& catalog, const CatalogModel& m, const Catalog
   r.origin = "catalog";
   r.catalog_version = catalog.source + " " + catalog.version;
   r.effective_from_unix_ms = effective_from;
-  r.input_nano_per_mtok = p.prices.input;
-  r.cached_input_nano_per_mtok = p.prices.cached_input;
-  r.cache_write_nano_per_mtok = p.prices.cache_write;
-  r.cache_write_1h_nano_per_mtok = p.prices.cache_write_1h;
-  r.output_nano_per_mtok = p.prices.output;
+  r.input_nano_per_mtok = p.prices.input_per_mtok;
+  r.cached_input_nano_per_mtok = p.prices.cached_input_per_mtok;
+  r.cache_write_nano_per_mtok = p.prices.cache_write_per_mtok;
+  r.cache_write_1h_nano_per_mtok = p.prices.cache_write_1h_per_mtok;
+  r.output_nano_per_mtok = p.prices.output_per_mtok;
   r.tier_above_input_tokens = p.tier_above_input_tokens;
-  r.tier_input_nano_per_mtok = p.tier.input;
-  r.tier_cached_input_nano_per_mtok = p.tier.cached_input;
-  r.tier_cache_write_nano_per_mtok = p.tier.cache_write;
-  r.tier_cache_write_1h_nano_per_mtok = p.tier.cache_write_1h;
-  r.tier_output_nano_per_mtok = p.tier.output;
+  r.tier_input_nano_per_mtok = p.tier.input_per_mtok;
+  r.tier_cached_input_nano_per_mtok = p.tier.cached_input_per_mtok;
+  r.tier_cache_write_nano_per_mtok = p.tier.cache_write_per_mtok;
+  r.tier_cache_write_1h_nano_per_mtok = p.tier.cache_write_1h_per_mtok;
+  r.tier_output_nano_per_mtok = p.tier.output_per_mtok;
   r.max_output_tokens = m.max_output_tokens;
   r.match_json = m.match_json;
   r.catalog_rank = m.rank;

@@ -14,26 +14,18 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "libs/common/money.h"
 #include "services/billing/storage/billing_store.h"
 
 namespace llmgw::billing {
 
 inline constexpr std::string_view kCatalogProviders[] = {"openai", "anthropic", "google", "xai"};
 
-struct CatalogPrices {
-  Nano input = 0;
-  Nano cached_input = 0;
-  Nano cache_write = 0;
-  Nano cache_write_1h = 0;
-  Nano output = 0;
-  bool operator==(const CatalogPrices&) const = default;
-};
-
 struct CatalogPeriod {
   std::optional<int64_t> start_unix_ms;  // none: from the beginning
-  CatalogPrices prices;
+  money::ModelPrice prices;
   int64_t tier_above_input_tokens = 0;  // 0: no long-context tier
-  CatalogPrices tier;
+  money::ModelPrice tier;
 };
 
 struct CatalogModel {

@@ -50,12 +50,12 @@ TEST(PriceCatalogTest, ParsesModelsPeriodsAndTiers) {
   ASSERT_EQ(o3.periods.size(), 2u);
   EXPECT_FALSE(o3.periods[0].start_unix_ms.has_value());
   EXPECT_EQ(o3.periods[1].start_unix_ms, Ms("2025-06-10T00:00:00Z"));
-  EXPECT_EQ(o3.periods[1].prices.output, 8'000'000'000);
+  EXPECT_EQ(o3.periods[1].prices.output_per_mtok, 8'000'000'000);
   const CatalogModel& sonnet = c->models[1];
   EXPECT_EQ(sonnet.provider, "anthropic");
   EXPECT_EQ(sonnet.max_output_tokens, 64000);
   EXPECT_EQ(sonnet.periods[0].tier_above_input_tokens, 200000);
-  EXPECT_EQ(sonnet.periods[0].tier.cache_write_1h, 12'000'000'000);
+  EXPECT_EQ(sonnet.periods[0].tier.cache_write_1h_per_mtok, 12'000'000'000);
 }
 
 TEST(PriceCatalogTest, RowsTakeEffectAtTheLoadAndSkipSupersededPeriods) {
