@@ -1,7 +1,9 @@
 # Reseller mode: api/reseller_handler (POST /api/v1/chat/completions, GET /api/v1/models) and
 # clients/billing_client (holds, settles, voids). Included by services/gateway/CMakeLists.txt.
 add_library(gateway_reseller
+  ${CMAKE_CURRENT_LIST_DIR}/api/chat_surface.cc
   ${CMAKE_CURRENT_LIST_DIR}/api/reseller_handler.cc
+  ${CMAKE_CURRENT_LIST_DIR}/api/settlement.cc
   ${CMAKE_CURRENT_LIST_DIR}/clients/billing_client.cc)
 target_link_libraries(gateway_reseller PUBLIC gateway_api gateway_clients)
 

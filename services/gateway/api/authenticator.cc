@@ -1,12 +1,9 @@
 #include "services/gateway/api/authenticator.h"
 
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <memory>
 #include <string>
 #include <utility>
+
+#include "services/gateway/api/async_bridge.h"
 
 namespace llmgw::gateway {
 
@@ -14,26 +11,6 @@ namespace asio = boost::asio;
 using ValidationOr = absl::StatusOr<CredentialValidation>;
 
 namespace {
-
-// Starts the validation and completes on the caller's executor, whatever thread gRPC calls back
-// on: an I/O thread never blocks on accounts.
-template <typename Token>
-auto AsyncValidate(CredentialValidator& v, bool api_key, std::string secret, Token&& token) {
-  return asio::async_initiate<Token, void(ValidationOr)>(
-      [&v, api_key](auto handler, std::string secret) {
-        auto ex = asio::get_associated_executor(handler);
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        CredentialValidator::Done done = [h, ex](ValidationOr result) {
-          asio::post(ex, [h, r = std::move(result)]() mutable { (*h)(std::move(r)); });
-        };
-        if (api_key) {
-          v.ValidateApiKey(std::move(secret), std::move(done));
-        } else {
-          v.ValidateMonitorToken(std::move(secret), std::move(done));
-        }
-      },
-      token, std::move(secret));
-}
 
 AuthResult FromCache(AuthCache::Lookup&& hit) {
   AuthResult r;
@@ -60,8 +37,17 @@ asio::awaitable<AuthResult> Authenticator::Authenticate(bool api_key,
 
   std::string secret(secret_view);  // the caller's buffer may not outlive the suspension
 
-  ValidationOr result =
-      co_await AsyncValidate(validator_, api_key, std::move(secret), asio::use_awaitable);
+  // Named, not a temporary inside the co_await: GCC 12 destroys such temporaries twice.
+  auto validate = [this, api_key,
+                   secret = std::move(secret)](CredentialValidator::Done done) mutable {
+    if (api_key) {
+      validator_.ValidateApiKey(std::move(secret), std::move(done));
+    } else {
+      validator_.ValidateMonitorToken(std::move(secret), std::move(done));
+    }
+  };
+  auto op = AwaitCallback<ValidationOr>(std::move(validate));
+  ValidationOr result = co_await std::move(op);
   if (result.ok()) {
     AuthResult r;
     if (result->valid) {

@@ -9,7 +9,6 @@ namespace {
 
 constexpr Provider kAll[] = {Provider::kOpenAI, Provider::kAnthropic, Provider::kGoogle,
                              Provider::kXai};
-const char* ModeName(Mode m) { return m == Mode::kPassthrough ? "passthrough" : "reseller"; }
 
 }  // namespace
 
@@ -49,8 +48,8 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry)
     const std::string name(ProviderName(p));
     const int i = Index(p);
     for (Mode m : {Mode::kPassthrough, Mode::kReseller}) {
-      duration_[i][static_cast<int>(m)] =
-          &duration.Add({{"provider", name}, {"mode", ModeName(m)}}, metrics::LatencyBuckets());
+      duration_[i][static_cast<int>(m)] = &duration.Add(
+          {{"provider", name}, {"mode", std::string(ModeName(m))}}, metrics::LatencyBuckets());
     }
     ttft_[i] = &ttft.Add({{"provider", name}}, metrics::LatencyBuckets());
     for (int t = 0; t < 5; ++t)
@@ -58,6 +57,13 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry)
     upstream_errors_[i] = &upstream_errors.Add({{"provider", name}});
     unpriced_[i] = &unpriced.Add({{"provider", name}});
   }
+}
+
+void GatewayMetrics::Record(const UsageRecord& r) {
+  CountRequest(ProviderName(r.provider), r.mode, r.status_code);
+  ObserveDuration(r.provider, r.mode, r.latency_seconds);
+  CountTokens(r.provider, r.tokens);
+  if (r.unpriced && r.mode == Mode::kPassthrough) CountUnpriced(r.provider);
 }
 
 void GatewayMetrics::CountRequest(std::string_view provider, Mode mode, int code) {
@@ -69,7 +75,7 @@ void GatewayMetrics::CountRequest(std::string_view provider, Mode mode, int code
   }
   auto add = [&] {
     return &requests_.Add({{"provider", std::string(provider)},
-                           {"mode", ModeName(mode)},
+                           {"mode", std::string(ModeName(mode))},
                            {"code", std::to_string(code)}});
   };
   if (slot < 0 || code < kMinCode || code > kMaxCode) {

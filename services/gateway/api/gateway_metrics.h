@@ -13,15 +13,17 @@
 
 #include "libs/common/money.h"
 #include "services/gateway/domain/provider.h"
+#include "services/gateway/domain/usage_record.h"
 
 namespace llmgw::gateway {
-
-enum class Mode { kPassthrough, kReseller };
 
 class GatewayMetrics {
  public:
   explicit GatewayMetrics(prometheus::Registry& registry);
 
+  // Everything a request that reached a provider adds: its response code, duration, tokens and,
+  // in pass-through, whether it was unpriced. The one place a usage record becomes metrics.
+  void Record(const UsageRecord& r);
   // provider "" for requests that were not routed to one.
   void CountRequest(std::string_view provider, Mode mode, int code);
   void ObserveDuration(Provider p, Mode mode, double seconds);

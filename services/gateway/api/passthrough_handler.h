@@ -4,6 +4,7 @@
 // the usage, prices it and emits one usage event.
 
 #include <array>
+#include <memory>
 #include <string>
 
 #include "libs/common/clock.h"
@@ -13,6 +14,8 @@
 #include "services/gateway/clients/price_book.h"
 #include "services/gateway/clients/upstream_client.h"
 #include "services/gateway/clients/usage_sink.h"
+#include "services/gateway/domain/errors.h"
+#include "services/gateway/domain/usage.h"
 
 namespace llmgw::gateway {
 
@@ -38,6 +41,17 @@ class PassthroughHandler final : public RouteHandler {
                                       ResponseWriter& writer) override;
 
  private:
+  struct Call;
+  static HttpRequest UpstreamRequest(const Route& route, const HttpRequest& req,
+                                     const UpstreamEndpoint& endpoint, std::string body);
+  boost::asio::awaitable<void> ReplyError(Call& c, const ErrorSpec& spec, bool retry_after,
+                                          bool count);
+  // 502 or 504 for a provider that could not be reached or whose body broke off.
+  boost::asio::awaitable<void> ReplyUpstreamFailure(Call& c, const absl::Status& why,
+                                                    bool incomplete);
+  boost::asio::awaitable<Usage> RelayJson(Call& c, std::unique_ptr<UpstreamExchange>& exchange);
+  boost::asio::awaitable<Usage> RelayStream(Call& c, std::unique_ptr<UpstreamExchange>& exchange);
+
   Deps d_;
 };
 

@@ -5,19 +5,19 @@
 // (no hold, no call), sent with the OPERATOR's key (claude-* translated to Anthropic Messages and
 // back), then settled with the provider's reported cost and recorded as a usage event.
 
-#include <prometheus/counter.h>
-#include <prometheus/registry.h>
-
 #include <array>
 #include <chrono>
+#include <memory>
 #include <set>
 #include <string>
 
 #include "libs/common/clock.h"
 #include "services/gateway/api/authenticator.h"
+#include "services/gateway/api/chat_surface.h"
 #include "services/gateway/api/gateway_metrics.h"
 #include "services/gateway/api/passthrough_handler.h"
 #include "services/gateway/api/route_handler.h"
+#include "services/gateway/api/settlement.h"
 #include "services/gateway/clients/hold_ledger.h"
 #include "services/gateway/clients/price_book.h"
 #include "services/gateway/clients/upstream_client.h"
@@ -26,34 +26,11 @@
 namespace llmgw::gateway {
 
 // The operator's provider keys, indexed by Provider (LLMGW_OPENAI_API_KEY, …). An empty key means
-// the provider is not offered. Never logged.
-struct ResellerOptions {
+// the provider is not offered. Never logged. The settle policy (domain/reseller) is inherited.
+struct ResellerOptions : SettlePolicy {
   std::array<std::string, 4> operator_keys;
-  // Settle is idempotent: retried while billing is unavailable or slow, long enough (about 20 s
-  // with the defaults: 7 waits of 0.2+0.4+0.8+1.6+3.2+5+5 s, plus the calls) to ride out a
-  // billing restart, since a settle that gives up leaves delivered output free (the hold is
-  // swept). The waits are asio timers: the coroutine never blocks a thread.
-  int settle_attempts = 8;
-  std::chrono::milliseconds settle_backoff = std::chrono::milliseconds(200);  // doubles per try
-  std::chrono::milliseconds settle_backoff_max = std::chrono::seconds(5);     // ...up to this
 
   std::set<Provider> Offered() const;
-};
-
-// The wait before settle attempt `attempt` (1 = the first retry): settle_backoff doubled per
-// earlier retry, capped at settle_backoff_max.
-std::chrono::milliseconds SettleRetryDelay(const ResellerOptions& options, int attempt);
-
-// The reseller's own series, beside GatewayMetrics (which it uses with mode="reseller").
-class ResellerMetrics {
- public:
-  explicit ResellerMetrics(prometheus::Registry& registry);
-  void CountHoldRefused() { holds_refused_.Increment(); }
-  void CountSettleFailure() { settle_failures_.Increment(); }
-
- private:
-  prometheus::Counter& holds_refused_;
-  prometheus::Counter& settle_failures_;
 };
 
 class ResellerHandler final : public RouteHandler {
@@ -78,13 +55,30 @@ class ResellerHandler final : public RouteHandler {
 
  private:
   struct Exchange;
-  boost::asio::awaitable<void> Chat(HttpRequest& req, ResponseWriter& writer, Exchange& x);
+  // An error in the surface's shape (counted here unless the request went upstream: then its
+  // usage record counts it). should_retry false adds x-should-retry: false.
+  boost::asio::awaitable<void> Reply(Exchange& x, const ErrorSpec& spec, bool retry_after,
+                                     bool should_retry);
   boost::asio::awaitable<void> Models(ResponseWriter& writer, Exchange& x);
-  // Settles (with retries) or voids the hold, then emits the usage event.
+  // DESIGN.md's request path for one surface: parse, route by model, translate, hold, call,
+  // relay, then Finish.
+  boost::asio::awaitable<void> Serve(HttpRequest& req, Exchange& x);
+  boost::asio::awaitable<void> CallProvider(const nlohmann::json& body,
+                                            const std::string& client_model, UpstreamCall& call,
+                                            Exchange& x);
+  boost::asio::awaitable<void> RespondJson(std::unique_ptr<UpstreamExchange>& exchange,
+                                           const std::string& client_model, int64_t created,
+                                           Exchange& x);
+  boost::asio::awaitable<void> RespondStream(std::unique_ptr<UpstreamExchange>& exchange,
+                                             const nlohmann::json& body, const UpstreamCall& call,
+                                             const std::string& client_model, int64_t created,
+                                             Exchange& x);
+  // Settles (with retries) or voids the hold, then records the usage.
   boost::asio::awaitable<void> Finish(Exchange& x);
 
   Deps d_;
   std::set<Provider> offered_;
+  ChatCompletionsSurface chat_;
 };
 
 }  // namespace llmgw::gateway

@@ -155,7 +155,7 @@ TEST(ResponseWriterTest, EndOfBodyLeavesWithTheLastEvents) {
             ok = co_await writer.StartChunked(head, "data: a\n\n");
             ok = ok && co_await writer.WriteChunk("", /*last=*/true);
           }
-          ok = ok && co_await writer.EndChunked();       // already ended: nothing written
+          ok = ok && co_await writer.EndChunked();      // already ended: nothing written
           ok = ok && !co_await writer.WriteChunk("x");  // nothing after the end
           ResponseWriter next(server, std::chrono::seconds(5), /*keep_alive=*/true);
           HttpResponse res(http::status::ok, 11);

@@ -69,9 +69,9 @@ bool BuildPlainScalar(std::string_view raw, J& out) {
 }
 
 // Parses `text` keeping only the top-level keys in `keys` (and their whole values): an object of
-// those present, each value parsed strictly with J::parse (or BuildPlainScalar). A discarded value when `text` is not a
-// JSON object (see ScanTopLevelKeys) or a wanted value is invalid. J is nlohmann::json or
-// ordered_json; a template so that this header needs no JSON library.
+// those present, each value parsed strictly with J::parse (or BuildPlainScalar). A discarded value
+// when `text` is not a JSON object (see ScanTopLevelKeys) or a wanted value is invalid. J is
+// nlohmann::json or ordered_json; a template so that this header needs no JSON library.
 template <typename J>
 J ParseTopLevelKeys(std::string_view text, std::initializer_list<std::string_view> keys) {
   std::vector<ScannedKey> found;

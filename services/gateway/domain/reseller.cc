@@ -139,4 +139,23 @@ CostBound BoundChatCost(const json& request, size_t body_bytes, const PricedMode
   return b;
 }
 
+money::TokenCounts BilledTokens(const Usage& usage, bool complete, int64_t delivered_units,
+                                const CostBound& bound) {
+  if (usage.found && complete) return usage.tokens;
+  money::TokenCounts t = usage.found ? usage.tokens : money::TokenCounts{};
+  if (!usage.found) t.input = bound.input_tokens;
+  t.output = std::max(t.output, delivered_units);
+  return t;
+}
+
+std::chrono::milliseconds SettleRetryDelay(const SettlePolicy& policy, int attempt) {
+  std::chrono::milliseconds delay = policy.settle_backoff;
+  for (int i = 1; i < attempt && delay < policy.settle_backoff_max; ++i) delay *= 2;
+  return std::min(delay, policy.settle_backoff_max);
+}
+
+bool RetryableBillingError(absl::StatusCode code) {
+  return code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded;
+}
+
 }  // namespace llmgw::gateway

@@ -2,6 +2,7 @@
 // Reseller decisions before the upstream call: which provider and upstream model a customer's
 // model id means, and the upper bound of its cost that billing must hold. Pure.
 
+#include <chrono>
 #include <optional>
 #include <set>
 #include <string>
@@ -13,6 +14,7 @@
 #include "nlohmann/json.hpp"
 #include "services/gateway/domain/price_table.h"
 #include "services/gateway/domain/provider.h"
+#include "services/gateway/domain/usage.h"
 
 namespace llmgw::gateway {
 
@@ -74,5 +76,36 @@ absl::StatusOr<int64_t> ChoiceCount(const nlohmann::json& request);
 // BoundRequestCost: input at the dearest input kind, the long-context tier when the bound crosses
 // it.
 CostBound BoundChatCost(const nlohmann::json& request, size_t body_bytes, const PricedModel& model);
+
+// The tokens a reseller request is billed for.
+//  - A complete response: exactly the usage the provider reported.
+//  - Otherwise (an interrupted stream, or a provider that reported no usage), so that delivered
+//    output is never free:
+//      input  = the reported input, or, when the provider reported none, the hold's input bound
+//               (request bytes + per-message framing + per-image bound: BoundChatCost);
+//      output = at least `delivered_units`: the number of content / tool-argument deltas relayed
+//               to the client (streams: every delta carries at least one token), or the bytes
+//               of generated text and arguments (a non-streaming body: a token covers at least
+//               one byte).
+//  - No usage reported and nothing delivered: nothing is charged (the caller voids the hold).
+money::TokenCounts BilledTokens(const Usage& usage, bool complete, int64_t delivered_units,
+                                const CostBound& bound);
+
+// How a settle is retried. Settle is idempotent: retried while billing is unavailable or slow,
+// long enough (about 20 s with the defaults: 7 waits of 0.2+0.4+0.8+1.6+3.2+5+5 s, plus the
+// calls) to ride out a billing restart, since a settle that gives up leaves delivered output free
+// (the hold is swept).
+struct SettlePolicy {
+  int settle_attempts = 8;
+  std::chrono::milliseconds settle_backoff = std::chrono::milliseconds(200);  // doubles per try
+  std::chrono::milliseconds settle_backoff_max = std::chrono::seconds(5);     // ...up to this
+};
+
+// The wait before settle attempt `attempt` (1 = the first retry): settle_backoff doubled per
+// earlier retry, capped at settle_backoff_max.
+std::chrono::milliseconds SettleRetryDelay(const SettlePolicy& policy, int attempt);
+
+// Whether a failed settle (or void) is worth another try: billing unreachable or too slow.
+bool RetryableBillingError(absl::StatusCode code);
 
 }  // namespace llmgw::gateway

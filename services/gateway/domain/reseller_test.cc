@@ -179,3 +179,35 @@ TEST(BoundChatCost, InlineImagesCountAFixedBoundNotTheirBytes) {
 
 }  // namespace
 }  // namespace llmgw::gateway
+
+namespace llmgw::gateway {
+namespace {
+
+TEST(BilledTokens, ReportedWhenCompleteElseNeverLessThanWhatWasDelivered) {
+  const CostBound bound{.input_tokens = 900, .output_tokens = 4096, .provider_cost = 1};
+  Usage reported;
+  reported.found = true;
+  reported.tokens = {.input = 120, .cached_input = 20, .output = 30};
+  // Complete: exactly what the provider reported.
+  EXPECT_EQ(BilledTokens(reported, true, 99, bound), reported.tokens);
+  // Cut short after 45 deltas: the reported input, at least the delivered output.
+  money::TokenCounts cut = BilledTokens(reported, false, 45, bound);
+  EXPECT_EQ(cut.input, 120);
+  EXPECT_EQ(cut.cached_input, 20);
+  EXPECT_EQ(cut.output, 45);
+  // No usage at all: the hold's input bound, the delivered output.
+  money::TokenCounts none = BilledTokens(Usage{}, false, 7, bound);
+  EXPECT_EQ(none.input, 900);
+  EXPECT_EQ(none.output, 7);
+}
+
+TEST(RetryableBillingError, OnlyUnreachableOrSlowBilling) {
+  EXPECT_TRUE(RetryableBillingError(absl::StatusCode::kUnavailable));
+  EXPECT_TRUE(RetryableBillingError(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_FALSE(RetryableBillingError(absl::StatusCode::kFailedPrecondition));
+  EXPECT_FALSE(RetryableBillingError(absl::StatusCode::kNotFound));
+  EXPECT_FALSE(RetryableBillingError(absl::StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace llmgw::gateway
