@@ -156,6 +156,8 @@ int Serve() {
                             .reseller_metrics = &reseller_metrics});
   handler.Register(RouteKind::kResellerChat, &reseller);
   handler.Register(RouteKind::kResellerModels, &reseller);
+  handler.Register(RouteKind::kResellerMessages, &reseller);
+  handler.Register(RouteKind::kResellerCountTokens, &reseller);
 
   auto server = V(HttpServer::Start(http, handler));
   log::Info("listening",

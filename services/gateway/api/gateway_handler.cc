@@ -21,8 +21,11 @@ HttpResponse ErrorResponse(Surface surface, const ErrorSpec& error, const std::s
 
 namespace {
 
+// Anthropic's shape for the Anthropic pass-through and the reseller's Messages API.
 Surface SurfaceOfTarget(std::string_view target) {
-  return target.substr(0, 18) == "/api/v1/anthropic/" || target == "/api/v1/anthropic"
+  const std::string_view path = target.substr(0, target.find('?'));
+  return path.substr(0, 18) == "/api/v1/anthropic/" || path == "/api/v1/anthropic" ||
+                 path == "/api/v1/messages" || path == "/api/v1/messages/count_tokens"
              ? Surface::kAnthropic
              : Surface::kOpenAI;
 }
@@ -104,7 +107,8 @@ bool GatewayHandler::IsApiPath(std::string_view target) const {
   for (const char* method : {"POST", "GET"}) {
     const RouteKind kind = RouteRequest(method, target).kind;
     if ((kind == RouteKind::kPassthrough || kind == RouteKind::kResellerChat ||
-         kind == RouteKind::kResellerModels) &&
+         kind == RouteKind::kResellerModels || kind == RouteKind::kResellerMessages ||
+         kind == RouteKind::kResellerCountTokens) &&
         handlers_[static_cast<size_t>(kind)] != nullptr) {
       return true;
     }

@@ -33,7 +33,7 @@ class GatewayHandler final : public HttpHandler {
   GatewayMetrics* metrics_;
   uint64_t body_limit_;
   std::atomic<bool> draining_{false};
-  std::array<RouteHandler*, 6> handlers_{};
+  std::array<RouteHandler*, static_cast<size_t>(RouteKind::kNotFound) + 1> handlers_{};
 };
 
 }  // namespace llmgw::gateway

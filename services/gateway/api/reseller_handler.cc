@@ -94,6 +94,7 @@ struct ResellerHandler::Exchange {
   CostBound bound;
   bool held = false;
   bool went_upstream = false;
+  std::string anthropic_beta;  // the client's anthropic-beta, for Claude
 
   // The outcome.
   bool upstream_succeeded = false;  // a 2xx response from the provider
@@ -126,10 +127,14 @@ asio::awaitable<void> ResellerHandler::Handle(const Route& route, HttpRequest& r
   x.record.mode = Mode::kReseller;
   x.record.requested_at_unix_ms = d_.clock.NowUnixMs();
   x.record.request_id = crypto::RandomUuid();
-  x.surface = route.kind == RouteKind::kResellerModels ? nullptr : &chat_;
+  x.surface = route.kind == RouteKind::kResellerModels ? nullptr
+              : route.kind == RouteKind::kResellerChat ? static_cast<ResellerSurface*>(&chat_)
+                                                       : &messages_;
 
-  // The customer's llm_sk_ key; nothing else is a reseller credential.
+  // The customer's llm_sk_ key (Authorization: Bearer, or x-api-key as the Anthropic SDK sends
+  // it); nothing else is a reseller credential.
   std::string_view key = BearerToken(req[http::field::authorization]);
+  if (key.empty()) key = req["x-api-key"];
   if (key.substr(0, kApiKeyPrefix.size()) != kApiKeyPrefix) {
     const ErrorSpec spec = InvalidApiKey();
     co_await Reply(x, spec, false, true);
@@ -148,6 +153,8 @@ asio::awaitable<void> ResellerHandler::Handle(const Route& route, HttpRequest& r
 
   if (x.surface == nullptr) {
     co_await Models(writer, x);
+  } else if (route.kind == RouteKind::kResellerCountTokens) {
+    co_await CountTokens(req, x);
   } else {
     co_await Serve(req, x);
   }
@@ -267,10 +274,65 @@ asio::awaitable<void> ResellerHandler::Serve(HttpRequest& req, Exchange& x) {
     co_return;
   }
   x.held = true;
+  if (auto beta = req.find("anthropic-beta"); beta != req.end()) {
+    x.anthropic_beta = std::string(beta->value());
+  }
 
   // 5. The provider's answer, relayed in the surface's shape.
   co_await CallProvider(body, client->model, *call, x);
   co_await Finish(x);
+}
+
+asio::awaitable<void> ResellerHandler::CountTokens(HttpRequest& req, Exchange& x) {
+  // Claude counts its own tokens for free: no hold, no charge, no usage record.
+  json body = json::parse(req.body(), nullptr, false);
+  const std::string model = body.is_object() && body.contains("model") && body["model"].is_string()
+                                ? body["model"].get<std::string>()
+                                : "";
+  std::shared_ptr<const PriceTable> table = d_.prices.Current();
+  auto target = table ? ResolveResellerModel(model, *table, offered_, x.record.requested_at_unix_ms)
+                      : absl::UnavailableError("price book");
+  if (!target.ok() || target->provider != Provider::kAnthropic) {
+    const ErrorSpec spec = model.empty()           ? BadRequest("model: Field required")
+                           : !target.ok() && table ? ModelNotFound(model)
+                           : !target.ok()
+                               ? DependencyUnavailable("price book")
+                               : BadRequest("count_tokens is available for Claude models only.");
+    co_await Reply(x, spec, table == nullptr, true);
+    co_return;
+  }
+  body["model"] = target->upstream_model;
+  const UpstreamEndpoint& endpoint = d_.endpoints[static_cast<size_t>(Provider::kAnthropic)];
+  HttpRequest up(http::verb::post, endpoint.base_path + "/v1/messages/count_tokens", 11);
+  up.set(http::field::host, endpoint.host_header);
+  up.set(http::field::content_type, "application/json");
+  up.set(http::field::accept_encoding, "identity");
+  up.set("x-api-key", d_.options.operator_keys[static_cast<size_t>(Provider::kAnthropic)]);
+  up.set("anthropic-version", kAnthropicVersion);
+  up.keep_alive(true);
+  up.body() = Dump(body);
+  up.prepare_payload();
+  auto started = co_await d_.upstream.Start(endpoint, up);
+  int status = 0;
+  std::string raw;
+  absl::Status read = started.status();
+  if (started.ok()) {
+    status = static_cast<int>((*started)->response().result_int());
+    read = co_await ReadWholeBody(*started, &raw, kMaxErrorBody);
+  }
+  if (!read.ok()) {
+    const ErrorSpec spec = UpstreamUnavailable("anthropic");
+    co_await Reply(x, spec, false, true);
+    co_return;
+  }
+  if (status < 200 || status >= 300) {
+    const ErrorSpec spec = AnthropicErrorFromAnthropic(status, raw);
+    co_await Reply(x, spec, false, true);
+    co_return;
+  }
+  HttpResponse res = JsonResponse(status, std::move(raw), "request-id", x.record.request_id);
+  if (d_.metrics != nullptr) d_.metrics->CountRequest("anthropic", Mode::kReseller, status);
+  co_await x.writer->Write(res);
 }
 
 asio::awaitable<void> ResellerHandler::CallProvider(const json& body,
@@ -288,6 +350,7 @@ asio::awaitable<void> ResellerHandler::CallProvider(const json& body,
   if (provider == Provider::kAnthropic) {
     up.set("x-api-key", operator_key);
     up.set("anthropic-version", kAnthropicVersion);
+    if (!x.anthropic_beta.empty()) up.set("anthropic-beta", x.anthropic_beta);
   } else {
     up.set(http::field::authorization, "Bearer " + operator_key);
   }

@@ -1,6 +1,7 @@
 #pragma once
-// Reseller (unified key) mode: POST /api/v1/chat/completions and GET /api/v1/models on the OpenAI
-// surface, authenticated by the customer's llm_sk_ key. Each chat call is routed by model to a
+// Reseller (unified key) mode: POST /api/v1/chat/completions and GET /api/v1/models (OpenAI SDK),
+// POST /api/v1/messages and /api/v1/messages/count_tokens (Anthropic SDK), authenticated by the
+// customer's llm_sk_ key. Each chat call is routed by model to a
 // provider the operator holds a key for, bounded and held in billing before the upstream call
 // (no hold, no call), sent with the OPERATOR's key (claude-* translated to Anthropic Messages and
 // back), then settled with the provider's reported cost and recorded as a usage event.
@@ -15,6 +16,7 @@
 #include "services/gateway/api/authenticator.h"
 #include "services/gateway/api/chat_surface.h"
 #include "services/gateway/api/gateway_metrics.h"
+#include "services/gateway/api/messages_surface.h"
 #include "services/gateway/api/passthrough_handler.h"
 #include "services/gateway/api/route_handler.h"
 #include "services/gateway/api/settlement.h"
@@ -73,12 +75,15 @@ class ResellerHandler final : public RouteHandler {
                                              const nlohmann::json& body, const UpstreamCall& call,
                                              const std::string& client_model, int64_t created,
                                              Exchange& x);
+  // POST /api/v1/messages/count_tokens: Claude's own count, free (no hold, no record).
+  boost::asio::awaitable<void> CountTokens(HttpRequest& req, Exchange& x);
   // Settles (with retries) or voids the hold, then records the usage.
   boost::asio::awaitable<void> Finish(Exchange& x);
 
   Deps d_;
   std::set<Provider> offered_;
   ChatCompletionsSurface chat_;
+  MessagesSurface messages_;
 };
 
 }  // namespace llmgw::gateway

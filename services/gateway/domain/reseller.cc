@@ -85,11 +85,21 @@ void CountImages(const json& request, size_t* data_bytes, int64_t* images) {
   for (const auto& m : request["messages"]) {
     if (!m.is_object() || !m.contains("content") || !m["content"].is_array()) continue;
     for (const auto& part : m["content"]) {
-      if (!part.is_object() || part.value("type", "") != "image_url") continue;
-      ++*images;
-      const json& iu = part.contains("image_url") ? part["image_url"] : json();
-      const json& url = iu.is_object() && iu.contains("url") ? iu["url"] : iu;
-      if (url.is_string()) *data_bytes += url.get_ref<const std::string&>().size();
+      const std::string type = part.is_object() ? part.value("type", "") : "";
+      if (type == "image_url") {  // OpenAI: a (data) URL
+        ++*images;
+        const json& iu = part.contains("image_url") ? part["image_url"] : json();
+        const json& url = iu.is_object() && iu.contains("url") ? iu["url"] : iu;
+        if (url.is_string()) *data_bytes += url.get_ref<const std::string&>().size();
+      } else if (type == "image") {  // Anthropic: base64 data or a URL in "source"
+        ++*images;
+        const json& src = part.contains("source") ? part["source"] : json();
+        for (const char* k : {"data", "url"}) {
+          if (src.is_object() && src.contains(k) && src[k].is_string()) {
+            *data_bytes += src[k].get_ref<const std::string&>().size();
+          }
+        }
+      }
     }
   }
 }

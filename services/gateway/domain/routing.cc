@@ -86,6 +86,14 @@ Route RouteRequest(std::string_view method, std::string_view target) {
     if (method == "GET") route.kind = RouteKind::kResellerModels;
     return route;
   }
+  if (path == "/api/v1/messages" || path == "/api/v1/messages/count_tokens") {
+    if (method == "POST") {
+      route.kind = path.size() == std::string_view("/api/v1/messages").size()
+                       ? RouteKind::kResellerMessages
+                       : RouteKind::kResellerCountTokens;
+    }
+    return route;
+  }
 
   for (const Prefix& prefix : kPrefixes) {
     if (path.substr(0, prefix.path.size()) != prefix.path) continue;

@@ -10,11 +10,13 @@
 namespace llmgw::gateway {
 
 enum class RouteKind {
-  kPassthrough,     // /api/v1/{openai,anthropic,google,xai}/...
-  kResellerChat,    // POST /api/v1/chat/completions
-  kResellerModels,  // GET /api/v1/models
-  kHealth,          // /healthz
-  kReady,           // /readyz
+  kPassthrough,          // /api/v1/{openai,anthropic,google,xai}/...
+  kResellerChat,         // POST /api/v1/chat/completions
+  kResellerModels,       // GET /api/v1/models
+  kResellerMessages,     // POST /api/v1/messages (Anthropic SDK with baseURL …/api)
+  kResellerCountTokens,  // POST /api/v1/messages/count_tokens
+  kHealth,               // /healthz
+  kReady,                // /readyz
   kNotFound,
 };
 

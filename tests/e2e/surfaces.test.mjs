@@ -1,0 +1,150 @@
+// Every SDK's native API on the reseller endpoint: the official Anthropic SDK (baseURL …/api,
+// the llm_sk_ key) against Claude (forwarded natively) and GPT, Gemini and Grok (translated from
+// and to Chat Completions), non-streamed and streamed with its stream helper, tool use included;
+// text and tokens as the provider reported them, charged exactly cost + margin, the operator's key
+// upstream and the customer's never.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import Anthropic from '@anthropic-ai/sdk';
+
+import { System, eventually } from './harness.mjs';
+
+// nano-USD per token [input, cached input, output] (USD per 1M tokens x 1000, by hand).
+const PRICE = {
+  'claude-sonnet-4-6': [3000, 300, 15000],
+  'gpt-5-mini': [250, 25, 2000],
+  'gemini-2.5-flash': [300, 30, 2500],
+  'grok-4': [3000, 750, 15000],
+};
+const MARGIN = 20n;
+const charged = (c) => c + (c * MARGIN * 2n + 100n) / 200n;
+
+let sys;
+let org;
+let spent = 0n;
+
+before(async () => {
+  sys = await System.start();
+  org = await sys.newOrg('surfaces');
+  const topup = await sys.api('POST', '/api/balance/charge', { cookie: org.cookie, body: { amount: 20 } });
+  assert.equal(topup.status, 200, topup.text);
+});
+after(async () => { await sys?.stop(); });
+
+const anthropic = (opts = {}) => new Anthropic({
+  baseURL: `${sys.gatewayUrl}/api`, apiKey: org.apiKey, maxRetries: 0, ...opts });
+const messages = [{ role: 'user', content: 'Say hello to the messages surface' }];
+
+async function usageRow(requestId) {
+  return eventually(async () => (await sys.usageRows(org.cookie)).find((r) => r.request_id === requestId),
+    { what: `usage row ${requestId}` });
+}
+
+// Anthropic usage: input_tokens excludes the cache reads.
+function cost(model, u) {
+  const [i, c, o] = PRICE[model];
+  return BigInt(u.input_tokens * i + (u.cache_read_input_tokens ?? 0) * c + u.output_tokens * o);
+}
+
+describe('Anthropic SDK on /api/v1/messages', () => {
+  for (const model of Object.keys(PRICE)) {
+    test(`${model}: messages.create`, async () => {
+      const { data, response } = await anthropic().messages
+        .create({ model, max_tokens: 64, system: 'Be brief.', messages }).withResponse();
+      assert.equal(data.type, 'message');
+      assert.equal(data.role, 'assistant');
+      assert.equal(data.stop_reason, 'end_turn');
+      assert.ok(data.content[0].text.length > 0);
+      assert.ok(data.usage.input_tokens > 0 && data.usage.output_tokens > 0);
+      const row = await usageRow(response.headers.get('request-id'));
+      assert.equal(row.mode, 'reseller');
+      assert.equal(row.input_tokens, data.usage.input_tokens + (data.usage.cache_read_input_tokens ?? 0));
+      assert.equal(row.output_tokens, data.usage.output_tokens);
+      assert.equal(BigInt(row.provider_cost_nano), cost(model, data.usage));
+      assert.equal(BigInt(row.cost_nano), charged(cost(model, data.usage)));
+      spent += charged(cost(model, data.usage));
+    });
+
+    test(`${model}: messages.stream, the SDK's stream helper`, async () => {
+      const stream = anthropic().messages.stream({ model, max_tokens: 64, messages });
+      const seen = [];
+      let text = '';
+      stream.on('streamEvent', (e) => seen.push(e.type));
+      stream.on('text', (t) => { text += t; });
+      const final = await stream.finalMessage();
+      assert.ok(text.length > 0);
+      assert.equal(final.content[0].text, text);
+      assert.equal(final.stop_reason, 'end_turn');
+      assert.equal(seen[0], 'message_start');
+      assert.equal(seen.at(-1), 'message_stop');
+      assert.ok(seen.includes('content_block_delta') && seen.includes('message_delta'));
+      assert.ok(final.usage.output_tokens > 0);
+      const { response } = await stream.withResponse();
+      const row = await usageRow(response.headers.get('request-id'));
+      assert.equal(row.is_streaming, true);
+      assert.equal(row.output_tokens, final.usage.output_tokens);
+      if (model !== 'claude-sonnet-4-6') {
+        // Translated: the input arrives at the end, in message_delta (message_start says 0).
+        assert.equal(row.input_tokens, final.usage.input_tokens + (final.usage.cache_read_input_tokens ?? 0));
+      }
+      const c = BigInt(row.provider_cost_nano);
+      assert.equal(BigInt(row.cost_nano), charged(c));
+      spent += charged(c);
+    });
+  }
+
+  for (const model of ['claude-sonnet-4-6', 'gpt-5-mini']) {
+    test(`${model}: tool use round trip`, async () => {
+      const tools = [{ name: 'get_weather', description: 'Weather in a city',
+        input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }];
+      const first = await anthropic().messages.create({
+        model, max_tokens: 64, tools, tool_choice: { type: 'any' },
+        messages: [{ role: 'user', content: 'Weather in Paris?' }] });
+      assert.equal(first.stop_reason, 'tool_use');
+      const call = first.content.find((b) => b.type === 'tool_use');
+      assert.equal(call.name, 'get_weather');
+      assert.equal(typeof call.input, 'object');
+      const second = await anthropic().messages.create({
+        model, max_tokens: 64, tools,
+        messages: [{ role: 'user', content: 'Weather in Paris?' },
+          { role: 'assistant', content: first.content },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: 'sunny 21C' }] }] });
+      assert.equal(second.stop_reason, 'end_turn');
+      assert.match(second.content[0].text, /sunny 21C/);
+      spent += charged(cost(model, first.usage)) + charged(cost(model, second.usage));
+    });
+  }
+
+  test('count_tokens for Claude', async () => {
+    const r = await anthropic().messages.countTokens({ model: 'claude-sonnet-4-6', messages });
+    assert.ok(r.input_tokens > 0);
+  });
+
+  test('errors come in Anthropic\'s shape: unknown model 404, bad key 401, no max_tokens 400', async () => {
+    await assert.rejects(anthropic().messages.create({ model: 'claude-imaginary', max_tokens: 5, messages }),
+      (e) => e.status === 404 && e.error?.type === 'error' && e.error?.error?.type === 'not_found_error');
+    const bad = new Anthropic({ baseURL: `${sys.gatewayUrl}/api`, apiKey: 'llm_sk_nope', maxRetries: 0 });
+    await assert.rejects(bad.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 5, messages }),
+      (e) => e.status === 401 && e.error?.error?.type === 'authentication_error');
+    const res = await fetch(`${sys.gatewayUrl}/api/v1/messages`, {
+      method: 'POST', headers: { 'x-api-key': org.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'claude-sonnet-4-6', messages }) });
+    assert.equal(res.status, 400);
+    assert.deepEqual(await res.json(),
+      { type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: Field required' } });
+  });
+
+  test('the operator key went upstream, the customer key never; balance exact', async () => {
+    const reqs = await sys.mockRequests();
+    const toAnthropic = reqs.filter((r) => r.target === '/anthropic/v1/messages');
+    assert.ok(toAnthropic.length > 0);
+    assert.ok(toAnthropic.every((r) => r.headers['x-api-key'] === sys.operatorKeys.anthropic));
+    assert.ok(!JSON.stringify(reqs).includes(org.apiKey));
+    const bal = await eventually(async () => {
+      const b = await sys.api('GET', '/api/balance', { cookie: org.cookie });
+      return b.status === 200 && b.json.held_nano === 0 && b;
+    }, { what: 'every hold settled' });
+    assert.equal(BigInt(bal.json.balance_nano), 20_000_000_000n - spent);
+  });
+});
