@@ -100,6 +100,8 @@ int Serve() {
     const std::string url = V(config::Url(u.env, u.fallback));
     endpoints[static_cast<size_t>(u.p)] = V(ParseBaseUrl(url));
   }
+  endpoints[kGoogleNativeEndpoint] = V(ParseBaseUrl(V(config::Url(
+      "LLMGW_GOOGLE_NATIVE_BASE_URL", "https://generativelanguage.googleapis.com"))));
 
   auto registry = std::make_shared<prometheus::Registry>();
   auto metrics_server = V(metrics::MetricsServer::Start(metrics_addr, registry));

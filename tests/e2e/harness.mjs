@@ -157,6 +157,7 @@ export class System {
       LLMGW_OPENAI_BASE_URL: `${this.mockUrl}/openai/v1`,
       LLMGW_ANTHROPIC_BASE_URL: `${this.mockUrl}/anthropic`,
       LLMGW_GOOGLE_BASE_URL: `${this.mockUrl}/google/v1beta/openai`,
+      LLMGW_GOOGLE_NATIVE_BASE_URL: `${this.mockUrl}/google`,
       LLMGW_XAI_BASE_URL: `${this.mockUrl}/xai/v1`,
       LLMGW_OPENAI_API_KEY: this.operatorKeys.openai,
       LLMGW_ANTHROPIC_API_KEY: this.operatorKeys.anthropic,

@@ -1,12 +1,13 @@
-// Every SDK's native API on the reseller endpoint: the official Anthropic SDK (baseURL …/api,
-// the llm_sk_ key) against Claude (forwarded natively) and GPT, Gemini and Grok (translated from
-// and to Chat Completions), non-streamed and streamed with its stream helper, tool use included;
-// text and tokens as the provider reported them, charged exactly cost + margin, the operator's key
-// upstream and the customer's never.
+// Every SDK's native API: on the reseller endpoint the official Anthropic SDK (baseURL …/api, the
+// llm_sk_ key) against Claude (forwarded natively) and GPT, Gemini and Grok (translated from and to
+// Chat Completions), non-streamed and streamed with its stream helper, tool use included; in
+// pass-through Google's own SDK (@google/genai) on Gemini's native API with the customer's key.
+// Text and tokens as the provider reported them, costs and charges exact, the right key upstream.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import Anthropic from '@anthropic-ai/sdk';
+import { GoogleGenAI } from '@google/genai';
 
 import { System, eventually } from './harness.mjs';
 
@@ -146,5 +147,80 @@ describe('Anthropic SDK on /api/v1/messages', () => {
       return b.status === 200 && b.json.held_nano === 0 && b;
     }, { what: 'every hold settled' });
     assert.equal(BigInt(bal.json.balance_nano), 20_000_000_000n - spent);
+  });
+});
+
+describe('@google/genai on Gemini\'s native API, pass-through', () => {
+  const CUSTOMER_KEY = 'AIza-customer-native-31f9';
+  const genai = () => new GoogleGenAI({
+    apiKey: CUSTOMER_KEY,
+    httpOptions: { baseUrl: `${sys.gatewayUrl}/api/v1/google`, headers: { 'X-Monitor-Token': org.monitorToken } },
+  });
+  // gemini-2.5-flash: $0.30 in, $0.03 cached, $2.50 out (thoughts are output).
+  const geminiCost = (u) => BigInt((u.promptTokenCount - (u.cachedContentTokenCount ?? 0)) * 300 +
+    (u.cachedContentTokenCount ?? 0) * 30 + (u.candidatesTokenCount + (u.thoughtsTokenCount ?? 0)) * 2500);
+  const latestRow = async (after) => eventually(async () => {
+    const rows = (await sys.usageRows(org.cookie)).filter((r) => r.mode === 'passthrough' && !after.has(r.request_id));
+    return rows.length === 1 && rows[0];
+  }, { what: 'the pass-through usage row' });
+  const seenIds = async () => new Set((await sys.usageRows(org.cookie)).map((r) => r.request_id));
+
+  test('generateContent: text, tokens with thoughts and cache, cost exact; the customer key upstream', async () => {
+    const before = await seenIds();
+    const res = await genai().models.generateContent({
+      model: 'gemini-2.5-flash', contents: 'Say hello to the native API',
+      config: { systemInstruction: 'Be brief.', httpOptions: { headers: {
+        'x-mock-thoughts-tokens': '9', 'x-mock-cached-tokens': '2' } } } });
+    assert.match(res.text, /^mock0 mock1/);
+    const u = res.usageMetadata;
+    assert.equal(u.thoughtsTokenCount, 9);
+    assert.equal(u.cachedContentTokenCount, 2);
+    const row = await latestRow(before);
+    assert.equal(row.provider, 'google');
+    assert.equal(row.model, 'gemini-2.5-flash');
+    assert.equal(row.input_tokens, u.promptTokenCount);
+    assert.equal(row.cached_input_tokens, 2);
+    assert.equal(row.output_tokens, u.candidatesTokenCount + 9);
+    assert.equal(row.reasoning_tokens, 9);
+    assert.equal(BigInt(row.cost_nano), geminiCost(u));
+    const reqs = await sys.mockRequests();
+    const native = reqs.filter((r) => r.target.startsWith('/google/v1beta/models/gemini-2.5-flash:generateContent'));
+    assert.equal(native.length, 1);
+    assert.equal(native[0].headers['x-goog-api-key'], CUSTOMER_KEY);
+    assert.ok(!('x-monitor-token' in native[0].headers), 'the monitor token never goes upstream');
+  });
+
+  test('generateContentStream: streamed text, the last usage wins, cost exact', async () => {
+    const before = await seenIds();
+    const stream = await genai().models.generateContentStream({
+      model: 'gemini-2.5-flash', contents: 'Stream to me',
+      config: { httpOptions: { headers: { 'x-mock-chunks': '4' } } } });
+    let text = '';
+    let last = null;
+    let chunks = 0;
+    for await (const chunk of stream) {
+      chunks += 1;
+      text += chunk.text ?? '';
+      last = chunk.usageMetadata ?? last;
+    }
+    assert.equal(chunks, 4);
+    assert.match(text, /^mock0 mock1 .* mock11$/);
+    const row = await latestRow(before);
+    assert.equal(row.is_streaming, true);
+    assert.equal(row.output_tokens, last.candidatesTokenCount);
+    assert.equal(row.output_tokens, 12, 'cumulative: the last chunk, not a sum');
+    assert.equal(BigInt(row.cost_nano), geminiCost(last));
+  });
+
+  test('countTokens goes through; the OpenAI-compatible route still works beside it', async () => {
+    const r = await genai().models.countTokens({ model: 'gemini-2.5-flash', contents: 'one two three' });
+    assert.equal(r.totalTokens, 7);
+    const res = await fetch(`${sys.gatewayUrl}/api/v1/google/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${CUSTOMER_KEY}`, 'x-monitor-token': org.monitorToken,
+                 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gemini-2.5-flash', messages }) });
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).object, 'chat.completion');
   });
 });

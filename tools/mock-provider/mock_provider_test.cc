@@ -606,3 +606,47 @@ TEST(ServerTest, JsonSseAndIntrospection) {
 
 }  // namespace
 }  // namespace llmgw::mock
+
+namespace llmgw::mock {
+namespace {
+
+TEST(GeminiNativeTest, GenerateContentStreamAndCountTokens) {
+  const json body = {
+      {"contents",
+       json::array({{{"role", "user"}, {"parts", json::array({{{"text", "one two"}}})}}})},
+      {"systemInstruction", {{"parts", json::array({{{"text", "be brief"}}})}}},
+      {"generationConfig", {{"maxOutputTokens", 5}}}};
+  // prompt = (4 + 2) + 2; output capped at 5: MAX_TOKENS.
+  MockResponse r = Handle(Post("/google/v1beta/models/gemini-2.5-flash:generateContent", body,
+                               {{"x-goog-api-key", "AIza-k"}, {"x-mock-thoughts-tokens", "3"}}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  json b = json::parse(r.body);
+  EXPECT_EQ(b["candidates"][0]["content"]["parts"][0]["text"], "mock0 mock1 mock2 mock3 mock4");
+  EXPECT_EQ(b["candidates"][0]["finishReason"], "MAX_TOKENS");
+  EXPECT_EQ(b["usageMetadata"]["promptTokenCount"], 8);
+  EXPECT_EQ(b["usageMetadata"]["candidatesTokenCount"], 5);
+  EXPECT_EQ(b["usageMetadata"]["thoughtsTokenCount"], 3);
+  EXPECT_EQ(b["usageMetadata"]["totalTokenCount"], 16);
+  EXPECT_EQ(b["modelVersion"], "gemini-2.5-flash");
+
+  MockResponse s = Handle(Post("/google/v1/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+                               body, {{"x-goog-api-key", "k"}}),
+                          Options{.chunks = 2});
+  ASSERT_TRUE(s.streaming);
+  ASSERT_EQ(s.frames.size(), 2u);
+  EXPECT_EQ(s.frames[1].bytes.substr(s.frames[1].bytes.size() - 4), "\r\n\r\n");
+  json last = json::parse(s.frames[1].bytes.substr(6));
+  EXPECT_EQ(last["usageMetadata"]["candidatesTokenCount"], 5);  // cumulative
+  EXPECT_EQ(last["candidates"][0]["finishReason"], "MAX_TOKENS");
+  MockResponse arr = Handle(Post("/google/v1beta/models/m:streamGenerateContent?key=k", body));
+  EXPECT_TRUE(json::parse(arr.body).is_array());
+
+  MockResponse c = Handle(Post("/google/v1beta/models/m:countTokens?key=k", body));
+  EXPECT_EQ(json::parse(c.body), json({{"totalTokens", 8}}));
+  MockResponse denied = Handle(Post("/google/v1beta/models/m:generateContent", body));
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_EQ(json::parse(denied.body)["error"]["status"], "PERMISSION_DENIED");
+}
+
+}  // namespace
+}  // namespace llmgw::mock

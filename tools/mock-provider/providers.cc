@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "nlohmann/json.hpp"
+#include "tools/mock-provider/gemini_native.h"
 #include "tools/mock-provider/token_count.h"
 
 namespace llmgw::mock {
@@ -922,6 +923,7 @@ MockResponse HandleRequest(const MockRequest& request, const Options& options,
                            const Context& context) {
   std::string_view path = request.target;
   if (size_t q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+  if (auto native = HandleGeminiNative(request, path, options, context)) return *std::move(native);
   std::optional<Route> route = Resolve(request.method, path);
   if (!route) return NotFound(request, Provider::kOpenAi, context, path);
   Provider provider = route->provider;

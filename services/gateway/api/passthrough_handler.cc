@@ -38,6 +38,20 @@ class PassthroughStreamReader final : public StreamReader {
   StreamUsageTracker tracker_;
 };
 
+// Gemini's native stream, relayed as it came; usageMetadata read on the way.
+class GeminiNativeStreamReader final : public StreamReader {
+ public:
+  void OnEvent(SseEvent&& e, std::string& out) override {
+    usage_.OnEvent(e);
+    out += e.raw;
+  }
+  void OnEnd(bool complete, std::string_view pending, std::string& out) override { out += pending; }
+  const Usage& usage() const { return usage_.usage(); }
+
+ private:
+  GeminiStreamUsage usage_;
+};
+
 double SecondsSince(SteadyClock::time_point t) {
   return std::chrono::duration<double>(SteadyClock::now() - t).count();
 }
@@ -113,7 +127,9 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
   rec.model = inspection.model;
   rec.streaming = inspection.stream;
   c.injected_usage = inspection.injected_include_usage;
-  const UpstreamEndpoint& endpoint = d_.endpoints[static_cast<size_t>(route.provider)];
+  const UpstreamEndpoint& endpoint =
+      d_.endpoints[route.google_native ? kGoogleNativeEndpoint
+                                       : static_cast<size_t>(route.provider)];
   HttpRequest up = UpstreamRequest(route, req, endpoint, std::move(inspection.body));
   auto started = co_await d_.upstream.Start(endpoint, up);
 
@@ -203,7 +219,9 @@ asio::awaitable<Usage> PassthroughHandler::RelayJson(Call& c,
   }
   res.body() = std::move(body);
   if (!co_await c.writer.Write(res)) c.record.incomplete = true;
-  co_return ParseJsonUsage(c.record.provider, res.body());  // the client is not waiting for this
+  // The client is not waiting for this.
+  co_return c.route.google_native ? ParseGeminiUsage(res.body())
+                                  : ParseJsonUsage(c.record.provider, res.body());
 }
 
 asio::awaitable<Usage> PassthroughHandler::RelayStream(
@@ -213,8 +231,10 @@ asio::awaitable<Usage> PassthroughHandler::RelayStream(
   if (d_.metrics != nullptr) d_.metrics->active_streams().Increment();
   HttpStreamHeader head(static_cast<http::status>(c.record.status_code), 11);
   CopyResponseHeaders(*exchange, RequestIdHeader(c.surface), c.record.request_id, head);
-  PassthroughStreamReader reader(c.record.provider, c.injected_usage);
   const Provider provider = c.record.provider;
+  PassthroughStreamReader openai_style(provider, c.injected_usage);
+  GeminiNativeStreamReader gemini;
+  StreamReader& reader = c.route.google_native ? static_cast<StreamReader&>(gemini) : openai_style;
   // Named, not a temporary inside the co_await: GCC 12 destroys such temporaries twice.
   const std::function<void(double)> on_first_byte = [&](double seconds) {
     if (d_.metrics != nullptr) d_.metrics->ObserveTimeToFirstToken(provider, seconds);
@@ -227,7 +247,7 @@ asio::awaitable<Usage> PassthroughHandler::RelayStream(
   if (d_.metrics != nullptr) d_.metrics->active_streams().Decrement();
   c.record.ttft_ms = relay.ttft_ms;
   c.record.incomplete = !relay.client_ok || !relay.upstream_complete;
-  co_return reader.usage();
+  co_return c.route.google_native ? gemini.usage() : openai_style.usage();
 }
 
 }  // namespace llmgw::gateway

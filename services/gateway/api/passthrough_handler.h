@@ -19,8 +19,10 @@
 
 namespace llmgw::gateway {
 
-// The four provider base URLs, indexed by Provider. Only these hosts are contacted.
-using UpstreamEndpoints = std::array<UpstreamEndpoint, 4>;
+// The provider base URLs, indexed by Provider, and Gemini's native API's at
+// kGoogleNativeEndpoint. Only these hosts are contacted.
+inline constexpr size_t kGoogleNativeEndpoint = 4;
+using UpstreamEndpoints = std::array<UpstreamEndpoint, 5>;
 
 class PassthroughHandler final : public RouteHandler {
  public:

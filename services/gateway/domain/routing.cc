@@ -63,6 +63,22 @@ constexpr std::array<Prefix, 4> kPrefixes = {{
     {"/api/v1/xai/", Provider::kXai},
 }};
 
+// Gemini's native API: "v1beta/models/gemini-2.5-flash:generateContent" (or v1/): the model and the
+// method apart, so the endpoint label does not carry the model.
+void SplitGeminiNative(std::string_view rest, Route& route) {
+  for (std::string_view version : {"v1beta/models/", "v1/models/"}) {
+    if (rest.substr(0, version.size()) != version) continue;
+    std::string_view name = rest.substr(version.size());
+    const size_t colon = name.find(':');
+    if (name.empty() || name.find('/') != std::string_view::npos) return;
+    route.google_native = true;
+    route.model = std::string(name.substr(0, colon));
+    route.endpoint = "/" + std::string(version.substr(0, version.size() - 1));
+    if (colon != std::string_view::npos) route.endpoint += std::string(name.substr(colon));
+    return;
+  }
+}
+
 }  // namespace
 
 Route RouteRequest(std::string_view method, std::string_view target) {
@@ -110,11 +126,12 @@ Route RouteRequest(std::string_view method, std::string_view target) {
       endpoint.reserve(rest.size() + 1);
       endpoint.append("/").append(rest);
     }
+    if (prefix.provider == Provider::kGoogle) SplitGeminiNative(rest, route);
     route.kind = RouteKind::kPassthrough;
     route.provider = prefix.provider;
     route.upstream_path.reserve(endpoint.size() + query.size());
     route.upstream_path.append(endpoint).append(query);
-    route.endpoint = std::move(endpoint);
+    if (!route.google_native) route.endpoint = std::move(endpoint);
     return route;
   }
   return route;

@@ -29,7 +29,12 @@ struct Route {
   // /api/v1/anthropic/v1/messages (likewise /v1/messages/count_tokens, /v1/models, …).
   std::string upstream_path;
   // The endpoint label for events and metrics, without query: "/chat/completions", "/v1/messages".
+  // Gemini's native API: the method without the model, "/v1beta/models:generateContent".
   std::string endpoint;
+  // Gemini's native API (/api/v1/google/v1beta/models/… and /v1/models/…): sent to the native
+  // base URL, not the OpenAI-compatible one; the model comes from the path.
+  bool google_native = false;
+  std::string model;
 };
 
 // `target` is the request-target as received ("/api/v1/openai/chat/completions?x=1").

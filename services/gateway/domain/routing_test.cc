@@ -151,3 +151,39 @@ TEST(ProviderTest, NamesRoundTrip) {
 
 }  // namespace
 }  // namespace llmgw::gateway
+
+namespace llmgw::gateway {
+namespace {
+
+TEST(RouteRequestTest, GeminiNativePathsGoToTheNativeApiWithTheModelApart) {
+  Route r = RouteRequest("POST",
+                         "/api/v1/google/v1beta/models/gemini-2.5-flash:"
+                         "streamGenerateContent?alt=sse&key=k");
+  EXPECT_EQ(r.kind, RouteKind::kPassthrough);
+  EXPECT_EQ(r.provider, Provider::kGoogle);
+  EXPECT_TRUE(r.google_native);
+  EXPECT_EQ(r.model, "gemini-2.5-flash");
+  EXPECT_EQ(r.endpoint, "/v1beta/models:streamGenerateContent");  // no model in the label
+  EXPECT_EQ(r.upstream_path, "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse&key=k");
+  r = RouteRequest("POST", "/api/v1/google/v1/models/gemini-2.5-pro:countTokens");
+  EXPECT_TRUE(r.google_native);
+  EXPECT_EQ(r.endpoint, "/v1/models:countTokens");
+  // Everything else under /api/v1/google stays on the OpenAI-compatible route.
+  for (const char* other : {"/api/v1/google/chat/completions", "/api/v1/google/v1beta/models",
+                            "/api/v1/google/models/gemini-2.5-flash"}) {
+    Route o = RouteRequest("POST", other);
+    EXPECT_EQ(o.kind, RouteKind::kPassthrough) << other;
+    EXPECT_FALSE(o.google_native) << other;
+  }
+}
+
+TEST(RouteRequestTest, ResellerMessagesAndCountTokens) {
+  EXPECT_EQ(RouteRequest("POST", "/api/v1/messages").kind, RouteKind::kResellerMessages);
+  EXPECT_EQ(RouteRequest("POST", "/api/v1/messages?beta=true").kind, RouteKind::kResellerMessages);
+  EXPECT_EQ(RouteRequest("POST", "/api/v1/messages/count_tokens").kind,
+            RouteKind::kResellerCountTokens);
+  EXPECT_EQ(RouteRequest("GET", "/api/v1/messages").kind, RouteKind::kNotFound);
+}
+
+}  // namespace
+}  // namespace llmgw::gateway

@@ -237,6 +237,59 @@ Usage ParseJsonUsage(Provider p, std::string_view body) {
   return usage;
 }
 
+namespace {
+
+// Fills `usage` from a GenerateContentResponse's usageMetadata; false when it has none.
+bool FillGeminiUsage(const Json& response, Usage& usage) {
+  if (!response.is_object()) return false;
+  std::string model = StringField(response, "modelVersion");
+  if (!model.empty()) usage.model = std::move(model);
+  auto m = response.find("usageMetadata");
+  if (m == response.end() || !m->is_object()) return false;
+  money::TokenCounts t;
+  t.input = Count(*m, "promptTokenCount") + Count(*m, "toolUsePromptTokenCount");
+  t.cached_input = std::min(Count(*m, "cachedContentTokenCount"), t.input);
+  t.reasoning = Count(*m, "thoughtsTokenCount");
+  t.output = Count(*m, "candidatesTokenCount") + t.reasoning;
+  usage.tokens = t;
+  usage.found = true;
+  return true;
+}
+
+bool HasFinishReason(const Json& response) {
+  auto c = response.find("candidates");
+  if (c == response.end() || !c->is_array()) return false;
+  for (const auto& candidate : *c) {
+    if (candidate.is_object() && !StringField(candidate, "finishReason").empty()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Usage ParseGeminiUsage(std::string_view body) {
+  Usage usage;
+  Json j = Json::parse(body, nullptr, false);
+  if (j.is_object()) {
+    FillGeminiUsage(j, usage);
+  } else if (j.is_array()) {
+    for (const auto& chunk : j) FillGeminiUsage(chunk, usage);  // cumulative: the last wins
+  }
+  return usage;
+}
+
+void GeminiStreamUsage::OnEvent(const SseEvent& e) {
+  if (e.data.empty()) return;
+  Json j = Json::parse(e.data, nullptr, false);
+  if (!j.is_object()) return;
+  if (j.contains("error")) {
+    saw_error_ = true;
+    return;
+  }
+  FillGeminiUsage(j, usage_);
+  if (HasFinishReason(j)) saw_terminal_ = true;
+}
+
 StreamUsageTracker::StreamUsageTracker(Provider p, bool drop_injected_usage_chunk)
     : provider_(p), drop_injected_(drop_injected_usage_chunk) {}
 

@@ -50,6 +50,28 @@ RequestInspection InspectRequest(Provider p, std::string_view endpoint, std::str
 // tokens reported apart from completion_tokens are added to output (WIRE.md).
 Usage ParseJsonUsage(Provider p, std::string_view body);
 
+// Gemini's native API (WIRE.md): usageMetadata of a GenerateContentResponse, or of the last element
+// of an array of them that has one (streamGenerateContent without alt=sse). input =
+// promptTokenCount (cached included) + toolUsePromptTokenCount, cached = cachedContentTokenCount,
+// output = candidatesTokenCount + thoughtsTokenCount (thoughts are billed as output), reasoning =
+// thoughtsTokenCount; model = modelVersion.
+Usage ParseGeminiUsage(std::string_view body);
+
+// Gemini's native stream (alt=sse: "data: {GenerateContentResponse}" events): usageMetadata is
+// cumulative, the last one wins; a candidate's finishReason ends it.
+class GeminiStreamUsage {
+ public:
+  void OnEvent(const SseEvent& e);
+  const Usage& usage() const { return usage_; }
+  bool saw_terminal() const { return saw_terminal_; }
+  bool saw_error() const { return saw_error_; }
+
+ private:
+  Usage usage_;
+  bool saw_terminal_ = false;
+  bool saw_error_ = false;
+};
+
 // Follows one SSE stream event by event.
 class StreamUsageTracker {
  public:

@@ -607,3 +607,44 @@ TEST(SanitizeLabelTest, CutsAt256BytesOnACharacterBoundary) {
 
 }  // namespace
 }  // namespace llmgw::gateway
+
+namespace llmgw::gateway {
+namespace {
+
+TEST(GeminiUsageTest, ThoughtsAreOutputCachedIsPartOfThePrompt) {
+  Usage u = ParseGeminiUsage(R"({"candidates":[{"content":{"parts":[{"text":"hi"}]},
+    "finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":100,"cachedContentTokenCount":40,
+    "candidatesTokenCount":20,"thoughtsTokenCount":30,"toolUsePromptTokenCount":5,
+    "totalTokenCount":155},"modelVersion":"gemini-2.5-pro"})");
+  EXPECT_TRUE(u.found);
+  EXPECT_EQ(u.model, "gemini-2.5-pro");
+  EXPECT_TOKENS(u.tokens, Tokens(105, 40, 0, 50, 30));
+  // streamGenerateContent without alt=sse: an array; cumulative, the last wins.
+  Usage arr =
+      ParseGeminiUsage(R"([{"usageMetadata":{"promptTokenCount":8,"candidatesTokenCount":1}},
+    {"usageMetadata":{"promptTokenCount":8,"candidatesTokenCount":6}}])");
+  EXPECT_TOKENS(arr.tokens, Tokens(8, 0, 0, 6, 0));
+  EXPECT_FALSE(ParseGeminiUsage(R"({"candidates":[]})").found);
+  EXPECT_FALSE(ParseGeminiUsage("not json").found);
+}
+
+TEST(GeminiUsageTest, StreamKeepsTheLastUsageAndEndsOnAFinishReason) {
+  GeminiStreamUsage s;
+  auto ev = [](std::string data) {
+    SseEvent e;
+    e.data = std::move(data);
+    return e;
+  };
+  s.OnEvent(ev(R"({"candidates":[{"content":{"parts":[{"text":"a"}]}}],)"
+               R"("usageMetadata":{"promptTokenCount":8,"candidatesTokenCount":2}})"));
+  EXPECT_FALSE(s.saw_terminal());
+  s.OnEvent(ev(R"({"candidates":[{"content":{"parts":[{"text":"b"}]},"finishReason":"STOP"}],)"
+               R"("usageMetadata":{"promptTokenCount":8,"candidatesTokenCount":5}})"));
+  EXPECT_TRUE(s.saw_terminal());
+  EXPECT_TOKENS(s.usage().tokens, Tokens(8, 0, 0, 5, 0));  // not 2 + 5
+  s.OnEvent(ev(R"({"error":{"code":500,"message":"x","status":"INTERNAL"}})"));
+  EXPECT_TRUE(s.saw_error());
+}
+
+}  // namespace
+}  // namespace llmgw::gateway
