@@ -160,6 +160,7 @@ int Serve() {
   handler.Register(RouteKind::kResellerModels, &reseller);
   handler.Register(RouteKind::kResellerMessages, &reseller);
   handler.Register(RouteKind::kResellerCountTokens, &reseller);
+  handler.Register(RouteKind::kResellerResponses, &reseller);
 
   auto server = V(HttpServer::Start(http, handler));
   log::Info("listening",

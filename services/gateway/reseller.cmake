@@ -4,6 +4,7 @@ add_library(gateway_reseller
   ${CMAKE_CURRENT_LIST_DIR}/api/chat_surface.cc
   ${CMAKE_CURRENT_LIST_DIR}/api/messages_surface.cc
   ${CMAKE_CURRENT_LIST_DIR}/api/reseller_handler.cc
+  ${CMAKE_CURRENT_LIST_DIR}/api/responses_surface.cc
   ${CMAKE_CURRENT_LIST_DIR}/api/settlement.cc
   ${CMAKE_CURRENT_LIST_DIR}/clients/billing_client.cc)
 target_link_libraries(gateway_reseller PUBLIC gateway_api gateway_clients)

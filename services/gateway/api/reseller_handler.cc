@@ -105,6 +105,20 @@ struct ResellerHandler::Exchange {
 
 ResellerHandler::ResellerHandler(Deps deps) : d_(std::move(deps)), offered_(d_.options.Offered()) {}
 
+const ResellerSurface* ResellerHandler::SurfaceFor(RouteKind kind) const {
+  switch (kind) {
+    case RouteKind::kResellerChat:
+      return &chat_;
+    case RouteKind::kResellerResponses:
+      return &responses_;
+    case RouteKind::kResellerMessages:
+    case RouteKind::kResellerCountTokens:
+      return &messages_;
+    default:
+      return nullptr;  // GET /models
+  }
+}
+
 asio::awaitable<void> ResellerHandler::Reply(Exchange& x, const ErrorSpec& spec, bool retry_after,
                                              bool should_retry) {
   const Surface surface = x.surface != nullptr ? x.surface->error_surface() : Surface::kOpenAI;
@@ -127,9 +141,7 @@ asio::awaitable<void> ResellerHandler::Handle(const Route& route, HttpRequest& r
   x.record.mode = Mode::kReseller;
   x.record.requested_at_unix_ms = d_.clock.NowUnixMs();
   x.record.request_id = crypto::RandomUuid();
-  x.surface = route.kind == RouteKind::kResellerModels ? nullptr
-              : route.kind == RouteKind::kResellerChat ? static_cast<ResellerSurface*>(&chat_)
-                                                       : &messages_;
+  x.surface = SurfaceFor(route.kind);
 
   // The customer's llm_sk_ key (Authorization: Bearer, or x-api-key as the Anthropic SDK sends
   // it); nothing else is a reseller credential.

@@ -1,6 +1,7 @@
 #pragma once
 // Reseller (unified key) mode: POST /api/v1/chat/completions and GET /api/v1/models (OpenAI SDK),
-// POST /api/v1/messages and /api/v1/messages/count_tokens (Anthropic SDK), authenticated by the
+// POST /api/v1/responses (OpenAI SDK), POST /api/v1/messages and /api/v1/messages/count_tokens
+// (Anthropic SDK), authenticated by the
 // customer's llm_sk_ key. Each chat call is routed by model to a
 // provider the operator holds a key for, bounded and held in billing before the upstream call
 // (no hold, no call), sent with the OPERATOR's key (claude-* translated to Anthropic Messages and
@@ -18,6 +19,7 @@
 #include "services/gateway/api/gateway_metrics.h"
 #include "services/gateway/api/messages_surface.h"
 #include "services/gateway/api/passthrough_handler.h"
+#include "services/gateway/api/responses_surface.h"
 #include "services/gateway/api/route_handler.h"
 #include "services/gateway/api/settlement.h"
 #include "services/gateway/clients/hold_ledger.h"
@@ -57,6 +59,8 @@ class ResellerHandler final : public RouteHandler {
 
  private:
   struct Exchange;
+  // The surface a route serves; nullptr for GET /models.
+  const ResellerSurface* SurfaceFor(RouteKind kind) const;
   // An error in the surface's shape (counted here unless the request went upstream: then its
   // usage record counts it). should_retry false adds x-should-retry: false.
   boost::asio::awaitable<void> Reply(Exchange& x, const ErrorSpec& spec, bool retry_after,
@@ -84,6 +88,7 @@ class ResellerHandler final : public RouteHandler {
   std::set<Provider> offered_;
   ChatCompletionsSurface chat_;
   MessagesSurface messages_;
+  ResponsesSurface responses_;
 };
 
 }  // namespace llmgw::gateway

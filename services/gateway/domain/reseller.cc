@@ -80,9 +80,18 @@ nlohmann::ordered_json ModelPricing(const PricedModel& m, int64_t margin_percent
 namespace {
 
 // Bytes of inline image data (data URLs) and the number of images in the messages.
+// The request's turns: chat's and Messages' "messages", or the Responses API's "input" items.
+const json* Turns(const json& request) {
+  for (const char* k : {"messages", "input"}) {
+    if (request.contains(k) && request[k].is_array()) return &request[k];
+  }
+  return nullptr;
+}
+
 void CountImages(const json& request, size_t* data_bytes, int64_t* images) {
-  if (!request.contains("messages") || !request["messages"].is_array()) return;
-  for (const auto& m : request["messages"]) {
+  const json* turns = Turns(request);
+  if (turns == nullptr) return;
+  for (const auto& m : *turns) {
     if (!m.is_object() || !m.contains("content") || !m["content"].is_array()) continue;
     for (const auto& part : m["content"]) {
       const std::string type = part.is_object() ? part.value("type", "") : "";
@@ -91,6 +100,11 @@ void CountImages(const json& request, size_t* data_bytes, int64_t* images) {
         const json& iu = part.contains("image_url") ? part["image_url"] : json();
         const json& url = iu.is_object() && iu.contains("url") ? iu["url"] : iu;
         if (url.is_string()) *data_bytes += url.get_ref<const std::string&>().size();
+      } else if (type == "input_image") {  // Responses: image_url is the (data) URL itself
+        ++*images;
+        if (part.contains("image_url") && part["image_url"].is_string()) {
+          *data_bytes += part["image_url"].get_ref<const std::string&>().size();
+        }
       } else if (type == "image") {  // Anthropic: base64 data or a URL in "source"
         ++*images;
         const json& src = part.contains("source") ? part["source"] : json();
@@ -130,14 +144,13 @@ CostBound BoundChatCost(const json& request, size_t body_bytes, const PricedMode
   size_t image_bytes = 0;
   int64_t images = 0;
   CountImages(request, &image_bytes, &images);
-  int64_t messages = request.contains("messages") && request["messages"].is_array()
-                         ? static_cast<int64_t>(request["messages"].size())
-                         : 0;
+  const json* turns = Turns(request);
+  int64_t messages = turns != nullptr ? static_cast<int64_t>(turns->size()) : 1;
   CostBound b;
   b.input_tokens = static_cast<int64_t>(body_bytes - std::min(image_bytes, body_bytes)) +
                    messages * kMessageTokenOverhead + images * kImageTokenBound;
   int64_t requested = 0;
-  for (const char* k : {"max_tokens", "max_completion_tokens"}) {
+  for (const char* k : {"max_tokens", "max_completion_tokens", "max_output_tokens"}) {
     if (request.contains(k) && request[k].is_number_integer())
       requested = request[k].get<int64_t>();
   }

@@ -68,9 +68,10 @@ inline constexpr int64_t kMaxChoices = 128;
 // (400 invalid_request_error) unless an integer in [1, kMaxChoices].
 absl::StatusOr<int64_t> ChoiceCount(const nlohmann::json& request);
 
-// The most a chat request can cost: every byte of the body (minus inline image data) may be one
-// input token — a BPE token always covers at least one byte —, plus the message framing and a
-// fixed bound per image; output is max_completion_tokens / max_tokens, capped by the model's
+// The most a request can cost (Chat Completions, Messages or Responses): every byte of the body
+// (minus inline image data) may be one input token — a BPE token always covers at least one
+// byte —, plus the framing of each message / input item and a fixed bound per image; output is
+// max_completion_tokens / max_tokens / max_output_tokens, capped by the model's
 // maximum, or the model's maximum when absent, for EACH of the n choices (ChoiceCount; a request
 // it refuses must be refused before bounding, here it counts as one choice). Priced by
 // BoundRequestCost: input at the dearest input kind, the long-context tier when the bound crosses

@@ -98,6 +98,10 @@ Route RouteRequest(std::string_view method, std::string_view target) {
     if (method == "POST") route.kind = RouteKind::kResellerChat;
     return route;
   }
+  if (path == "/api/v1/responses") {
+    if (method == "POST") route.kind = RouteKind::kResellerResponses;
+    return route;
+  }
   if (path == "/api/v1/models") {
     if (method == "GET") route.kind = RouteKind::kResellerModels;
     return route;

@@ -15,6 +15,7 @@ enum class RouteKind {
   kResellerModels,       // GET /api/v1/models
   kResellerMessages,     // POST /api/v1/messages (Anthropic SDK with baseURL …/api)
   kResellerCountTokens,  // POST /api/v1/messages/count_tokens
+  kResellerResponses,    // POST /api/v1/responses (OpenAI SDK's responses.create)
   kHealth,               // /healthz
   kReady,                // /readyz
   kNotFound,
