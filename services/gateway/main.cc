@@ -161,6 +161,7 @@ int Serve() {
   handler.Register(RouteKind::kResellerMessages, &reseller);
   handler.Register(RouteKind::kResellerCountTokens, &reseller);
   handler.Register(RouteKind::kResellerResponses, &reseller);
+  handler.Register(RouteKind::kResellerEmbeddings, &reseller);
 
   auto server = V(HttpServer::Start(http, handler));
   log::Info("listening",

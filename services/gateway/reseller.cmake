@@ -2,6 +2,7 @@
 # clients/billing_client (holds, settles, voids). Included by services/gateway/CMakeLists.txt.
 add_library(gateway_reseller
   ${CMAKE_CURRENT_LIST_DIR}/api/chat_surface.cc
+  ${CMAKE_CURRENT_LIST_DIR}/api/embeddings_surface.cc
   ${CMAKE_CURRENT_LIST_DIR}/api/messages_surface.cc
   ${CMAKE_CURRENT_LIST_DIR}/api/reseller_handler.cc
   ${CMAKE_CURRENT_LIST_DIR}/api/responses_surface.cc

@@ -108,7 +108,8 @@ bool GatewayHandler::IsApiPath(std::string_view target) const {
     const RouteKind kind = RouteRequest(method, target).kind;
     if ((kind == RouteKind::kPassthrough || kind == RouteKind::kResellerChat ||
          kind == RouteKind::kResellerModels || kind == RouteKind::kResellerMessages ||
-         kind == RouteKind::kResellerCountTokens || kind == RouteKind::kResellerResponses) &&
+         kind == RouteKind::kResellerCountTokens || kind == RouteKind::kResellerResponses ||
+         kind == RouteKind::kResellerEmbeddings) &&
         handlers_[static_cast<size_t>(kind)] != nullptr) {
       return true;
     }

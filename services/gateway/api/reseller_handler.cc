@@ -111,6 +111,8 @@ const ResellerSurface* ResellerHandler::SurfaceFor(RouteKind kind) const {
       return &chat_;
     case RouteKind::kResellerResponses:
       return &responses_;
+    case RouteKind::kResellerEmbeddings:
+      return &embeddings_;
     case RouteKind::kResellerMessages:
     case RouteKind::kResellerCountTokens:
       return &messages_;
@@ -241,8 +243,8 @@ asio::awaitable<void> ResellerHandler::Serve(HttpRequest& req, Exchange& x) {
     co_await Reply(x, spec, true, true);
     co_return;
   }
-  auto resolved =
-      ResolveResellerModel(client->model, *table, offered_, x.record.requested_at_unix_ms);
+  auto resolved = ResolveResellerModel(client->model, *table, offered_,
+                                       x.record.requested_at_unix_ms, surface.model_kind());
   if (!resolved.ok()) {
     const ErrorSpec spec = ModelNotFound(client->model);
     co_await Reply(x, spec, false, true);

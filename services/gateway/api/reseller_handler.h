@@ -1,11 +1,11 @@
 #pragma once
 // Reseller (unified key) mode: POST /api/v1/chat/completions and GET /api/v1/models (OpenAI SDK),
-// POST /api/v1/responses (OpenAI SDK), POST /api/v1/messages and /api/v1/messages/count_tokens
-// (Anthropic SDK), authenticated by the
-// customer's llm_sk_ key. Each chat call is routed by model to a
-// provider the operator holds a key for, bounded and held in billing before the upstream call
-// (no hold, no call), sent with the OPERATOR's key (claude-* translated to Anthropic Messages and
-// back), then settled with the provider's reported cost and recorded as a usage event.
+// POST /api/v1/responses and /api/v1/embeddings (OpenAI SDK), POST /api/v1/messages and
+// /api/v1/messages/count_tokens (Anthropic SDK), authenticated by the customer's llm_sk_ key. Each
+// chat call is routed by model to a provider the operator holds a key for, bounded and held in
+// billing before the upstream call (no hold, no call), sent with the OPERATOR's key (claude-*
+// translated to Anthropic Messages and back), then settled with the provider's reported cost and
+// recorded as a usage event.
 
 #include <array>
 #include <chrono>
@@ -16,6 +16,7 @@
 #include "libs/common/clock.h"
 #include "services/gateway/api/authenticator.h"
 #include "services/gateway/api/chat_surface.h"
+#include "services/gateway/api/embeddings_surface.h"
 #include "services/gateway/api/gateway_metrics.h"
 #include "services/gateway/api/messages_surface.h"
 #include "services/gateway/api/passthrough_handler.h"
@@ -89,6 +90,7 @@ class ResellerHandler final : public RouteHandler {
   ChatCompletionsSurface chat_;
   MessagesSurface messages_;
   ResponsesSurface responses_;
+  EmbeddingsSurface embeddings_;
 };
 
 }  // namespace llmgw::gateway

@@ -47,6 +47,8 @@ class ResellerSurface {
 
   virtual Surface error_surface() const = 0;
   virtual std::string_view endpoint() const = 0;  // the usage record's endpoint label
+  // The kind of model it serves (the price row's kind): "chat", "embedding".
+  virtual std::string_view model_kind() const { return "chat"; }
   // INVALID_ARGUMENT with the message for the client when the request is not one of this API.
   virtual absl::StatusOr<ClientRequest> Parse(const nlohmann::json& body) const = 0;
   // The most the request can cost at `model`'s prices (the hold).

@@ -32,7 +32,7 @@ std::optional<Provider> ProviderOfModel(std::string_view m) {
 absl::StatusOr<ResellerTarget> ResolveResellerModel(std::string_view model,
                                                     const PriceTable& prices,
                                                     const std::set<Provider>& offered,
-                                                    int64_t at_unix_ms) {
+                                                    int64_t at_unix_ms, std::string_view kind) {
   std::string upstream(model);
   for (const auto& [alias, target] : ResellerAliases()) {
     if (model == alias) upstream = target;
@@ -41,11 +41,20 @@ absl::StatusOr<ResellerTarget> ResolveResellerModel(std::string_view model,
     return absl::NotFoundError("The model `" + std::string(model) +
                                "` does not exist or you do not have access to it.");
   };
-  std::optional<Provider> provider = ProviderOfModel(upstream);
-  if (!provider || !offered.count(*provider)) return not_found();
-  const PricedModel* price = prices.Find(ProviderName(*provider), upstream, at_unix_ms);
-  if (price == nullptr || price->kind != "chat") return not_found();
-  return ResellerTarget{*provider, upstream, *price};
+  auto priced = [&](Provider p) -> const PricedModel* {
+    if (!offered.count(p)) return nullptr;
+    const PricedModel* price = prices.Find(ProviderName(p), upstream, at_unix_ms);
+    return price != nullptr && price->kind == kind ? price : nullptr;
+  };
+  if (std::optional<Provider> provider = ProviderOfModel(upstream)) {
+    const PricedModel* price = priced(*provider);
+    if (price == nullptr) return not_found();
+    return ResellerTarget{*provider, upstream, *price};
+  }
+  for (Provider p : {Provider::kOpenAI, Provider::kAnthropic, Provider::kGoogle, Provider::kXai}) {
+    if (const PricedModel* price = priced(p)) return ResellerTarget{p, upstream, *price};
+  }
+  return not_found();
 }
 
 std::string UsdPerToken(money::Nano nano_per_mtok, int64_t margin_percent) {

@@ -36,10 +36,13 @@ std::optional<Provider> ProviderOfModel(std::string_view model);
 // aliases; the provider is asked for the id as the customer sent it). NotFound (the client sees
 // 404 model_not_found) when the provider is unknown or not offered (no operator key), when the
 // model has no price (never billed at zero), or when it is not a chat model.
+// `kind` is what the surface serves: "chat", or "embedding" for /embeddings. A model id no prefix
+// names (e.g. text-embedding-3-small) is looked up in each offered provider's prices in turn.
 absl::StatusOr<ResellerTarget> ResolveResellerModel(std::string_view model,
                                                     const PriceTable& prices,
                                                     const std::set<Provider>& offered,
-                                                    int64_t at_unix_ms = PriceTable::kLatest);
+                                                    int64_t at_unix_ms = PriceTable::kLatest,
+                                                    std::string_view kind = "chat");
 
 // A price per 1M tokens as the customer pays it per token (margin included), in USD as an exact
 // decimal string without trailing zeros ("0.0000003", "0"), as OpenRouter's `pricing` shows it.

@@ -41,6 +41,31 @@ TEST(ResolveResellerModel, OnlyChatModelsAndTheIdAsSentGoesUpstream) {
               test::StatusIs(absl::StatusCode::kNotFound));  // xAI not offered
 }
 
+TEST(ResolveResellerModel, EmbeddingsByKindAndModelsNoPrefixNames) {
+  PricedModel small{"openai", "text-embedding-3-small", {.input_per_mtok = 20'000'000}, 0};
+  small.kind = "embedding";
+  PricedModel gemini{"google", "gemini-embedding-001", {.input_per_mtok = 150'000'000}, 0};
+  gemini.kind = "embedding";
+  PricedModel chat{"openai", "gpt-5-mini", {.input_per_mtok = 250'000'000}, 128000};
+  PriceTable prices({small, gemini, chat});
+  // No prefix names text-embedding-*: found in the offered providers' prices.
+  auto e = ResolveResellerModel("text-embedding-3-small", prices, kAll, PriceTable::kLatest,
+                                "embedding");
+  ASSERT_THAT(e, test::IsOk());
+  EXPECT_EQ(e->provider, Provider::kOpenAI);
+  auto g =
+      ResolveResellerModel("gemini-embedding-001", prices, kAll, PriceTable::kLatest, "embedding");
+  ASSERT_THAT(g, test::IsOk());
+  EXPECT_EQ(g->provider, Provider::kGoogle);
+  // Each surface serves its own kind only.
+  EXPECT_FALSE(
+      ResolveResellerModel("gpt-5-mini", prices, kAll, PriceTable::kLatest, "embedding").ok());
+  EXPECT_FALSE(ResolveResellerModel("text-embedding-3-small", prices, kAll).ok());
+  EXPECT_FALSE(ResolveResellerModel("text-embedding-3-small", prices, {Provider::kGoogle},
+                                    PriceTable::kLatest, "embedding")
+                   .ok());  // OpenAI not offered
+}
+
 TEST(UsdPerToken, ExactDecimalsWithTheMargin) {
   EXPECT_EQ(UsdPerToken(250'000'000, 0), "0.00000025");    // $0.25 / 1M
   EXPECT_EQ(UsdPerToken(250'000'000, 20), "0.0000003");    // + 20 %

@@ -98,8 +98,11 @@ Route RouteRequest(std::string_view method, std::string_view target) {
     if (method == "POST") route.kind = RouteKind::kResellerChat;
     return route;
   }
-  if (path == "/api/v1/responses") {
-    if (method == "POST") route.kind = RouteKind::kResellerResponses;
+  if (path == "/api/v1/responses" || path == "/api/v1/embeddings") {
+    if (method == "POST") {
+      route.kind = path == "/api/v1/responses" ? RouteKind::kResellerResponses
+                                               : RouteKind::kResellerEmbeddings;
+    }
     return route;
   }
   if (path == "/api/v1/models") {

@@ -16,6 +16,7 @@ enum class RouteKind {
   kResellerMessages,     // POST /api/v1/messages (Anthropic SDK with baseURL …/api)
   kResellerCountTokens,  // POST /api/v1/messages/count_tokens
   kResellerResponses,    // POST /api/v1/responses (OpenAI SDK's responses.create)
+  kResellerEmbeddings,   // POST /api/v1/embeddings
   kHealth,               // /healthz
   kReady,                // /readyz
   kNotFound,
