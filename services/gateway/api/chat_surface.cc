@@ -3,6 +3,7 @@
 #include <optional>
 #include <utility>
 
+#include "services/gateway/domain/json_fields.h"
 #include "services/gateway/domain/translate.h"
 
 namespace llmgw::gateway {
@@ -15,11 +16,6 @@ namespace {
 constexpr char kStreamBrokenChunk[] =
     "data: {\"error\":{\"message\":\"The upstream stream ended before completion.\","
     "\"type\":\"server_error\",\"param\":null,\"code\":null}}\n\n";
-
-template <typename J>
-std::string Dump(const J& j) {
-  return j.dump(-1, ' ', false, J::error_handler_t::replace);
-}
 
 // Bytes of the generated text and tool-call arguments of an OpenAI chat.completion.
 template <typename J>

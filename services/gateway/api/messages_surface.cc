@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "services/gateway/domain/json_fields.h"
 #include "services/gateway/domain/messages_translate.h"
 
 namespace llmgw::gateway {
@@ -13,8 +14,6 @@ namespace {
 constexpr char kStreamBrokenEvent[] =
     "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\","
     "\"message\":\"The upstream stream ended before completion.\"}}\n\n";
-
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 // Bytes of the generated text and tool inputs of an Anthropic message.
 int64_t MessageBytes(const json& message) {

@@ -15,6 +15,7 @@
 #include "nlohmann/json.hpp"
 #include "services/gateway/api/settlement.h"
 #include "services/gateway/api/upstream_relay.h"
+#include "services/gateway/domain/json_fields.h"
 #include "services/gateway/domain/reseller.h"
 #include "services/gateway/domain/usage.h"
 
@@ -35,11 +36,6 @@ constexpr char kAnthropicVersion[] = "2023-06-01";
 
 double SecondsSince(SteadyClock::time_point t) {
   return std::chrono::duration<double>(SteadyClock::now() - t).count();
-}
-
-template <typename J>
-std::string Dump(const J& j) {
-  return j.dump(-1, ' ', false, J::error_handler_t::replace);
 }
 
 // The credential of "Authorization: Bearer <key>"; empty when absent or another scheme.

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "services/gateway/api/chat_surface.h"
+#include "services/gateway/domain/json_fields.h"
 #include "services/gateway/domain/responses_translate.h"
 #include "services/gateway/domain/translate.h"
 
@@ -16,8 +17,6 @@ namespace {
 constexpr char kStreamBrokenEvent[] =
     "event: error\ndata: {\"type\":\"error\",\"code\":\"server_error\","
     "\"message\":\"The upstream stream ended before completion.\",\"param\":null}\n\n";
-
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 // Bytes of the output text and function-call arguments of a response object.
 int64_t ResponseBytes(const json& response) {

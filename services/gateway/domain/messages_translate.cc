@@ -2,22 +2,12 @@
 
 #include <utility>
 
+#include "services/gateway/domain/json_fields.h"
+
 namespace llmgw::gateway {
 namespace {
 
 using json = nlohmann::json;
-
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-int64_t Int(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
-}
-
-int64_t NestedInt(const json& j, const char* outer, const char* key) {
-  auto it = j.find(outer);
-  return it != j.end() && it->is_object() ? Int(*it, key) : 0;
-}
 
 // Text of an Anthropic content: a string, or its text blocks joined.
 std::string TextOf(const json& content) {
@@ -185,10 +175,11 @@ std::string StopReasonFromFinishReason(const std::string& finish_reason) {
 }
 
 json AnthropicUsageFromOpenAI(const json& u, bool reasoning_apart) {
-  const int64_t prompt = Int(u, "prompt_tokens");
-  const int64_t cached = std::min(NestedInt(u, "prompt_tokens_details", "cached_tokens"), prompt);
-  int64_t output = Int(u, "completion_tokens");
-  if (reasoning_apart) output += NestedInt(u, "completion_tokens_details", "reasoning_tokens");
+  const int64_t prompt = IntField(u, "prompt_tokens");
+  const int64_t cached =
+      std::min(NestedIntField(u, "prompt_tokens_details", "cached_tokens"), prompt);
+  int64_t output = IntField(u, "completion_tokens");
+  if (reasoning_apart) output += NestedIntField(u, "completion_tokens_details", "reasoning_tokens");
   return {{"input_tokens", prompt - cached},
           {"cache_creation_input_tokens", 0},
           {"cache_read_input_tokens", cached},

@@ -17,7 +17,10 @@ absl::StatusOr<ModelMatcher::Node> ModelMatcher::ParseNode(const nlohmann::json&
   if (!logic.is_object() || logic.size() != 1) {
     return absl::InvalidArgumentError("a model matcher node is an object with one key");
   }
-  const auto& [key, value] = *logic.items().begin();
+  // The object's one member (json iterators, not items(): its proxy would dangle here).
+  const auto member = logic.begin();
+  const std::string& key = member.key();
+  const nlohmann::json& value = member.value();
   Node n;
   if (key == "and" || key == "or") {
     n.op = key == "and" ? Op::kAnd : Op::kOr;

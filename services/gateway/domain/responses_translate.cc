@@ -2,22 +2,12 @@
 
 #include <utility>
 
+#include "services/gateway/domain/json_fields.h"
+
 namespace llmgw::gateway {
 namespace {
 
 using json = nlohmann::json;
-
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-int64_t Int(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
-}
-
-int64_t NestedInt(const json& j, const char* outer, const char* key) {
-  auto it = j.find(outer);
-  return it != j.end() && it->is_object() ? Int(*it, key) : 0;
-}
 
 // A message item's content -> chat content (a string stays a string; parts become chat parts).
 absl::StatusOr<json> ChatContent(const json& content, const std::string& role) {
@@ -192,12 +182,12 @@ absl::StatusOr<json> ResponsesToChatRequest(const json& in, const std::string& u
 }
 
 json ResponsesUsageFromChat(const json& u, bool reasoning_apart) {
-  const int64_t input = Int(u, "prompt_tokens");
-  const int64_t reasoning = NestedInt(u, "completion_tokens_details", "reasoning_tokens");
-  const int64_t output = Int(u, "completion_tokens") + (reasoning_apart ? reasoning : 0);
+  const int64_t input = IntField(u, "prompt_tokens");
+  const int64_t reasoning = NestedIntField(u, "completion_tokens_details", "reasoning_tokens");
+  const int64_t output = IntField(u, "completion_tokens") + (reasoning_apart ? reasoning : 0);
   return {{"input_tokens", input},
           {"input_tokens_details",
-           {{"cached_tokens", NestedInt(u, "prompt_tokens_details", "cached_tokens")}}},
+           {{"cached_tokens", NestedIntField(u, "prompt_tokens_details", "cached_tokens")}}},
           {"output_tokens", output},
           {"output_tokens_details", {{"reasoning_tokens", reasoning}}},
           {"total_tokens", input + output}};

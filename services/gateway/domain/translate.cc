@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "services/gateway/domain/json_fields.h"
+
 namespace llmgw::gateway {
 namespace {
 
@@ -93,11 +95,6 @@ json UsageJson(int64_t input, int64_t cache_read, int64_t cache_write, int64_t o
           {"completion_tokens", output},
           {"total_tokens", prompt + output},
           {"prompt_tokens_details", {{"cached_tokens", cache_read}}}};
-}
-
-int64_t Int(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
 }
 
 }  // namespace
@@ -237,18 +234,19 @@ json AnthropicToOpenAIResponse(const json& msg, const std::string& client_model,
                   {"refusal", nullptr}};
   if (!tool_calls.empty()) message["tool_calls"] = std::move(tool_calls);
   const json usage = msg.contains("usage") ? msg["usage"] : json::object();
-  return {
-      {"id", "chatcmpl-" + msg.value("id", std::string("llmgw"))},
-      {"object", "chat.completion"},
-      {"created", created_unix_s},
-      {"model", client_model},
-      {"choices", json::array({{{"index", 0},
-                                {"message", std::move(message)},
-                                {"logprobs", nullptr},
-                                {"finish_reason", FinishReasonFromStopReason(
-                                                      msg.value("stop_reason", "end_turn"))}}})},
-      {"usage", UsageJson(Int(usage, "input_tokens"), Int(usage, "cache_read_input_tokens"),
-                          Int(usage, "cache_creation_input_tokens"), Int(usage, "output_tokens"))}};
+  return {{"id", "chatcmpl-" + msg.value("id", std::string("llmgw"))},
+          {"object", "chat.completion"},
+          {"created", created_unix_s},
+          {"model", client_model},
+          {"choices", json::array({{{"index", 0},
+                                    {"message", std::move(message)},
+                                    {"logprobs", nullptr},
+                                    {"finish_reason", FinishReasonFromStopReason(msg.value(
+                                                          "stop_reason", "end_turn"))}}})},
+          {"usage",
+           UsageJson(IntField(usage, "input_tokens"), IntField(usage, "cache_read_input_tokens"),
+                     IntField(usage, "cache_creation_input_tokens"),
+                     IntField(usage, "output_tokens"))}};
 }
 
 ErrorSpec OpenAIErrorFromAnthropic(int status, const std::string& body) {
@@ -303,10 +301,10 @@ std::vector<std::string> AnthropicToOpenAIStream::OnEvent(const SseEvent& e) {
     if (m.contains("id") && m["id"].is_string()) id_ = "chatcmpl-" + m["id"].get<std::string>();
     if (m.contains("usage")) {
       const json& u = m["usage"];
-      input_ = Int(u, "input_tokens");
-      cache_read_ = Int(u, "cache_read_input_tokens");
-      cache_write_ = Int(u, "cache_creation_input_tokens");
-      output_ = Int(u, "output_tokens");
+      input_ = IntField(u, "input_tokens");
+      cache_read_ = IntField(u, "cache_read_input_tokens");
+      cache_write_ = IntField(u, "cache_creation_input_tokens");
+      output_ = IntField(u, "output_tokens");
     }
     out.push_back(Chunk({{"role", "assistant"}, {"content", ""}, {"refusal", nullptr}}, nullptr));
   } else if (type == "content_block_start" && d.contains("content_block")) {
@@ -337,11 +335,12 @@ std::vector<std::string> AnthropicToOpenAIStream::OnEvent(const SseEvent& e) {
   } else if (type == "message_delta") {
     if (d.contains("usage")) {
       const json& u = d["usage"];
-      if (u.contains("output_tokens")) output_ = Int(u, "output_tokens");
-      if (u.contains("input_tokens")) input_ = Int(u, "input_tokens");
-      if (u.contains("cache_read_input_tokens")) cache_read_ = Int(u, "cache_read_input_tokens");
+      if (u.contains("output_tokens")) output_ = IntField(u, "output_tokens");
+      if (u.contains("input_tokens")) input_ = IntField(u, "input_tokens");
+      if (u.contains("cache_read_input_tokens"))
+        cache_read_ = IntField(u, "cache_read_input_tokens");
       if (u.contains("cache_creation_input_tokens")) {
-        cache_write_ = Int(u, "cache_creation_input_tokens");
+        cache_write_ = IntField(u, "cache_creation_input_tokens");
       }
     }
     std::string stop = d.contains("delta") && d["delta"].contains("stop_reason") &&
