@@ -6,27 +6,6 @@ namespace llmgw::gateway {
 
 using json = nlohmann::json;
 
-namespace {
-
-// Embeddings never stream: a provider that did anyway is relayed as it came, usage read.
-class RelayedStream final : public ResellerStreamReader {
- public:
-  explicit RelayedStream(Provider p) : tracker_(p, false) {}
-  void OnEvent(SseEvent&& e, std::string& out) override {
-    tracker_.OnEvent(e);
-    out += e.raw;
-  }
-  void OnEnd(bool, std::string_view, std::string&) override {}
-  Usage usage() const override { return tracker_.usage(); }
-  bool complete() const override { return tracker_.saw_terminal(); }
-  int64_t delivered_units() const override { return 0; }
-
- private:
-  StreamUsageTracker tracker_;
-};
-
-}  // namespace
-
 absl::StatusOr<ClientRequest> EmbeddingsSurface::Parse(const json& body) const {
   if (!body.contains("model") || !body["model"].is_string() ||
       body["model"].get_ref<const std::string&>().empty()) {
@@ -70,7 +49,8 @@ std::unique_ptr<ResellerStreamReader> EmbeddingsSurface::Stream(const json&,
                                                                 const ResellerTarget& target,
                                                                 const UpstreamCall&,
                                                                 const std::string&, int64_t) const {
-  return std::make_unique<RelayedStream>(target.provider);
+  // Embeddings never stream: a provider that did anyway is relayed as it came, usage read.
+  return std::make_unique<NativeStream>(target.provider, std::vector<std::string_view>{}, "");
 }
 
 }  // namespace llmgw::gateway

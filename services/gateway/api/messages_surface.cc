@@ -31,26 +31,6 @@ int64_t MessageBytes(const json& message) {
   return n;
 }
 
-// Claude's own stream, relayed event by event as it came.
-class NativeMessagesStream final : public ResellerStreamReader {
- public:
-  void OnEvent(SseEvent&& e, std::string& out) override {
-    tracker_.OnEvent(e);
-    if (e.event == "content_block_delta") ++delivered_;
-    out += e.raw;
-  }
-  void OnEnd(bool, std::string_view, std::string& out) override {
-    if (!tracker_.saw_terminal() && !tracker_.saw_error()) out += kStreamBrokenEvent;
-  }
-  Usage usage() const override { return tracker_.usage(); }
-  bool complete() const override { return tracker_.saw_terminal() && !tracker_.saw_error(); }
-  int64_t delivered_units() const override { return delivered_; }
-
- private:
-  StreamUsageTracker tracker_{Provider::kAnthropic, false};
-  int64_t delivered_ = 0;
-};
-
 // A Chat Completions stream (GPT, Gemini, Grok) as Anthropic's event sequence.
 class ChatAsMessagesStream final : public ResellerStreamReader {
  public:
@@ -154,7 +134,11 @@ std::unique_ptr<ResellerStreamReader> MessagesSurface::Stream(const json&,
                                                               const UpstreamCall&,
                                                               const std::string& client_model,
                                                               int64_t) const {
-  if (target.provider == Provider::kAnthropic) return std::make_unique<NativeMessagesStream>();
+  if (target.provider == Provider::kAnthropic) {
+    return std::make_unique<NativeStream>(Provider::kAnthropic,
+                                          std::vector<std::string_view>{"content_block_delta"},
+                                          kStreamBrokenEvent);
+  }
   return std::make_unique<ChatAsMessagesStream>(target.provider, client_model);
 }
 

@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
@@ -39,6 +41,32 @@ class ResellerStreamReader : public StreamReader {
   virtual bool complete() const = 0;
   // Deltas of generated content relayed (BilledTokens' floor for a cut stream).
   virtual int64_t delivered_units() const = 0;
+};
+
+// A provider's own stream relayed as it came, when the client speaks that provider's API: the usage
+// is read on the way, `delta_events` are the events that carry generated content, and `broken` is
+// what the client gets when the stream ends before its terminal event.
+class NativeStream final : public ResellerStreamReader {
+ public:
+  NativeStream(Provider p, std::vector<std::string_view> delta_events, std::string_view broken)
+      : tracker_(p, false), delta_events_(std::move(delta_events)), broken_(broken) {}
+  void OnEvent(SseEvent&& e, std::string& out) override {
+    tracker_.OnEvent(e);
+    for (std::string_view d : delta_events_) delivered_ += e.event == d;
+    out += e.raw;
+  }
+  void OnEnd(bool, std::string_view, std::string& out) override {
+    if (!tracker_.saw_terminal() && !tracker_.saw_error()) out += broken_;
+  }
+  Usage usage() const override { return tracker_.usage(); }
+  bool complete() const override { return tracker_.saw_terminal() && !tracker_.saw_error(); }
+  int64_t delivered_units() const override { return delivered_; }
+
+ private:
+  StreamUsageTracker tracker_;
+  std::vector<std::string_view> delta_events_;
+  std::string_view broken_;
+  int64_t delivered_ = 0;
 };
 
 class ResellerSurface {

@@ -39,29 +39,6 @@ int64_t ResponseBytes(const json& response) {
   return n;
 }
 
-// OpenAI's own Responses stream, relayed as it came.
-class NativeResponsesStream final : public ResellerStreamReader {
- public:
-  void OnEvent(SseEvent&& e, std::string& out) override {
-    tracker_.OnEvent(e);
-    if (e.event == "response.output_text.delta" ||
-        e.event == "response.function_call_arguments.delta") {
-      ++delivered_;
-    }
-    out += e.raw;
-  }
-  void OnEnd(bool, std::string_view, std::string& out) override {
-    if (!tracker_.saw_terminal() && !tracker_.saw_error()) out += kStreamBrokenEvent;
-  }
-  Usage usage() const override { return tracker_.usage(); }
-  bool complete() const override { return tracker_.saw_terminal() && !tracker_.saw_error(); }
-  int64_t delivered_units() const override { return delivered_; }
-
- private:
-  StreamUsageTracker tracker_{Provider::kOpenAI, false};
-  int64_t delivered_ = 0;
-};
-
 // Chat chunks (Gemini, Grok; or Claude's events turned into chunks first) as Responses events.
 class ChatAsResponsesStream final : public ResellerStreamReader {
  public:
@@ -178,7 +155,13 @@ std::unique_ptr<ResellerStreamReader> ResponsesSurface::Stream(const json&,
                                                                const UpstreamCall&,
                                                                const std::string& client_model,
                                                                int64_t created) const {
-  if (target.provider == Provider::kOpenAI) return std::make_unique<NativeResponsesStream>();
+  if (target.provider == Provider::kOpenAI) {
+    return std::make_unique<NativeStream>(
+        Provider::kOpenAI,
+        std::vector<std::string_view>{"response.output_text.delta",
+                                      "response.function_call_arguments.delta"},
+        kStreamBrokenEvent);
+  }
   return std::make_unique<ChatAsResponsesStream>(target.provider, client_model, created);
 }
 
