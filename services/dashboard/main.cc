@@ -20,6 +20,7 @@
 #include "services/dashboard/clients/grpc_accounts_client.h"
 #include "services/dashboard/clients/grpc_billing_client.h"
 #include "services/dashboard/clients/grpc_metering_client.h"
+#include "services/dashboard/clients/grpc_provider_sync_client.h"
 
 namespace {
 constexpr char kService[] = "dashboard";
@@ -62,10 +63,11 @@ int main() {
                                          rpc_timeout);
   dashboard::GrpcBillingClient billing(grpcutil::MakeChannel(billing_addr), internal_token,
                                        rpc_timeout);
-  dashboard::GrpcMeteringClient metering(grpcutil::MakeChannel(metering_addr), internal_token,
-                                         rpc_timeout);
+  auto metering_channel = grpcutil::MakeChannel(metering_addr);
+  dashboard::GrpcMeteringClient metering(metering_channel, internal_token, rpc_timeout);
+  dashboard::GrpcProviderSyncClient provider_sync(metering_channel, internal_token, rpc_timeout);
   dashboard::DashboardApi api(accounts, billing, metering, SystemClock::Get(), options,
-                              &http_metrics);
+                              &http_metrics, &provider_sync);
 
   httplib::Server server;
   dashboard::ConfigureHttpServer(server, threads);

@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -136,6 +138,67 @@ TEST(MeteringBinary, MissingTokenIsAConfigurationError) {
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 2);
+}
+
+// Runs the binary with `args` and extra environment; returns its exit code and stdout.
+std::pair<int, std::string> RunBinary(std::vector<std::string> args,
+                                      std::vector<std::pair<std::string, std::string>> env) {
+  int fds[2];
+  if (pipe(fds) != 0) return {-1, ""};
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, STDERR_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    unsetenv("LLMGW_SECRET_KEY");
+    unsetenv("LLMGW_SECRET_KEY_PREVIOUS");
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> argv = {const_cast<char*>("llmgw-metering")};
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(LLMGW_METERING_BINARY, argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, n);
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(MeteringBinary, AMalformedSecretKeyIsAConfigurationError) {
+  auto [code, out] = RunBinary({}, {{"LLMGW_DATABASE_URL", "postgresql://127.0.0.1:1/none"},
+                                    {"LLMGW_INTERNAL_TOKEN", kToken},
+                                    {"LLMGW_SECRET_KEY", "not-32-bytes"}});
+  EXPECT_EQ(code, 2);
+}
+
+TEST(MeteringBinary, ReencryptSecretsCommand) {
+  auto db = test::PgTestDb::Create();
+  // 32 bytes of 'k', base64.
+  const std::string key = "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=";
+  auto [code, out] = RunBinary({"reencrypt-secrets"},
+                               {{"LLMGW_DATABASE_URL", db->url()}, {"LLMGW_SECRET_KEY", key}});
+  EXPECT_EQ(code, 0);
+  nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << out;
+  EXPECT_EQ(j["resealed"], 0);
+  EXPECT_EQ(j["already_current"], 0);
+  EXPECT_EQ(j["unreadable"], 0);
+  EXPECT_THAT(j["key_id"].get<std::string>(), ::testing::MatchesRegex("k[0-9a-f]{16}"));
+  EXPECT_EQ(RunBinary({"reencrypt-secrets"}, {{"LLMGW_DATABASE_URL", db->url()}}).first,
+            2);  // no key
+  EXPECT_EQ(RunBinary({"reencrypt-secrets", "--now"},
+                      {{"LLMGW_DATABASE_URL", db->url()}, {"LLMGW_SECRET_KEY", key}})
+                .first,
+            2);
+  EXPECT_EQ(RunBinary({"no-such-command"}, {}).first, 2);
 }
 
 }  // namespace

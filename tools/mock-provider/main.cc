@@ -3,9 +3,12 @@
 //
 //   llmgw-mock-provider [--addr 127.0.0.1:0] [--threads 2] [--latency-ms 0] [--chunks 5]
 //                       [--chunk-delay-ms 0] [--port-file PATH] [--tls-dir DIR]
+//                       [--report-page-buckets N]
 // Prints {"listening":"HOST:PORT"} on stdout once ready; exits 0 on SIGTERM/SIGINT.
 // --tls-dir: serves HTTPS with a certificate for localhost / 127.0.0.1 / ::1 from a CA made at
 // start, whose certificate it writes to DIR/ca.pem for clients to trust (SSL_CERT_FILE).
+// --report-page-buckets: the admin usage/cost reports return at most N daily buckets a page, so
+// clients must follow next_page (admin_reports.h).
 
 #include <cstdio>
 #include <cstdlib>
@@ -24,7 +27,8 @@ namespace {
 [[noreturn]] void Usage(const std::string& message) {
   std::cerr << "llmgw-mock-provider: " << message
             << "\nusage: llmgw-mock-provider [--addr 127.0.0.1:0] [--threads 2] [--latency-ms 0]"
-               " [--chunks 5] [--chunk-delay-ms 0] [--port-file PATH] [--tls-dir DIR]\n";
+               " [--chunks 5] [--chunk-delay-ms 0] [--port-file PATH] [--tls-dir DIR]"
+               " [--report-page-buckets N]\n";
   std::exit(2);
 }
 
@@ -70,6 +74,8 @@ int main(int argc, char** argv) {
       port_file = value;
     } else if (flag == "--tls-dir") {
       tls_dir = value;
+    } else if (flag == "--report-page-buckets") {
+      options.report_page_buckets = ParseNonNegative(flag, value);
     } else {
       Usage("unknown flag " + flag);
     }

@@ -650,3 +650,48 @@ TEST(GeminiNativeTest, GenerateContentStreamAndCountTokens) {
 
 }  // namespace
 }  // namespace llmgw::mock
+
+namespace llmgw::mock {
+namespace {
+
+TEST(ResponsesStreamTest, TypedEventsWithRisingSequenceAndUsageOnlyAtTheEnd) {
+  json body = {{"model", "gpt-5-mini"}, {"input", "one two"}, {"stream", true}};
+  MockResponse r = Handle(Post("/openai/v1/responses", body), Options{.chunks = 3});
+  ASSERT_TRUE(r.streaming);
+  std::vector<std::string> types;
+  int64_t seq = 0;
+  json completed;
+  for (const SseFrame& f : r.frames) {
+    const size_t data = f.bytes.find("\ndata: ");
+    json d = json::parse(f.bytes.substr(data + 7));
+    types.push_back(d["type"]);
+    EXPECT_EQ(d["sequence_number"], seq++);
+    if (d["type"] == "response.completed") completed = d["response"];
+  }
+  EXPECT_EQ(types.front(), "response.created");
+  EXPECT_EQ(types.back(), "response.completed");
+  EXPECT_EQ(std::count(types.begin(), types.end(), "response.output_text.delta"), 3);
+  EXPECT_EQ(completed["usage"]["input_tokens"], 6);  // 4 + 2 words
+  EXPECT_EQ(completed["usage"]["output_tokens"], 12);
+  // A function tool in the Responses API's flat form is called; its output comes back.
+  json tools = json::array(
+      {{{"type", "function"},
+        {"name", "f"},
+        {"parameters", {{"type", "object"}, {"properties", {{"x", {{"type", "string"}}}}}}}}});
+  json call = json::parse(
+      Handle(Post("/openai/v1/responses",
+                  {{"model", "m"}, {"input", "hi"}, {"tools", tools}, {"tool_choice", "required"}}))
+          .body);
+  EXPECT_EQ(call["output"][0]["type"], "function_call");
+  EXPECT_EQ(call["output"][0]["arguments"], "{\"x\":\"mock\"}");
+  json back = json::parse(
+      Handle(Post("/openai/v1/responses", {{"model", "m"},
+                                           {"input", json::array({{{"type", "function_call_output"},
+                                                                   {"call_id", "call_mock_1"},
+                                                                   {"output", "ok"}}})}}))
+          .body);
+  EXPECT_EQ(back["output"][0]["content"][0]["text"], "Tool said: ok");
+}
+
+}  // namespace
+}  // namespace llmgw::mock

@@ -231,6 +231,14 @@ std::string ContentText(const json& content) {
 
 // The tool results of the last message, joined; nullopt when the last message is not one.
 std::optional<std::string> LastToolResult(const json& body, Provider provider) {
+  // The Responses API: the last input item is a function_call_output.
+  if (auto input = body.find("input");
+      input != body.end() && input->is_array() && !input->empty()) {
+    const json& last = input->back();
+    if (!last.is_object() || last.value("type", "") != "function_call_output") return std::nullopt;
+    auto output = last.find("output");
+    return output != last.end() && output->is_string() ? output->get<std::string>() : std::string();
+  }
   auto messages = body.find("messages");
   if (messages == body.end() || !messages->is_array() || messages->empty()) return std::nullopt;
   const json& last = messages->back();
@@ -297,6 +305,8 @@ std::optional<std::pair<std::string, json>> ToolToCall(const json& body, Provide
       auto fn = choice->find("function");
       if (type == "function" && fn != choice->end() && fn->is_object()) {
         wanted = fn->value("name", "");
+      } else if (type == "function") {
+        wanted = choice->value("name", "");  // the Responses API's flat form
       }
     }
   }
@@ -307,11 +317,14 @@ std::optional<std::pair<std::string, json>> ToolToCall(const json& body, Provide
     if (provider == Provider::kAnthropic) {
       name = tool.value("name", "");
       schema = tool.value("input_schema", json::object());
-    } else {
-      auto fn = tool.find("function");
-      if (fn == tool.end() || !fn->is_object()) continue;
+    } else if (auto fn = tool.find("function"); fn != tool.end() && fn->is_object()) {
       name = fn->value("name", "");
       schema = fn->value("parameters", json::object());
+    } else if (tool.value("type", "") == "function") {  // the Responses API's flat form
+      name = tool.value("name", "");
+      schema = tool.value("parameters", json::object());
+    } else {
+      continue;
     }
     if (name.empty() || (!wanted.empty() && name != wanted)) continue;
     return std::make_pair(name, schema);
@@ -421,6 +434,38 @@ json OpenAiUsage(const Call& call, int64_t prompt, int64_t completion) {
           {"completion_tokens_details", {{"reasoning_tokens", reasoning}}}};
 }
 
+// What a successful call used, for the admin usage reports (admin_reports.h).
+MockResponse Serving(MockResponse r, ServedUsage served) {
+  r.served = std::move(served);
+  return r;
+}
+
+const char* ProviderName(Provider p) {
+  switch (p) {
+    case Provider::kOpenAi:
+      return "openai";
+    case Provider::kAnthropic:
+      return "anthropic";
+    case Provider::kGoogle:
+      return "google";
+    case Provider::kXai:
+      return "xai";
+  }
+  return "";
+}
+
+// OpenAI-style usage: prompt tokens include the cached ones; reasoning is output.
+ServedUsage ChatServed(const Call& call, int64_t prompt, int64_t completion) {
+  ServedUsage s;
+  s.provider = ProviderName(call.provider);
+  s.model = call.model;
+  s.input_tokens = prompt;
+  s.cached_input_tokens =
+      std::clamp<int64_t>(HeaderInt(call.request, "x-mock-cached-tokens", 0), 0, prompt);
+  s.output_tokens = completion + ReasoningTokens(call);
+  return s;
+}
+
 std::string FinishReason(const Output& out) {
   if (out.tool_call) return "tool_calls";
   return out.capped ? "length" : "stop";
@@ -462,6 +507,7 @@ MockResponse OpenAiChat(const Call& call) {
   Output out = MakeOutput(call, true);
   std::string id = "chatcmpl-mock-" + std::to_string(call.context.request_number);
   json usage = OpenAiUsage(call, prompt, out.output_tokens);
+  ServedUsage served = ChatServed(call, prompt, out.output_tokens);
 
   if (!body.value("stream", false)) {
     json message = {{"role", "assistant"}, {"refusal", nullptr}};
@@ -474,17 +520,18 @@ MockResponse OpenAiChat(const Call& call) {
     } else {
       message["content"] = out.Text();
     }
-    return JsonResponse(call.provider, call.context, 200,
-                        {{"id", id},
-                         {"object", "chat.completion"},
-                         {"created", call.context.created},
-                         {"model", call.model},
-                         {"system_fingerprint", "fp_mock"},
-                         {"choices", json::array({{{"index", 0},
-                                                   {"message", std::move(message)},
-                                                   {"logprobs", nullptr},
-                                                   {"finish_reason", FinishReason(out)}}})},
-                         {"usage", usage}});
+    return Serving(JsonResponse(call.provider, call.context, 200,
+                                {{"id", id},
+                                 {"object", "chat.completion"},
+                                 {"created", call.context.created},
+                                 {"model", call.model},
+                                 {"system_fingerprint", "fp_mock"},
+                                 {"choices", json::array({{{"index", 0},
+                                                           {"message", std::move(message)},
+                                                           {"logprobs", nullptr},
+                                                           {"finish_reason", FinishReason(out)}}})},
+                                 {"usage", usage}}),
+                   std::move(served));
   }
 
   bool google = call.provider == Provider::kGoogle;
@@ -575,6 +622,7 @@ MockResponse OpenAiChat(const Call& call) {
     r.frames.push_back({0, prefix + "[],\"usage\":" + Dump(usage) + "}\n\n"});
   }
   r.frames.push_back({0, "data: [DONE]\n\n"});
+  r.served = std::move(served);
   return r;
 }
 
@@ -595,6 +643,21 @@ json AnthropicUsage(const Call& call, int64_t input, int64_t output) {
            {{"ephemeral_5m_input_tokens", writes - writes_1h},
             {"ephemeral_1h_input_tokens", writes_1h}}},
           {"output_tokens", output}};
+}
+
+// Anthropic's input_tokens exclude cache reads and writes; the report's input counts them all.
+ServedUsage AnthropicServed(const Call& call, int64_t input, int64_t output) {
+  const json usage = AnthropicUsage(call, input, output);
+  ServedUsage s;
+  s.provider = "anthropic";
+  s.model = call.model;
+  s.cached_input_tokens = usage["cache_read_input_tokens"].get<int64_t>();
+  s.cache_write_1h_tokens = usage["cache_creation"]["ephemeral_1h_input_tokens"].get<int64_t>();
+  s.cache_write_5m_tokens = usage["cache_creation"]["ephemeral_5m_input_tokens"].get<int64_t>();
+  s.input_tokens =
+      input + s.cached_input_tokens + s.cache_write_5m_tokens + s.cache_write_1h_tokens;
+  s.output_tokens = output;
+  return s;
 }
 
 MockResponse AnthropicMessages(const Call& call) {
@@ -618,15 +681,16 @@ MockResponse AnthropicMessages(const Call& call) {
     } else {
       block = {{"type", "text"}, {"text", out.Text()}};
     }
-    return JsonResponse(Provider::kAnthropic, call.context, 200,
-                        {{"id", id},
-                         {"type", "message"},
-                         {"role", "assistant"},
-                         {"model", call.model},
-                         {"content", json::array({std::move(block)})},
-                         {"stop_reason", StopReason(out)},
-                         {"stop_sequence", nullptr},
-                         {"usage", AnthropicUsage(call, input, out.output_tokens)}});
+    return Serving(JsonResponse(Provider::kAnthropic, call.context, 200,
+                                {{"id", id},
+                                 {"type", "message"},
+                                 {"role", "assistant"},
+                                 {"model", call.model},
+                                 {"content", json::array({std::move(block)})},
+                                 {"stop_reason", StopReason(out)},
+                                 {"stop_sequence", nullptr},
+                                 {"usage", AnthropicUsage(call, input, out.output_tokens)}}),
+                   AnthropicServed(call, input, out.output_tokens));
   }
 
   MockResponse r = StreamResponse(call);
@@ -681,6 +745,7 @@ MockResponse AnthropicMessages(const Call& call) {
                       {"delta", {{"stop_reason", StopReason(out)}, {"stop_sequence", nullptr}}},
                       {"usage", {{"output_tokens", out.output_tokens}}}})});
   r.frames.push_back({0, EventFrame({{"type", "message_stop"}})});
+  r.served = AnthropicServed(call, input, out.output_tokens);
   return r;
 }
 
@@ -732,42 +797,130 @@ MockResponse Embeddings(const Call& call) {
                        {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}});
 }
 
-MockResponse Responses(const Call& call) {
-  if (call.body.value("stream", false)) {
-    return BadRequest(call, "mock: streaming is not supported on /responses", "stream");
+// The response object's output items: a function call, or one message with the text.
+json ResponsesOutput(const Output& out, const std::string& n, const char* status) {
+  if (out.tool_call) {
+    return json::array({{{"type", "function_call"},
+                         {"id", "fc_mock_1"},
+                         {"call_id", "call_mock_1"},
+                         {"name", out.tool_name},
+                         {"arguments", out.arguments},
+                         {"status", "completed"}}});
   }
+  return json::array({{{"type", "message"},
+                       {"id", "msg_mock_" + n},
+                       {"status", status},
+                       {"role", "assistant"},
+                       {"content", json::array({{{"type", "output_text"},
+                                                 {"text", out.Text()},
+                                                 {"annotations", json::array()}}})}}});
+}
+
+// The Responses stream (WIRE.md): typed events, each with a rising sequence_number, usage only in
+// the final response.completed / response.incomplete.
+MockResponse ResponsesStream(const Call& call, const Output& out, const json& done_response) {
+  MockResponse r = StreamResponse(call);
+  int64_t seq = 0;
+  auto frame = [&](int delay, json data) {
+    data["sequence_number"] = seq++;
+    r.frames.push_back({delay, EventFrame(data)});
+  };
+  json started = done_response;
+  started["status"] = "in_progress";
+  started["output"] = json::array();
+  started["usage"] = nullptr;
+  started["incomplete_details"] = nullptr;
+  frame(0, {{"type", "response.created"}, {"response", started}});
+  frame(0, {{"type", "response.in_progress"}, {"response", started}});
+  json item = done_response["output"][0];
+  const std::string item_id = item["id"];
+  json added = item;
+  added["status"] = "in_progress";
+  if (out.tool_call) {
+    added["arguments"] = "";
+    frame(0, {{"type", "response.output_item.added"}, {"output_index", 0}, {"item", added}});
+    frame(call.options.chunk_delay_ms, {{"type", "response.function_call_arguments.delta"},
+                                        {"item_id", item_id},
+                                        {"output_index", 0},
+                                        {"delta", out.arguments}});
+    frame(0, {{"type", "response.function_call_arguments.done"},
+              {"item_id", item_id},
+              {"output_index", 0},
+              {"arguments", out.arguments}});
+  } else {
+    added["content"] = json::array();
+    frame(0, {{"type", "response.output_item.added"}, {"output_index", 0}, {"item", added}});
+    json empty_part = {{"type", "output_text"}, {"text", ""}, {"annotations", json::array()}};
+    frame(0, {{"type", "response.content_part.added"},
+              {"item_id", item_id},
+              {"output_index", 0},
+              {"content_index", 0},
+              {"part", empty_part}});
+    for (const std::string& text : ChunkTexts(out.pieces, call.options.chunks)) {
+      if (text.empty()) continue;
+      frame(call.options.chunk_delay_ms, {{"type", "response.output_text.delta"},
+                                          {"item_id", item_id},
+                                          {"output_index", 0},
+                                          {"content_index", 0},
+                                          {"delta", text}});
+    }
+    frame(0, {{"type", "response.output_text.done"},
+              {"item_id", item_id},
+              {"output_index", 0},
+              {"content_index", 0},
+              {"text", out.Text()}});
+    frame(0, {{"type", "response.content_part.done"},
+              {"item_id", item_id},
+              {"output_index", 0},
+              {"content_index", 0},
+              {"part", item["content"][0]}});
+  }
+  frame(0, {{"type", "response.output_item.done"}, {"output_index", 0}, {"item", item}});
+  const std::string status = done_response["status"];
+  if (FailMidStream(call)) {
+    r.frames.resize(r.frames.size() / 2);  // cut: no final event
+    return r;
+  }
+  frame(0, {{"type", status == "incomplete" ? "response.incomplete" : "response.completed"},
+            {"response", done_response}});
+  return r;
+}
+
+MockResponse Responses(const Call& call) {
   if (call.body.find("input") == call.body.end()) {
     return BadRequest(call, "Missing required parameter: 'input'.", "input");
   }
   int64_t input = CountResponsesInputTokens(call.body);
-  Output out = MakeOutput(call, false);
+  Output out = MakeOutput(call, true);
   int64_t cached =
       std::clamp<int64_t>(HeaderInt(call.request, "x-mock-cached-tokens", 0), 0, input);
   std::string n = std::to_string(call.context.request_number);
+  const bool capped = out.capped && !out.tool_call;
   json incomplete = nullptr;
-  if (out.capped) incomplete = {{"reason", "max_output_tokens"}};
-  return JsonResponse(
-      call.provider, call.context, 200,
-      {{"id", "resp_mock_" + n},
-       {"object", "response"},
-       {"created_at", call.context.created},
-       {"status", out.capped ? "incomplete" : "completed"},
-       {"error", nullptr},
-       {"incomplete_details", incomplete},
-       {"model", call.model},
-       {"output", json::array({{{"type", "message"},
-                                {"id", "msg_mock_" + n},
-                                {"status", out.capped ? "incomplete" : "completed"},
-                                {"role", "assistant"},
-                                {"content", json::array({{{"type", "output_text"},
-                                                          {"text", out.Text()},
-                                                          {"annotations", json::array()}}})}}})},
-       {"usage",
-        {{"input_tokens", input},
-         {"input_tokens_details", {{"cached_tokens", cached}}},
-         {"output_tokens", out.output_tokens},
-         {"output_tokens_details", {{"reasoning_tokens", 0}}},
-         {"total_tokens", input + out.output_tokens}}}});
+  if (capped) incomplete = {{"reason", "max_output_tokens"}};
+  const int64_t output_tokens = out.tool_call ? out.output_tokens : out.output_tokens;
+  json response = {{"id", "resp_mock_" + n},
+                   {"object", "response"},
+                   {"created_at", call.context.created},
+                   {"status", capped ? "incomplete" : "completed"},
+                   {"error", nullptr},
+                   {"incomplete_details", incomplete},
+                   {"model", call.model},
+                   {"output", ResponsesOutput(out, n, capped ? "incomplete" : "completed")},
+                   {"usage",
+                    {{"input_tokens", input},
+                     {"input_tokens_details", {{"cached_tokens", cached}}},
+                     {"output_tokens", output_tokens},
+                     {"output_tokens_details", {{"reasoning_tokens", 0}}},
+                     {"total_tokens", input + output_tokens}}}};
+  // What the admin usage reports tell (a stream cut midway is not reported).
+  ServedUsage served = ChatServed(call, input, output_tokens);
+  if (call.body.value("stream", false)) {
+    MockResponse r = ResponsesStream(call, out, response);
+    if (!FailMidStream(call)) r.served = std::move(served);
+    return r;
+  }
+  return Serving(JsonResponse(call.provider, call.context, 200, response), std::move(served));
 }
 
 struct ModelInfo {

@@ -62,6 +62,7 @@
 // encoding_format "base64" → base64 of little-endian float32.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -85,6 +86,7 @@ struct Options {
   int latency_ms = 0;
   int chunks = 5;
   int chunk_delay_ms = 0;
+  int report_page_buckets = 0;  // admin reports: at most this many buckets a page (0: `limit`)
 };
 
 struct Context {
@@ -97,6 +99,19 @@ struct SseFrame {
   std::string bytes;  // the complete frame, ending in "\n\n"
 };
 
+// What a successful call used, as the provider bills it; the server records it against the
+// caller's key for the admin usage reports (admin_reports.h). Input counts every input token,
+// cache reads and writes included; output includes reasoning.
+struct ServedUsage {
+  std::string provider;  // openai | anthropic | google | xai
+  std::string model;
+  int64_t input_tokens = 0;
+  int64_t cached_input_tokens = 0;
+  int64_t cache_write_5m_tokens = 0;
+  int64_t cache_write_1h_tokens = 0;
+  int64_t output_tokens = 0;
+};
+
 struct MockResponse {
   int status = 200;
   std::string content_type = "application/json";
@@ -105,6 +120,8 @@ struct MockResponse {
   bool streaming = false;
   std::vector<SseFrame> frames;  // when streaming
   int latency_ms = 0;            // before the first byte
+  // Set by successful chat completions, responses and messages (not by a stream failing midway).
+  std::optional<ServedUsage> served;
 };
 
 MockResponse HandleRequest(const MockRequest& request, const Options& options,

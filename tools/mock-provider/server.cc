@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "nlohmann/json.hpp"
+#include "tools/mock-provider/admin_reports.h"
 
 namespace llmgw::mock {
 namespace {
@@ -69,9 +70,11 @@ struct MockServer::Impl {
   std::unique_ptr<net::ssl::context> tls;  // HTTPS when set
   Options options;
   RequestLog log;
+  UsageLedger ledger;  // what the admin usage reports tell
   std::atomic<uint64_t> counter{0};
 
   MockResponse Introspect(const MockRequest& request) {
+    if (auto admin = HandleAdminControl(request, ledger, std::time(nullptr))) return *admin;
     MockResponse r;
     std::string_view path = request.target;
     if (size_t q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
@@ -79,6 +82,7 @@ struct MockServer::Impl {
       r.body = log.ToJson();
     } else if (request.method == "POST" && path == "/_mock/reset") {
       log.Clear();
+      ledger.Clear();
       r.body = R"({"ok":true})";
     } else {
       r.status = 404;
@@ -93,7 +97,13 @@ struct MockServer::Impl {
                     static_cast<int64_t>(std::time(nullptr))};
     MockResponse r;
     try {
-      r = HandleRequest(request, options, context);
+      if (auto report = HandleAdminReport(request, ledger, {options.report_page_buckets}, context,
+                                          context.created)) {
+        r = *std::move(report);
+      } else {
+        r = HandleRequest(request, options, context);
+        RecordServed(request, r, ledger, context.created);
+      }
     } catch (const std::exception&) {
       r = MockResponse();
       r.status = 500;

@@ -3,7 +3,9 @@
 // TCP_NODELAY, backlog 4096, N threads on one io_context), plain HTTP or HTTPS, that answers with
 // HandleRequest and serves the test introspection endpoints:
 //   GET  /_mock/requests  → [{method, target, headers:{lower-case name: value}}], last 200 received
-//   POST /_mock/reset     → clears that list.
+//   POST /_mock/reset     → clears that list (and the admin reports' usage, see admin_reports.h).
+// It also serves the providers' admin usage and cost reports of what it served
+// (admin_reports.h) and their test controls (/_mock/admin-*).
 
 #include <atomic>
 #include <cstdint>

@@ -139,13 +139,17 @@ void ConfigureHttpServer(httplib::Server& server, size_t worker_threads) {
 
 DashboardApi::DashboardApi(AccountsClient& accounts, BillingClient& billing,
                            MeteringClient& metering, const Clock& clock, DashboardOptions options,
-                           HttpMetrics* metrics)
+                           HttpMetrics* metrics, ProviderSyncClient* provider_sync)
     : accounts_(accounts),
       billing_(billing),
       metering_(metering),
       clock_(clock),
       options_(std::move(options)),
-      metrics_(metrics) {}
+      metrics_(metrics) {
+  if (provider_sync != nullptr) {
+    provider_sync_ = std::make_unique<ProviderSyncApi>(*provider_sync, clock_);
+  }
+}
 
 std::string DashboardApi::SessionCookie(const std::string& value, int64_t max_age_seconds) const {
   std::string cookie = absl::StrCat(kSessionCookie, "=", value,
@@ -231,6 +235,19 @@ void DashboardApi::RegisterRoutes(httplib::Server& server) {
   authed("GET", "/api/stats/by-provider", &DashboardApi::ByProvider);
   authed("GET", "/api/stats/timeseries", &DashboardApi::Timeseries);
   authed("GET", "/api/usage", &DashboardApi::Usage);
+
+  // Provider bills: handlers in provider_sync_api, answered like every other route.
+  if (provider_sync_ != nullptr) {
+    for (const ProviderSyncApi::Route& r : ProviderSyncApi::Routes()) {
+      AuthedRoute(server, r.method, r.pattern,
+                  [this, h = r.handler](const httplib::Request& req, httplib::Response& res,
+                                        const Organization& org) {
+                    ProviderSyncApi::Reply reply = (provider_sync_.get()->*h)(req, org);
+                    if (!reply.error.ok()) return SendStatus(res, reply.error, reply.what);
+                    SendJson(res, reply.status, reply.body);
+                  });
+    }
+  }
 
   Route(server, "GET", "/", [this](const httplib::Request& req, httplib::Response& res) {
     ServeAsset(req, res, "index.html");

@@ -7,13 +7,16 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "libs/common/clock.h"
 #include "services/dashboard/api/http_metrics.h"
+#include "services/dashboard/api/provider_sync_api.h"
 #include "services/dashboard/clients/accounts_client.h"
 #include "services/dashboard/clients/billing_client.h"
 #include "services/dashboard/clients/metering_client.h"
+#include "services/dashboard/clients/provider_sync_client.h"
 
 namespace llmgw::dashboard {
 
@@ -32,8 +35,10 @@ inline constexpr char kSessionCookie[] = "session";
 class DashboardApi {
  public:
   // The clients, clock and metrics (optional) must outlive the server the routes are put on.
+  // Without `provider_sync` the provider bills endpoints are not served.
   DashboardApi(AccountsClient& accounts, BillingClient& billing, MeteringClient& metering,
-               const Clock& clock, DashboardOptions options, HttpMetrics* metrics = nullptr);
+               const Clock& clock, DashboardOptions options, HttpMetrics* metrics = nullptr,
+               ProviderSyncClient* provider_sync = nullptr);
 
   // Registers every route, the error and exception handlers on `server`.
   void RegisterRoutes(httplib::Server& server);
@@ -81,6 +86,7 @@ class DashboardApi {
   const Clock& clock_;
   DashboardOptions options_;
   HttpMetrics* metrics_;
+  std::unique_ptr<ProviderSyncApi> provider_sync_;  // null without a ProviderSyncClient
 };
 
 // Server settings measured for cpp-httplib 0.11.4: TCP_NODELAY (else 40 ms per response), no

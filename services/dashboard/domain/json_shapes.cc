@@ -6,7 +6,6 @@
 #include "services/dashboard/domain/rfc3339.h"
 
 namespace llmgw::dashboard {
-namespace {
 
 void PutMoney(Json& j, const std::string& name, money::Nano nano) {
   j[name + "_nano"] = nano;
@@ -17,8 +16,6 @@ Json TimeOrNull(int64_t unix_ms) {
   if (unix_ms == 0) return nullptr;
   return FormatRfc3339(unix_ms);
 }
-
-}  // namespace
 
 Json ErrorJson(std::string_view message, std::string_view type) {
   Json err;

@@ -3,6 +3,7 @@
 // `<name>_nano` (integer nano-USD) and `<name>_usd` (money::FormatUsd string); every time is an
 // RFC 3339 UTC string.
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -12,6 +13,11 @@
 namespace llmgw::dashboard {
 
 using Json = nlohmann::ordered_json;
+
+// j["<name>_nano"] and j["<name>_usd"].
+void PutMoney(Json& j, const std::string& name, money::Nano nano);
+// RFC 3339, or null for 0 (never).
+Json TimeOrNull(int64_t unix_ms);
 
 // {"error":{"message":…,"type":…}}
 Json ErrorJson(std::string_view message, std::string_view type);

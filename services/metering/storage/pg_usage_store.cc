@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "services/metering/storage/pg_arrays.h"
 
 namespace llmgw::metering {
 
@@ -21,30 +22,10 @@ std::string TimestampLiteral(int64_t unix_ms) {
 
 namespace {
 
-// PostgreSQL array literals, so a whole batch travels as 23 parameters of one statement.
-template <typename F>
-std::string ArrayLiteral(const std::vector<UsageEvent>& events, F element) {
-  std::string out = "{";
-  for (size_t i = 0; i < events.size(); ++i) {
-    if (i > 0) out += ',';
-    out += element(events[i]);
-  }
-  out += '}';
-  return out;
-}
-
-std::string Quoted(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
-
+// A whole batch travels as 25 array parameters of one statement (pg_arrays.h).
 std::string TextArray(const std::vector<UsageEvent>& events, std::string UsageEvent::*field) {
-  return ArrayLiteral(events, [field](const UsageEvent& e) { return Quoted(e.*field); });
+  return ArrayLiteral(events,
+                      [field](const UsageEvent& e) { return QuotedArrayElement(e.*field); });
 }
 std::string IntArray(const std::vector<UsageEvent>& events, int64_t UsageEvent::*field) {
   return ArrayLiteral(events, [field](const UsageEvent& e) { return absl::StrCat(e.*field); });
@@ -167,8 +148,9 @@ absl::StatusOr<IngestResult> PgUsageStore::Ingest(const std::vector<UsageEvent>&
       ArrayLiteral(events, [](const E& e) { return absl::StrCat(static_cast<int>(e.mode)); });
   std::string status_codes =
       ArrayLiteral(events, [](const E& e) { return absl::StrCat(e.status_code); });
-  std::string times = ArrayLiteral(
-      events, [](const E& e) { return Quoted(TimestampLiteral(e.requested_at_unix_ms)); });
+  std::string times = ArrayLiteral(events, [](const E& e) {
+    return QuotedArrayElement(TimestampLiteral(e.requested_at_unix_ms));
+  });
   std::string ids = TextArray(events, &E::event_id), orgs = TextArray(events, &E::organization_id),
               creds = TextArray(events, &E::credential_id),
               providers = TextArray(events, &E::provider), models = TextArray(events, &E::model),

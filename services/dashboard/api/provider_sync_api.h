@@ -1,0 +1,51 @@
+#pragma once
+// The provider bills endpoints of the management API (API.md): provider connections, sync now,
+// CSV import and the reconciliation. Each handler turns a request of the session's organization
+// into a Reply; DashboardApi routes them behind the session check and writes the reply.
+
+#include <httplib.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "libs/common/clock.h"
+#include "services/dashboard/clients/provider_sync_client.h"
+#include "services/dashboard/domain/json_shapes.h"
+#include "services/dashboard/domain/types.h"
+
+namespace llmgw::dashboard {
+
+class ProviderSyncApi {
+ public:
+  // Either `error` (rendered like every API error, `what` naming the thing not found) or
+  // `status` with `body`.
+  struct Reply {
+    absl::Status error;
+    std::string what;
+    int status = 200;
+    Json body;
+  };
+  using Handler = Reply (ProviderSyncApi::*)(const httplib::Request&, const Organization&);
+  struct Route {
+    const char* method;
+    const char* pattern;
+    Handler handler;
+  };
+  static const std::vector<Route>& Routes();
+
+  ProviderSyncApi(ProviderSyncClient& client, const Clock& clock)
+      : client_(client), clock_(clock) {}
+
+  Reply List(const httplib::Request& req, const Organization& org);
+  Reply Create(const httplib::Request& req, const Organization& org);
+  Reply Delete(const httplib::Request& req, const Organization& org);
+  Reply Sync(const httplib::Request& req, const Organization& org);
+  Reply Import(const httplib::Request& req, const Organization& org);
+  Reply Reconciliation(const httplib::Request& req, const Organization& org);
+
+ private:
+  ProviderSyncClient& client_;
+  const Clock& clock_;
+};
+
+}  // namespace llmgw::dashboard
