@@ -8,6 +8,9 @@ import { after, before, describe, test } from 'node:test';
 
 import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
+import { createOpenAI } from '@ai-sdk/openai';
+import { generateText, streamText } from 'ai';
+import OpenAI from 'openai';
 
 import { System, eventually } from './harness.mjs';
 
@@ -222,5 +225,130 @@ describe('@google/genai on Gemini\'s native API, pass-through', () => {
       body: JSON.stringify({ model: 'gemini-2.5-flash', messages }) });
     assert.equal(res.status, 200);
     assert.equal((await res.json()).object, 'chat.completion');
+  });
+});
+
+describe('OpenAI SDK responses.create on /api/v1/responses', () => {
+  const openai = () => new OpenAI({ baseURL: `${sys.gatewayUrl}/api/v1`, apiKey: org.apiKey, maxRetries: 0 });
+  // Responses usage: input_tokens includes the cached ones.
+  const responsesCost = (model, u) => {
+    const [i, c, o] = PRICE[model];
+    const cached = u.input_tokens_details?.cached_tokens ?? 0;
+    return BigInt((u.input_tokens - cached) * i + cached * c + u.output_tokens * o);
+  };
+
+  for (const model of Object.keys(PRICE)) {
+    test(`${model}: responses.create, output_text and usage, charged exactly`, async () => {
+      const { data, response } = await openai().responses
+        .create({ model, instructions: 'Be brief.', input: 'Say hello to the responses API', max_output_tokens: 64 })
+        .withResponse();
+      assert.equal(data.object, 'response');
+      assert.equal(data.status, 'completed');
+      assert.match(data.output_text, /^mock0 mock1/);
+      assert.ok(data.usage.input_tokens > 0 && data.usage.output_tokens > 0);
+      const row = await usageRow(response.headers.get('x-request-id'));
+      assert.equal(row.input_tokens, data.usage.input_tokens);
+      assert.equal(row.output_tokens, data.usage.output_tokens);
+      assert.equal(BigInt(row.provider_cost_nano), responsesCost(model, data.usage));
+      assert.equal(BigInt(row.cost_nano), charged(responsesCost(model, data.usage)));
+      spent += charged(responsesCost(model, data.usage));
+    });
+
+    test(`${model}: responses.create streamed, events in order, usage in response.completed`, async () => {
+      const { data: stream, response } = await openai().responses
+        .create({ model, input: [{ role: 'user', content: 'Stream it' }], stream: true }).withResponse();
+      const types = [];
+      let text = '';
+      let completed = null;
+      let lastSeq = -1;
+      for await (const ev of stream) {
+        types.push(ev.type);
+        assert.ok(ev.sequence_number > lastSeq, 'sequence numbers rise');
+        lastSeq = ev.sequence_number;
+        if (ev.type === 'response.output_text.delta') text += ev.delta;
+        if (ev.type === 'response.completed') completed = ev.response;
+      }
+      assert.equal(types[0], 'response.created');
+      assert.ok(types.indexOf('response.output_item.added') < types.indexOf('response.output_text.delta'));
+      assert.equal(types.at(-1), 'response.completed');
+      assert.match(text, /^mock0 mock1/);
+      assert.equal(completed.output[0].content[0].text, text);
+      const row = await usageRow(response.headers.get('x-request-id'));
+      assert.equal(row.is_streaming, true);
+      assert.equal(row.output_tokens, completed.usage.output_tokens);
+      assert.equal(BigInt(row.cost_nano), charged(responsesCost(model, completed.usage)));
+      spent += charged(responsesCost(model, completed.usage));
+    });
+  }
+
+  test('function calls via Claude: function_call out, function_call_output back', async () => {
+    const tools = [{ type: 'function', name: 'get_weather', description: 'Weather in a city',
+      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }];
+    const first = await openai().responses.create({ model: 'claude-sonnet-4-6', input: 'Weather in Rome?',
+      tools, tool_choice: 'required' });
+    const call = first.output.find((i) => i.type === 'function_call');
+    assert.equal(call.name, 'get_weather');
+    assert.deepEqual(JSON.parse(call.arguments), { city: 'mock' });
+    const second = await openai().responses.create({ model: 'claude-sonnet-4-6', tools, input: [
+      { role: 'user', content: 'Weather in Rome?' }, call,
+      { type: 'function_call_output', call_id: call.call_id, output: 'cloudy 18C' }] });
+    assert.match(second.output_text, /cloudy 18C/);
+    spent += charged(responsesCost('claude-sonnet-4-6', first.usage)) +
+      charged(responsesCost('claude-sonnet-4-6', second.usage));
+  });
+
+  test('stateful requests are refused with 400 before anything is held', async () => {
+    for (const extra of [{ previous_response_id: 'resp_1' }, { store: true }]) {
+      await assert.rejects(openai().responses.create({ model: 'gpt-5-mini', input: 'hi', ...extra }),
+        (e) => e.status === 400 && /not supported/.test(e.error?.message));
+    }
+  });
+
+  test('embeddings.create (OpenAI and Gemini embedding models), billed for their input', async () => {
+    for (const [model, perToken] of [['text-embedding-3-small', 20], ['gemini-embedding-001', 150]]) {
+      const { data, response } = await openai().embeddings
+        .create({ model, input: ['one two three', 'four five'] }).withResponse();
+      assert.equal(data.data.length, 2);
+      assert.equal(data.data[0].embedding.length, 8);  // the mock's dimension, decoded by the SDK
+      assert.equal(data.usage.prompt_tokens, 5);
+      const row = await usageRow(response.headers.get('x-request-id'));
+      assert.equal(row.input_tokens, 5);
+      assert.equal(BigInt(row.provider_cost_nano), BigInt(5 * perToken));
+      assert.equal(BigInt(row.cost_nano), charged(BigInt(5 * perToken)));
+      spent += charged(BigInt(5 * perToken));
+    }
+    await assert.rejects(openai().embeddings.create({ model: 'gpt-5-mini', input: 'x' }),
+      (e) => e.status === 404 && e.error?.code === 'model_not_found');
+  });
+
+  test('the Vercel AI SDK: openai(model) calls /responses, generateText and streamText, any provider', async () => {
+    const llmgw = createOpenAI({ apiKey: org.apiKey, baseURL: `${sys.gatewayUrl}/api/v1` });
+    const before = (await sys.mockRequests()).length;
+    for (const model of ['gpt-5-mini', 'claude-sonnet-4-6']) {
+      const { text, usage } = await generateText({ model: llmgw(model), prompt: 'Hello from the AI SDK', maxRetries: 0 });
+      assert.match(text, /^mock0 mock1/);
+      assert.ok(usage.inputTokens > 0 && usage.outputTokens > 0);
+      spent += charged(responsesCost(model, { input_tokens: usage.inputTokens,
+        input_tokens_details: { cached_tokens: usage.inputTokenDetails?.cacheReadTokens ?? usage.cachedInputTokens ?? 0 },
+        output_tokens: usage.outputTokens }));
+    }
+    const streamed = streamText({ model: llmgw('gemini-2.5-flash'), prompt: 'Stream it', maxRetries: 0 });
+    let text = '';
+    for await (const delta of streamed.textStream) text += delta;
+    assert.match(text, /^mock0 mock1/);
+    const usage = await streamed.usage;
+    spent += charged(responsesCost('gemini-2.5-flash', { input_tokens: usage.inputTokens,
+      input_tokens_details: { cached_tokens: 0 }, output_tokens: usage.outputTokens }));
+    const upstream = (await sys.mockRequests()).slice(before).map((r) => r.target);
+    assert.ok(upstream.includes('/openai/v1/responses'), 'gpt-5-mini went to OpenAI natively on /responses');
+    assert.ok(upstream.includes('/anthropic/v1/messages'), 'claude-sonnet-4-6 was translated');
+  });
+
+  test('balance = top-up − exactly every charge; nothing held', async () => {
+    const bal = await eventually(async () => {
+      const b = await sys.api('GET', '/api/balance', { cookie: org.cookie });
+      return b.status === 200 && b.json.held_nano === 0 && b;
+    }, { what: 'every hold settled' });
+    assert.equal(BigInt(bal.json.balance_nano), 20_000_000_000n - spent);
   });
 });
