@@ -722,7 +722,7 @@ async function providerBillsPage() {
     h('p', { class: 'muted' }, 'What OpenAI and Anthropic bill you, pulled hourly from their usage and cost reports with an admin key, beside what llmgw metered. Unmetered is usage the provider reports that never went through llmgw; drift is the provider’s cost minus llmgw’s.'),
     h('div', { class: 'cards' },
       card('Provider-reported', total('provider_cost_nano'), `${rows.length} rows by day and model`),
-      card('Metered by llmgw', total('metered_cost_nano'), metered ? 'pass-through at estimated cost, reseller at provider cost' : 'no gateway traffic: provider reports only'),
+      card('Metered by llmgw', total('metered_cost_nano'), metered ? 'your pass-through traffic at estimated cost' : 'no gateway traffic: provider reports only'),
       card('Unmetered', total('unmetered_cost_nano'), 'usage that bypassed llmgw'),
       card('Drift', total('drift_cost_nano'), 'provider − metered')),
     h('h2', {}, 'Cost per day'),
