@@ -415,9 +415,10 @@ client = genai.Client(
 print(client.models.generate_content(model="gemini-2.5-flash", contents="Hello").text)`),
     snippet('OpenAI SDK (Node.js); Gemini and xAI through their OpenAI-compatible APIs', `import OpenAI from "openai";
 
+// Gemini: baseURL "${gw}/api/v1/google"; xAI: "${gw}/api/v1/xai" (with that provider's key)
 const openai = new OpenAI({
   apiKey: process.env.OPENAI_API_KEY,
-  baseURL: "${gw}/api/v1/openai",          // Gemini: ${gw}/api/v1/google  xAI: ${gw}/api/v1/xai
+  baseURL: "${gw}/api/v1/openai",
   defaultHeaders: { "X-Monitor-Token": "mon_sk_..." },
 });
 const res = await openai.responses.create({ model: "gpt-5-mini", input: "Hello" });
