@@ -15,16 +15,20 @@ export const BIN = process.env.LLMGW_BIN_DIR ?? path.resolve(here, '../../build/
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// A TCP port nobody listens on, below the kernel's ephemeral range (32768+): a port the kernel
+// handed out for bind(0) could be taken by another suite's outgoing connection before the service
+// that was meant to listen on it binds it (suites run two at a time).
 export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const free = await new Promise((resolve) => {
+      const srv = net.createServer();
+      srv.unref();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
 }
 
 // Polls fn() until it returns a truthy value or timeoutMs passes; returns the value.
@@ -172,6 +176,16 @@ export class System {
     };
     for (const name of ['accounts', 'metering', 'billing', 'gateway', 'dashboard']) {
       this.startService(name);
+    }
+    // Every gRPC service listening (one that could not start says why, instead of a later 503).
+    for (const name of ['accounts', 'metering', 'billing']) {
+      await eventually(() => {
+        const svc = this.services[name];
+        if (svc.proc.exitCode !== null || svc.proc.signalCode !== null) {
+          throw new Error(`llmgw-${name} exited at start:\n${svc.output.slice(-2000)}`);
+        }
+        return svc.output.includes('"msg":"listening"');
+      }, { timeoutMs: 30000, what: `llmgw-${name} to listen` });
     }
     await eventually(async () => (await fetch(`${this.gatewayUrl}/readyz`)).status === 200,
       { timeoutMs: 30000, what: 'gateway /readyz' });
