@@ -554,6 +554,9 @@ function utcDate(d) { return d.toISOString().slice(0, 10); }
 
 // Provider-reported (dark) and metered (light) cost per day, as two bars side by side.
 function billsChart(rows, from, days) {
+  if (!rows.some((r) => BigInt(r.provider_cost_nano) > 0n || BigInt(r.metered_cost_nano) > 0n)) {
+    return h('p', { class: 'muted' }, 'No cost in this range yet: connect a provider admin key below, or import a CSV.');
+  }
   const NS = 'http://www.w3.org/2000/svg';
   const svg = (tag, attrs, text) => {
     const el = document.createElementNS(NS, tag);
