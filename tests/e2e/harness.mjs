@@ -3,7 +3,7 @@
 // official SDKs. Every process's output is captured so tests can assert what never reaches a log.
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,10 +17,34 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // A TCP port nobody listens on, below the kernel's ephemeral range (32768+): a port the kernel
 // handed out for bind(0) could be taken by another suite's outgoing connection before the service
-// that was meant to listen on it binds it (suites run two at a time).
+// that was meant to listen on it binds it. Suites run two at a time and a service binds its port
+// a second or more after it was picked, so a port is also reserved, until this process exits,
+// with a file created exclusively in a directory every suite shares: no other suite, and no other
+// service of this one, can be handed the same port in that window.
+const portDir = process.env.LLMGW_E2E_PORT_DIR ?? path.join(tmpdir(), 'llmgw-e2e-ports');
+const reservedPorts = new Set();
+process.on('exit', () => {
+  for (const port of reservedPorts) {
+    try { unlinkSync(path.join(portDir, String(port))); } catch { /* already gone */ }
+  }
+});
+
+function reservePort(port) {
+  if (reservedPorts.has(port)) return false;
+  mkdirSync(portDir, { recursive: true });
+  try {
+    writeFileSync(path.join(portDir, String(port)), String(process.pid), { flag: 'wx' });
+  } catch {
+    return false; // another suite holds it (or held it and crashed: the port is skipped)
+  }
+  reservedPorts.add(port);
+  return true;
+}
+
 export async function freePort() {
   for (;;) {
     const port = 20000 + Math.floor(Math.random() * 12000);
+    if (!reservePort(port)) continue;
     const free = await new Promise((resolve) => {
       const srv = net.createServer();
       srv.unref();
@@ -104,11 +128,19 @@ class Service {
 export class System {
   static async start(opts = {}) {
     const sys = new System();
-    await sys.#start(opts);
+    try {
+      await sys.#start(opts);
+    } catch (e) {
+      // Whatever did start is stopped: a child left running would keep the suite alive until
+      // ctest's timeout instead of failing now with the reason.
+      await sys.stop().catch(() => {});
+      throw e;
+    }
     return sys;
   }
 
   async #start(opts) {
+    this.services = {};
     this.dbName = 'llmgw_e2e_' + randomBytes(5).toString('hex');
     psql(adminUrl(), `CREATE DATABASE ${this.dbName}`);
     this.dbUrl = withDatabase(adminUrl(), this.dbName);
@@ -121,8 +153,6 @@ export class System {
       google: 'gk-operator-' + randomBytes(8).toString('hex'),
       xai: 'xai-operator-' + randomBytes(8).toString('hex'),
     };
-    this.services = {};
-
     // mockTls: the mock serves HTTPS with a certificate from a CA it makes at start; the gateway
     // trusts that CA through OpenSSL's SSL_CERT_FILE, as an operator would a proxy's CA.
     const tlsDir = path.join(this.tmp, 'mock-tls');
@@ -223,7 +253,7 @@ export class System {
     try {
       psql(adminUrl(), `DROP DATABASE IF EXISTS ${this.dbName} WITH (FORCE)`);
     } catch (e) { /* best effort */ }
-    rmSync(this.tmp, { recursive: true, force: true });
+    if (this.tmp) rmSync(this.tmp, { recursive: true, force: true });
   }
 
   // --- the management API, as a user would call it -------------------------------------------
