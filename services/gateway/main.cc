@@ -22,6 +22,7 @@
 #include "services/gateway/api/reseller_handler.h"
 #include "services/gateway/clients/accounts_client.h"
 #include "services/gateway/clients/billing_client.h"
+#include "services/gateway/clients/settle_queue.h"
 #include "services/gateway/clients/price_book.h"
 #include "services/gateway/clients/upstream_client.h"
 #include "services/gateway/clients/usage_shipper.h"
@@ -146,12 +147,16 @@ int Serve() {
     reseller_options.operator_keys[static_cast<size_t>(p)] = config::String(env);
   }
   GrpcBillingClient billing(grpcutil::MakeChannel(billing_addr), internal_token);
+  // What an earlier process still owed billing (its journal) is delivered from here on.
+  std::unique_ptr<SettleQueue> settles =
+      V(SettleQueue::Start({.spool_dir = spool_dir}, billing, *registry));
   ResellerMetrics reseller_metrics(*registry);
   ResellerHandler reseller({.auth = authenticator,
                             .upstream = upstream,
                             .endpoints = endpoints,
                             .prices = price_book,
                             .billing = billing,
+                            .settles = *settles,
                             .usage = shipper,
                             .options = reseller_options,
                             .metrics = &gateway_metrics,
@@ -178,6 +183,8 @@ int Serve() {
   // usage (marked incomplete) and billing are recorded before the process exits.
   server->Stop(grace, [&upstream] { upstream.AbortInFlight(); });
   upstream.CloseIdle();
+  // What billing has not acknowledged by then stays in the journal for the next start.
+  settles->Shutdown(std::chrono::seconds(5));
   shipper.Shutdown(std::chrono::seconds(5));
   refresher.reset();
   log::Info("stopped");

@@ -7,9 +7,11 @@ add_library(gateway_reseller
   ${CMAKE_CURRENT_LIST_DIR}/api/reseller_handler.cc
   ${CMAKE_CURRENT_LIST_DIR}/api/responses_surface.cc
   ${CMAKE_CURRENT_LIST_DIR}/api/settlement.cc
-  ${CMAKE_CURRENT_LIST_DIR}/clients/billing_client.cc)
-target_link_libraries(gateway_reseller PUBLIC gateway_api gateway_clients)
+  ${CMAKE_CURRENT_LIST_DIR}/clients/billing_client.cc
+  ${CMAKE_CURRENT_LIST_DIR}/clients/settle_queue.cc)
+target_link_libraries(gateway_reseller PUBLIC gateway_api gateway_clients gateway_spool)
 
 llmgw_test(gateway_reseller_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/api/reseller_handler_test.cc
+          ${CMAKE_CURRENT_LIST_DIR}/clients/settle_queue_test.cc
   LIBS gateway_reseller billing_api llmgw_testing)

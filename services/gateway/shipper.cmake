@@ -4,7 +4,8 @@ set(LLMGW_SHIPPER_DIR ${CMAKE_CURRENT_LIST_DIR})
 get_filename_component(LLMGW_SHIPPER_ROOT ${CMAKE_CURRENT_LIST_DIR}/../.. ABSOLUTE)
 
 add_library(gateway_spool ${LLMGW_SHIPPER_DIR}/storage/spool_file.cc
-  ${LLMGW_SHIPPER_DIR}/storage/dead_letters.cc)
+  ${LLMGW_SHIPPER_DIR}/storage/dead_letters.cc
+  ${LLMGW_SHIPPER_DIR}/storage/journal.cc)
 target_include_directories(gateway_spool PUBLIC ${LLMGW_SHIPPER_ROOT})
 target_link_libraries(gateway_spool PUBLIC llmgw_common)
 
@@ -15,5 +16,6 @@ target_link_libraries(gateway_usage_shipper PUBLIC
 llmgw_test(gateway_usage_shipper_test
   SOURCES ${LLMGW_SHIPPER_DIR}/storage/spool_file_test.cc
           ${LLMGW_SHIPPER_DIR}/storage/dead_letters_test.cc
+          ${LLMGW_SHIPPER_DIR}/storage/journal_test.cc
           ${LLMGW_SHIPPER_DIR}/clients/usage_shipper_test.cc
   LIBS gateway_usage_shipper gateway_spool llmgw_grpc llmgw_proto llmgw_testing)

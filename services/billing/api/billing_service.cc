@@ -200,6 +200,7 @@ grpc::ServerUnaryReactor* BillingService::Hold(grpc::CallbackServerContext* ctx,
     if (!r.ok()) return r.status();
     resp->set_held_nano(r->amount);
     resp->set_expires_at_unix_ms(r->expires_at_unix_ms);
+    resp->set_margin_percent(r->margin_percent);
     return absl::OkStatus();
   });
 }

@@ -328,13 +328,18 @@ TEST_F(BillingServiceTest, HoldSettleVoidApplyTheMarginAndTheDocumentedCodes) {
   EXPECT_TRUE(Void("req-5").ok());
   EXPECT_TRUE(Void("req-5").ok());
   EXPECT_EQ(Balance(kOrg).held_nano(), 0);
-  EXPECT_EQ(Settle("req-5", 100, &settle).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  // A settle arriving after the void still charges, from the free balance.
+  ASSERT_TRUE(Settle("req-5", 100, &settle).ok());
+  EXPECT_EQ(settle.total_nano(), 120);
+  EXPECT_EQ(settle.charged_nano(), 120);
+  EXPECT_EQ(Balance(kOrg).balance_nano(), 8800 - 120);
+  EXPECT_EQ(hold.margin_percent(), 20);
 
   EXPECT_EQ(metrics_->holds_granted.Value(), 2);
   EXPECT_EQ(metrics_->holds_refused.Value(), 2);
-  EXPECT_EQ(metrics_->settles.Value(), 1);
+  EXPECT_EQ(metrics_->settles.Value(), 2);
   EXPECT_EQ(metrics_->settles_replayed.Value(), 1);
-  EXPECT_EQ(metrics_->charged_nano.Value(), 1200);
+  EXPECT_EQ(metrics_->charged_nano.Value(), 1200 + 120);
 }
 
 TEST_F(BillingServiceTest, SettleBeyondTheBalanceCountsUncollected) {

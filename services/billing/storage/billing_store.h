@@ -84,7 +84,8 @@ struct ChargeResult {
 struct HoldResult {
   Nano amount = 0;
   int64_t expires_at_unix_ms = 0;
-  bool replayed = false;  // the hold already existed
+  bool replayed = false;       // the hold already existed
+  int64_t margin_percent = 0;  // recorded on the hold (a replay: the first call's)
 };
 
 struct SettleResult {
@@ -129,8 +130,9 @@ class BillingStore {
                                           int64_t expires_at_unix_ms) = 0;
   // Debits provider_cost + margin (at the hold's margin), releases the hold, writes one usage
   // entry. The debit is capped at the hold's amount plus the free balance (never what the org's
-  // other open holds reserve); the rest of the total is recorded as uncollected. A repeat returns
-  // the first result. NOT_FOUND: no hold; FAILED_PRECONDITION: voided.
+  // other open holds reserve); the rest of the total is recorded as uncollected. A hold already
+  // voided (the sweeper released it, or a void crossed this settle) still charges: from the free
+  // balance only. A repeat returns the first result. NOT_FOUND: no hold.
   virtual absl::StatusOr<SettleResult> Settle(const std::string& request_id, Nano provider_cost,
                                               const std::string& description) = 0;
   // Releases an open hold. Idempotent; NOT_FOUND: no hold; FAILED_PRECONDITION: settled.

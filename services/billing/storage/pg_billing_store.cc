@@ -285,7 +285,7 @@ absl::StatusOr<HoldResult> PgBillingStore::Hold(const std::string& org_id,
                                                 int64_t expires_at_unix_ms) {
   const std::string find_hold =
       absl::StrCat("SELECT org_id::text, amount, status, ", TsToMs("expires_at"),
-                   " FROM billing.holds WHERE request_id = $1");
+                   ", margin_percent FROM billing.holds WHERE request_id = $1");
   auto existing_result = [&](const pqxx::row& r) -> absl::StatusOr<HoldResult> {
     if (r[0].as<std::string>() != org_id) {
       return absl::FailedPreconditionError("request_id is already held for another organization");
@@ -295,7 +295,7 @@ absl::StatusOr<HoldResult> PgBillingStore::Hold(const std::string& org_id,
       return absl::FailedPreconditionError(
           absl::StrCat("the hold for this request_id is already ", status));
     }
-    return HoldResult{r[1].as<int64_t>(), r[3].as<int64_t>(), true};
+    return HoldResult{r[1].as<int64_t>(), r[3].as<int64_t>(), true, r[4].as<int64_t>()};
   };
   return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<HoldResult> {
     {
@@ -320,7 +320,7 @@ absl::StatusOr<HoldResult> PgBillingStore::Hold(const std::string& org_id,
                        TsToMs("expires_at")),
           request_id, org_id, amount, margin_percent, expires_at_unix_ms);
       if (!inserted.empty()) {
-        HoldResult out{amount, inserted[0][0].as<int64_t>(), false};
+        HoldResult out{amount, inserted[0][0].as<int64_t>(), false, margin_percent};
         tx.commit();
         return out;
       }
@@ -348,11 +348,10 @@ absl::StatusOr<SettleResult> PgBillingStore::Settle(const std::string& request_i
     const pqxx::row h = hold[0];
     std::string status = h[2].as<std::string>();
     if (status == "settled") return SettleResult{StoredSettlement(h, 4), true};
-    if (status != "open") {
-      return absl::FailedPreconditionError("the hold was voided (expired) before settling");
-    }
     std::string org_id = h[0].as<std::string>();
-    Nano hold_amount = h[1].as<int64_t>();
+    // A voided hold reserves nothing any more: the settle charges from the free balance alone
+    // (a late settle after the sweeper, e.g. billing was down longer than the hold's TTL).
+    const Nano hold_amount = status == "open" ? h[1].as<int64_t>() : 0;
     int64_t margin_percent = h[3].as<int64_t>();
     // balance and held are read under the balances row lock, held till commit: the settle may
     // spend its own reservation plus the free balance, never what other open holds reserve.

@@ -448,15 +448,41 @@ TEST_F(PgBillingStoreTest, SettleAndVoidStateMachine) {
   EXPECT_EQ(Balance(kOrg), (BalanceRow{10'000, 0}));
   EXPECT_THAT(store_->Void("voided"), IsOk());  // idempotent
   EXPECT_EQ(Balance(kOrg), (BalanceRow{10'000, 0}));
-  EXPECT_THAT(store_->Settle("voided", 100, ""), StatusIs(absl::StatusCode::kFailedPrecondition));
+  // A settle after the void (a late one: the sweeper released the hold) still charges, from
+  // the free balance; a repeat changes nothing.
+  auto late = store_->Settle("voided", 100, "");
+  ASSERT_THAT(late, IsOk());
+  EXPECT_EQ(late->settlement, (Settlement{100, 20, 120, 120, 0, 10'000 - 120}));
+  EXPECT_FALSE(late->replayed);
+  EXPECT_EQ(Balance(kOrg), (BalanceRow{10'000 - 120, 0}));
+  auto again = store_->Settle("voided", 100, "");
+  ASSERT_THAT(again, IsOk());
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(Balance(kOrg), (BalanceRow{10'000 - 120, 0}));
   EXPECT_THAT(store_->Hold(kOrg, "voided", 1000, 20, kLater),
               StatusIs(absl::StatusCode::kFailedPrecondition));
 
   ASSERT_THAT(store_->Hold(kOrg, "settled", 1000, 20, kLater), IsOk());
   ASSERT_THAT(store_->Settle("settled", 100, ""), IsOk());
   EXPECT_THAT(store_->Void("settled"), StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_EQ(Balance(kOrg), (BalanceRow{10'000 - 120, 0}));
-  EXPECT_EQ(Count("SELECT count(*) FROM billing.ledger WHERE type = 'usage'"), 1);
+  EXPECT_EQ(Balance(kOrg), (BalanceRow{10'000 - 240, 0}));
+  EXPECT_EQ(Count("SELECT count(*) FROM billing.ledger WHERE type = 'usage'"), 2);
+}
+
+TEST_F(PgBillingStoreTest, ALateSettleNeverSpendsWhatOtherHoldsReserve) {
+  Topup(kOrg, 1000);
+  ASSERT_THAT(store_->Hold(kOrg, "open", 500, 20, kLater), IsOk());
+  ASSERT_THAT(store_->Hold(kOrg, "swept", 400, 20, kLater), IsOk());
+  ASSERT_THAT(store_->Void("swept"), IsOk());
+  // Total 1200 against a free balance of 1000 - 500: 500 charged, 700 uncollected.
+  auto late = store_->Settle("swept", 1000, "");
+  ASSERT_THAT(late, IsOk());
+  EXPECT_EQ(late->settlement, (Settlement{1000, 200, 1200, 500, 700, 500}));
+  EXPECT_EQ(Balance(kOrg), (BalanceRow{500, 500}));
+  auto open = store_->Settle("open", 100, "");
+  ASSERT_THAT(open, IsOk());
+  EXPECT_EQ(open->settlement.charged, 120);
+  EXPECT_EQ(Balance(kOrg), (BalanceRow{380, 0}));
 }
 
 TEST_F(PgBillingStoreTest, SweeperVoidsOnlyExpiredOpenHolds) {

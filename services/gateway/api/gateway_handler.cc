@@ -167,6 +167,9 @@ HttpResponse GatewayHandler::Reject(std::string_view target, RejectReason reason
     case RejectReason::kBadFraming:
       spec = BadRequest("conflicting or invalid Content-Length / Transfer-Encoding");
       break;
+    case RejectReason::kFoldedHeader:
+      spec = BadRequest("a header is folded over several lines (obs-fold); send each on one line");
+      break;
     case RejectReason::kHeaderTooLarge:
       spec = BadRequest("request header too large");
       spec.http_status = 431;

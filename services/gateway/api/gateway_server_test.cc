@@ -318,6 +318,23 @@ class GatewayServerTest : public ::testing::TestWithParam<int> {
     EXPECT_FALSE(ec) << ec.message();
     return res;
   }
+  // Every response the server writes for `raw` (one write) until it closes the connection.
+  std::vector<http::response<http::string_body>> SendRawUntilClosed(const std::string& raw) {
+    asio::io_context ioc;
+    tcp::socket socket(ioc);
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+    asio::write(socket, asio::buffer(raw));
+    beast::flat_buffer buffer;
+    std::vector<http::response<http::string_body>> out;
+    while (out.size() < 4) {
+      http::response<http::string_body> res;
+      beast::error_code ec;
+      http::read(socket, buffer, res, ec);
+      if (ec) break;
+      out.push_back(std::move(res));
+    }
+    return out;
+  }
   static http::request<http::string_body> Post(std::string target, std::string body,
                                                std::string token = "mon_sk_good") {
     http::request<http::string_body> req(http::verb::post, target, 11);
@@ -568,6 +585,37 @@ TEST_P(GatewayServerTest, TransferEncodingWithContentLengthIs400) {
       "POST /api/v1/openai/chat/completions HTTP/1.1\r\nHost: x\r\n"
       "Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}");
   EXPECT_EQ(res.result_int(), 400);
+  EXPECT_TRUE(upstream_.requests().empty());
+}
+
+// Request smuggling: a transfer coding list whose last coding is not `chunked` (or any coding
+// but one `chunked`) must not be read as "no body" with the body parsed as a second request
+// (RFC 9112 §6.1: 400 and close). Each case sends, in one write, a POST whose body is a whole
+// second request with another credential: one 400, the connection closed, nothing upstream.
+TEST_P(GatewayServerTest, SmuggledSecondRequestIsRefusedAndTheConnectionClosed) {
+  const std::string smuggled =
+      "GET /api/v1/openai/models HTTP/1.1\r\nHost: x\r\nX-Monitor-Token: mon_sk_good\r\n"
+      "Authorization: Bearer sk-someone-else\r\n\r\n";
+  const std::vector<std::string> framings = {
+      "Transfer-Encoding: chunked, identity\r\n",
+      "Transfer-Encoding: xchunked\r\n",
+      "Transfer-Encoding: identity\r\n",
+      "Transfer-Encoding: gzip, chunked\r\n",
+      "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n",
+      "Transfer-Encoding: chunked\r\n ,identity\r\n",  // obs-fold
+      "Transfer-Encoding:\r\n chunked\r\n",             // obs-fold
+      "X-Padding: a\r\n\tb\r\nContent-Length: 0\r\n",  // obs-fold in any header
+  };
+  for (const std::string& framing : framings) {
+    SCOPED_TRACE(framing);
+    auto responses = SendRawUntilClosed(
+        "POST /api/v1/openai/chat/completions HTTP/1.1\r\nHost: x\r\n"
+        "X-Monitor-Token: mon_sk_good\r\n" + framing + "\r\n" + smuggled);
+    ASSERT_EQ(responses.size(), 1u);
+    EXPECT_EQ(responses[0].result_int(), 400);
+    EXPECT_FALSE(responses[0].keep_alive());
+    EXPECT_THAT(responses[0].body(), HasSubstr(R"("type":"invalid_request_error")"));
+  }
   EXPECT_TRUE(upstream_.requests().empty());
 }
 

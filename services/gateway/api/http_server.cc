@@ -66,6 +66,49 @@ void SetCorsHeaders(Fields& fields) {
   fields.erase(http::field::access_control_allow_credentials);
 }
 
+// The header section at the front of `bytes` (up to and including the CRLF before the empty
+// line; leading empty lines skipped), or nullopt while it has not all arrived.
+std::optional<std::string_view> HeaderSection(std::string_view bytes) {
+  size_t start = 0;
+  while (bytes.substr(start, 2) == "\r\n") start += 2;
+  const size_t end = bytes.find("\r\n\r\n", start);
+  if (end == std::string_view::npos) return std::nullopt;
+  return bytes.substr(start, end + 2 - start);
+}
+
+// http::async_read_header, but a header section that folds a line (HasObsFold) is refused
+// with `obs_fold` set instead of being unfolded. Beast parses a header only once all of it is in
+// the buffer, so the section is scanned before the parser sees it.
+asio::awaitable<beast::error_code> ReadRequestHeader(beast::tcp_stream& stream,
+                                                     beast::flat_buffer& buffer,
+                                                     http::request_parser<http::string_body>& parser,
+                                                     bool& obs_fold) {
+  obs_fold = false;
+  while (true) {
+    if (buffer.size() > 0) {
+      const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
+      const std::optional<std::string_view> section = HeaderSection(bytes);
+      if (section && HasObsFold(*section)) {
+        obs_fold = true;
+        co_return http::error::bad_value;
+      }
+      beast::error_code ec;
+      buffer.consume(parser.put(buffer.data(), ec));
+      if (ec != http::error::need_more) {
+        if (ec || parser.is_header_done()) co_return ec;
+      }
+    }
+    const size_t room = std::max<size_t>(512, buffer.capacity() - buffer.size());
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(room), kTuple);
+    buffer.commit(n);
+    if (ec == asio::error::eof) {
+      co_return parser.got_some() || buffer.size() > 0 ? beast::error_code(http::error::partial_message)
+                                                       : beast::error_code(http::error::end_of_stream);
+    }
+    if (ec) co_return ec;
+  }
+}
+
 // Parses the body bytes that arrived with the header (a typical request comes in one segment)
 // without another trip through the event loop, as Beast's async_read would before returning.
 beast::error_code ParseBufferedBody(http::request_parser<http::string_body>& parser,
@@ -265,11 +308,12 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Session> session) {
 
       session->idle = true;
       stream.expires_after(options_.idle_timeout);
-      auto [hec, hn] = co_await http::async_read_header(stream, buffer, *parser, kTuple);
+      bool obs_fold = false;
+      beast::error_code hec = co_await ReadRequestHeader(stream, buffer, *parser, obs_fold);
       session->idle = false;
       if (hec) {
         if (IsDisconnect(hec) && hec != http::error::partial_message) break;
-        RejectReason reason = RejectReason::kBadRequest;
+        RejectReason reason = obs_fold ? RejectReason::kFoldedHeader : RejectReason::kBadRequest;
         if (hec == http::error::header_limit) reason = RejectReason::kHeaderTooLarge;
         // The parser checks Content-Length against the body limit with the header.
         if (hec == http::error::body_limit) reason = RejectReason::kBodyTooLarge;

@@ -75,7 +75,14 @@ class ResponseWriter {
 };
 
 // Why the server answered a request itself, before any handler ran.
-enum class RejectReason { kBadRequest, kBadFraming, kHeaderTooLarge, kBodyTooLarge, kInternal };
+enum class RejectReason {
+  kBadRequest,
+  kBadFraming,
+  kFoldedHeader,
+  kHeaderTooLarge,
+  kBodyTooLarge,
+  kInternal
+};
 
 class HttpHandler {
  public:

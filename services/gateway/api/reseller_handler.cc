@@ -89,6 +89,7 @@ struct ResellerHandler::Exchange {
   std::optional<ResellerTarget> target;
   CostBound bound;
   bool held = false;
+  int64_t margin_percent = 0;  // billing's, recorded on the hold
   bool went_upstream = false;
   std::string anthropic_beta;  // the client's anthropic-beta, for Claude
 
@@ -275,15 +276,16 @@ asio::awaitable<void> ResellerHandler::Serve(HttpRequest& req, Exchange& x) {
               {{"code", static_cast<int>(hold.status().code())},
                {"error", std::string(hold.status().message())},
                {"request_id", x.record.request_id}});
-    // A Hold that timed out or was cut off may still have committed in billing: release it now
-    // rather than when it expires. Fire and forget (Void is idempotent; a failure leaves the hold
-    // to billing's sweeper, as before).
-    d_.billing.Void(x.record.request_id, [](absl::Status) {});
+    // A Hold that timed out or was cut off may still have committed in billing: its void goes
+    // through the settle queue, delivered as soon as billing answers (NOT_FOUND if it never
+    // committed), instead of the funds staying held until the hold expires.
+    d_.settles.Enqueue({SettleCommand::Kind::kVoid, x.record.request_id, 0, ""});
     const ErrorSpec spec = DependencyUnavailable("billing");
     co_await Reply(x, spec, true, true);
     co_return;
   }
   x.held = true;
+  x.margin_percent = hold->margin_percent;
   if (auto beta = req.find("anthropic-beta"); beta != req.end()) {
     x.anthropic_beta = std::string(beta->value());
   }
@@ -473,15 +475,14 @@ asio::awaitable<void> ResellerHandler::Finish(Exchange& x) {
   if (x.held && charge) {
     rec.tokens = BilledTokens(x.usage, x.complete, x.delivered_units, x.bound);
     rec.provider_cost = PriceOf(rec.tokens, target.price);
-    std::optional<SettleReceipt> receipt =
-        co_await SettleHold(d_.billing, d_.options, rec.request_id, rec.provider_cost,
-                            target.upstream_model, d_.reseller_metrics);
-    if (receipt) {
-      rec.margin = receipt->margin;
-      rec.cost = receipt->total;
-    }
+    // Billing adds the same margin (the hold's percent, money::MarginOf) when the settle lands;
+    // the request does not wait for it (clients/settle_queue).
+    rec.margin = money::MarginOf(rec.provider_cost, x.margin_percent);
+    rec.cost = rec.provider_cost + rec.margin;
+    d_.settles.Enqueue(
+        {SettleCommand::Kind::kSettle, rec.request_id, rec.provider_cost, target.upstream_model});
   } else if (x.held) {
-    co_await VoidHold(d_.billing, rec.request_id);
+    d_.settles.Enqueue({SettleCommand::Kind::kVoid, rec.request_id, 0, ""});
   }
   if (!x.went_upstream) co_return;
   rec.price_id = target.price.price_id;

@@ -31,8 +31,8 @@
 namespace llmgw::gateway {
 
 // The operator's provider keys, indexed by Provider (LLMGW_OPENAI_API_KEY, …). An empty key means
-// the provider is not offered. Never logged. The settle policy (domain/reseller) is inherited.
-struct ResellerOptions : SettlePolicy {
+// the provider is not offered. Never logged.
+struct ResellerOptions {
   std::array<std::string, 4> operator_keys;
 
   std::set<Provider> Offered() const;
@@ -45,7 +45,8 @@ class ResellerHandler final : public RouteHandler {
     UpstreamClient& upstream;
     const UpstreamEndpoints& endpoints;
     const PriceBook& prices;
-    BillingHolds& billing;
+    BillingHolds& billing;  // holds
+    SettleSink& settles;    // settles and voids (SettleQueue)
     UsageSink& usage;
     ResellerOptions options;
     GatewayMetrics* metrics = nullptr;            // optional

@@ -6,6 +6,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <filesystem>
 #include <prometheus/registry.h>
 
 #include <atomic>
@@ -36,6 +38,7 @@
 #include "services/gateway/api/fake_provider_for_test.h"
 #include "services/gateway/api/gateway_handler.h"
 #include "services/gateway/clients/billing_client.h"
+#include "services/gateway/clients/settle_queue.h"
 
 namespace llmgw::gateway {
 namespace {
@@ -275,6 +278,15 @@ class ResellerTest : public ::testing::Test {
     billing_stub_ = billing::v1::BillingService::NewStub(channel);
     billing_client_ = std::make_unique<GrpcBillingClient>(channel, kToken);
     holds_.target = billing_client_.get();
+    char spool[] = "/tmp/reseller_test_spool.XXXXXX";
+    ASSERT_NE(::mkdtemp(spool), nullptr);
+    spool_dir_ = spool;
+    auto settles = SettleQueue::Start({.spool_dir = spool_dir_,
+                                       .retry_min = std::chrono::milliseconds(5),
+                                       .retry_max = std::chrono::milliseconds(20)},
+                                      holds_, registry_);
+    ASSERT_TRUE(settles.ok()) << settles.status();
+    settles_ = std::move(*settles);
     TopUp(kOrg, kTopUp);
     TopUp(kPoorOrg, kPoorTopUp);
 
@@ -298,13 +310,13 @@ class ResellerTest : public ::testing::Test {
     ResellerOptions options;
     options.operator_keys[static_cast<size_t>(Provider::kOpenAI)] = kOpenAIKey;
     options.operator_keys[static_cast<size_t>(Provider::kAnthropic)] = kAnthropicKey;
-    options.settle_backoff = std::chrono::milliseconds(10);
     reseller_ = std::make_unique<ResellerHandler>(
         ResellerHandler::Deps{.auth = *auth_,
                               .upstream = *client_,
                               .endpoints = endpoints_,
                               .prices = prices_,
                               .billing = holds_,
+                              .settles = *settles_,
                               .usage = sink_,
                               .options = options,
                               .metrics = metrics_.get(),
@@ -334,7 +346,16 @@ class ResellerTest : public ::testing::Test {
     if (client_) client_->CloseIdle();
     server_.reset();
     provider_.Stop();
+    if (settles_) settles_->Shutdown(std::chrono::seconds(5));
     if (billing_server_) billing_server_->Shutdown(std::chrono::seconds(1));
+    if (!spool_dir_.empty()) std::filesystem::remove_all(spool_dir_);
+  }
+  // Waits until every settle and void the gateway enqueued is acknowledged by billing.
+  void WaitSettled() {
+    for (int i = 0; i < 1000 && settles_->pending() != 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ(settles_->pending(), 0u);
   }
 
   void TopUp(const std::string& org, int64_t amount) {
@@ -349,7 +370,9 @@ class ResellerTest : public ::testing::Test {
     grpc::Status s = billing_stub_->Charge(&ctx, req, &resp);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
+  // The balance once what the gateway owes billing has landed.
   billing::v1::GetBalanceResponse Balance(const std::string& org) {
+    WaitSettled();
     billing::v1::GetBalanceRequest req;
     req.set_organization_id(org);
     billing::v1::GetBalanceResponse resp;
@@ -399,6 +422,8 @@ class ResellerTest : public ::testing::Test {
   std::unique_ptr<billing::v1::BillingService::Stub> billing_stub_;
   std::unique_ptr<GrpcBillingClient> billing_client_;
   SwitchableHolds holds_;
+  std::string spool_dir_;
+  std::unique_ptr<SettleQueue> settles_;
   // Gateway.
   FakeProvider provider_;
   UpstreamEndpoints endpoints_;
@@ -749,15 +774,12 @@ TEST_F(ResellerTest, AHoldThatCommitsButTimesOutIsVoidedAtOnce) {
   EXPECT_EQ(res["Retry-After"], "1");
   EXPECT_THAT(res.body(), HasSubstr(R"("code":"service_unavailable")"));
   EXPECT_TRUE(provider_.requests().empty());
+  // The void goes through the settle queue: billing releases the reservation as soon as it
+  // answers, not when the hold expires.
+  auto balance = Balance(kOrg);
   EXPECT_EQ(holds_.voids, 1);
-  // The Void is fire-and-forget: billing releases the reservation shortly, not in 10 minutes.
-  int64_t held = -1;
-  for (int i = 0; i < 100 && held != 0; ++i) {
-    held = Balance(kOrg).held_nano();
-    if (held != 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  EXPECT_EQ(held, 0);
-  EXPECT_EQ(Balance(kOrg).balance_nano(), kTopUp);
+  EXPECT_EQ(balance.held_nano(), 0);
+  EXPECT_EQ(balance.balance_nano(), kTopUp);
   EXPECT_EQ(sink_.size(), 0u);
 }
 
@@ -768,33 +790,22 @@ TEST_F(ResellerTest, ARefusedHoldIsNotVoided) {
   EXPECT_EQ(holds_.voids, 0);
 }
 
-TEST_F(ResellerTest, SettleRetriesRideOutABillingRestart) {
-  holds_.settle_failures = 6;  // 7 attempts needed; the old default gave up after 3
+TEST_F(ResellerTest, ASettleIsKeptUntilBillingTakesItHoweverLongThatIs) {
+  holds_.settle_failures = 40;  // far past the old in-request retry window of 8 attempts
   auto res = Send(Chat(R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]})"));
   ASSERT_EQ(res.result_int(), 200) << res.body();
+  // The usage record does not wait for the settle: its margin is the hold's percent.
   auto e = sink_.WaitFor(1);
-  EXPECT_EQ(holds_.settles, 7);
   EXPECT_EQ(e.provider_cost_nano(), 19'800);
   EXPECT_EQ(e.cost_nano(), 23'760);
-  auto balance = Balance(kOrg);
+  auto balance = Balance(kOrg);  // waits for the settle to land
+  EXPECT_EQ(holds_.settles, 41);
   EXPECT_EQ(balance.balance_nano(), kTopUp - 23'760);
   EXPECT_EQ(balance.held_nano(), 0);
-  EXPECT_EQ(Metric("llmgw_gateway_settle_failures_total"), 0);
+  EXPECT_EQ(Metric("llmgw_gateway_settle_command_retries_total"), 40);
+  EXPECT_EQ(Metric("llmgw_gateway_settle_commands_delivered_total"), 1);
 }
 
-TEST(SettleRetryDelay, DoublesFrom200MsUpTo5sOverEightAttempts) {
-  ResellerOptions options;
-  EXPECT_EQ(options.settle_attempts, 8);
-  std::vector<int64_t> delays;
-  int64_t total = 0;
-  for (int attempt = 1; attempt < options.settle_attempts; ++attempt) {
-    delays.push_back(SettleRetryDelay(options, attempt).count());
-    total += delays.back();
-  }
-  EXPECT_EQ(delays, (std::vector<int64_t>{200, 400, 800, 1600, 3200, 5000, 5000}));
-  EXPECT_EQ(total, 16'200);
-  EXPECT_EQ(SettleRetryDelay(options, 1000).count(), 5000);  // no overflow
-}
 
 TEST_F(ResellerTest, PassthroughEventLabelsAreCutAndCleaned) {
   // A provider (or a client, through it) naming a 300-byte model with a NUL, and a 1,000-byte

@@ -57,7 +57,7 @@ void GrpcBillingClient::Hold(std::string organization_id, std::string request_id
         stub_->async()->Hold(ctx, req, resp, std::move(cb));
       },
       [](const v1::HoldResponse& r) -> absl::StatusOr<HoldReceipt> {
-        return HoldReceipt{r.held_nano(), r.expires_at_unix_ms()};
+        return HoldReceipt{r.held_nano(), r.expires_at_unix_ms(), r.margin_percent()};
       });
 }
 

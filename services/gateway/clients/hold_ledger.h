@@ -9,12 +9,16 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "libs/common/money.h"
+#include "services/gateway/domain/settle_command.h"
 
 namespace llmgw::gateway {
 
 struct HoldReceipt {
   money::Nano held = 0;  // reserved: bound + margin
   int64_t expires_at_unix_ms = 0;
+  // The margin billing recorded on the hold and will add when it settles: the usage record's
+  // margin and cost are computed with it (money::MarginOf) without waiting for the settle.
+  int64_t margin_percent = 0;
 };
 
 struct SettleReceipt {
@@ -45,6 +49,15 @@ class BillingHolds {
                       Done<absl::StatusOr<SettleReceipt>> done) = 0;
   // Releases the hold without charging.
   virtual void Void(std::string request_id, Done<absl::Status> done) = 0;
+};
+
+// Where the reseller path leaves what it owes billing once a request is done: the settle of its
+// actual cost or the void of its hold. Production: SettleQueue (journaled, then delivered in the
+// background until billing acknowledges it), so the request never waits for billing here.
+class SettleSink {
+ public:
+  virtual ~SettleSink() = default;
+  virtual void Enqueue(SettleCommand command) = 0;
 };
 
 }  // namespace llmgw::gateway

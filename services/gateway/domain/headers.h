@@ -26,7 +26,17 @@ HeaderList FilterRequestHeaders(const HeaderList& in);
 HeaderList FilterResponseHeaders(const HeaderList& in);
 
 // InvalidArgument when the request has both Transfer-Encoding and Content-Length, more than one
-// Content-Length (even with equal values), or a Content-Length that is not a decimal number.
+// Content-Length (even with equal values), a Content-Length that is not a decimal number, or a
+// Transfer-Encoding (all its fields together) other than exactly one `chunked`: `chunked,
+// identity`, `xchunked`, `gzip, chunked`, `chunked, chunked` or a coding with parameters would
+// otherwise be read as "no body" or as another framing than the upstream's, and the body parsed as
+// a second request (smuggling; RFC 9112 §6.1 requires 400 and closing the connection).
 absl::Status CheckRequestFraming(const HeaderList& in);
+
+// Whether a request's header section (the bytes up to its empty line) folds a field value over
+// lines (obs-fold: CRLF followed by a space or tab). RFC 9112 §5.2 lets a server replace it with a
+// space, which the HTTP parser does; the gateway refuses it instead, as no client needs it and a
+// proxy upstream could read the fold differently.
+bool HasObsFold(std::string_view header_section);
 
 }  // namespace llmgw::gateway

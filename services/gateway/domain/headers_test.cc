@@ -81,6 +81,16 @@ TEST(CheckRequestFramingTest, AcceptsOneDecimalContentLengthOrChunked) {
   EXPECT_TRUE(CheckRequestFraming({{"Content-Length", "0"}}).ok());
   EXPECT_TRUE(CheckRequestFraming({{"content-length", "1234"}, {"Host", "h"}}).ok());
   EXPECT_TRUE(CheckRequestFraming({{"Transfer-Encoding", "chunked"}}).ok());
+  EXPECT_TRUE(CheckRequestFraming({{"transfer-encoding", " Chunked "}}).ok());
+  EXPECT_TRUE(CheckRequestFraming({{"Transfer-Encoding", "chunked,"}}).ok());
+}
+
+TEST(HasObsFoldTest, FindsAContinuationLineOnly) {
+  EXPECT_FALSE(HasObsFold("POST / HTTP/1.1\r\nHost: h\r\nA: b c\r\n\r\n"));
+  EXPECT_TRUE(HasObsFold("POST / HTTP/1.1\r\nHost: h\r\nA: b\r\n c\r\n\r\n"));
+  EXPECT_TRUE(HasObsFold("POST / HTTP/1.1\r\nA: b\r\n\tc\r\n\r\n"));
+  EXPECT_FALSE(HasObsFold(""));
+  EXPECT_FALSE(HasObsFold("\r\n"));
 }
 
 TEST(CheckRequestFramingTest, RejectsAmbiguousFraming) {
@@ -97,6 +107,17 @@ TEST(CheckRequestFramingTest, RejectsAmbiguousFraming) {
       {{"Content-Length", "1e3"}},
       {{"Content-Length", "0x10"}},
       {{"Content-Length", "99999999999999999999999"}},
+      // Smuggling: a coding list whose last coding is not chunked is not chunked framing.
+      {{"Transfer-Encoding", "chunked, identity"}},
+      {{"Transfer-Encoding", "xchunked"}},
+      {{"Transfer-Encoding", "identity"}},
+      {{"Transfer-Encoding", "gzip, chunked"}},
+      {{"Transfer-Encoding", "chunked, chunked"}},
+      {{"Transfer-Encoding", "chunked"}, {"Transfer-Encoding", "chunked"}},
+      {{"Transfer-Encoding", "chunked"}, {"transfer-encoding", "identity"}},
+      {{"Transfer-Encoding", "chunked;q=1"}},
+      {{"Transfer-Encoding", "chunked\x0b"}},
+      {{"Transfer-Encoding", ""}},
   };
   for (const HeaderList& h : bad) {
     SCOPED_TRACE(std::string(h[0].first) + ": " + std::string(h[0].second));

@@ -180,14 +180,4 @@ money::TokenCounts BilledTokens(const Usage& usage, bool complete, int64_t deliv
   return t;
 }
 
-std::chrono::milliseconds SettleRetryDelay(const SettlePolicy& policy, int attempt) {
-  std::chrono::milliseconds delay = policy.settle_backoff;
-  for (int i = 1; i < attempt && delay < policy.settle_backoff_max; ++i) delay *= 2;
-  return std::min(delay, policy.settle_backoff_max);
-}
-
-bool RetryableBillingError(absl::StatusCode code) {
-  return code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded;
-}
-
 }  // namespace llmgw::gateway

@@ -95,21 +95,4 @@ CostBound BoundChatCost(const nlohmann::json& request, size_t body_bytes, const 
 money::TokenCounts BilledTokens(const Usage& usage, bool complete, int64_t delivered_units,
                                 const CostBound& bound);
 
-// How a settle is retried. Settle is idempotent: retried while billing is unavailable or slow,
-// long enough (about 20 s with the defaults: 7 waits of 0.2+0.4+0.8+1.6+3.2+5+5 s, plus the
-// calls) to ride out a billing restart, since a settle that gives up leaves delivered output free
-// (the hold is swept).
-struct SettlePolicy {
-  int settle_attempts = 8;
-  std::chrono::milliseconds settle_backoff = std::chrono::milliseconds(200);  // doubles per try
-  std::chrono::milliseconds settle_backoff_max = std::chrono::seconds(5);     // ...up to this
-};
-
-// The wait before settle attempt `attempt` (1 = the first retry): settle_backoff doubled per
-// earlier retry, capped at settle_backoff_max.
-std::chrono::milliseconds SettleRetryDelay(const SettlePolicy& policy, int attempt);
-
-// Whether a failed settle (or void) is worth another try: billing unreachable or too slow.
-bool RetryableBillingError(absl::StatusCode code);
-
 }  // namespace llmgw::gateway

@@ -226,13 +226,6 @@ TEST(BilledTokens, ReportedWhenCompleteElseNeverLessThanWhatWasDelivered) {
   EXPECT_EQ(none.output, 7);
 }
 
-TEST(RetryableBillingError, OnlyUnreachableOrSlowBilling) {
-  EXPECT_TRUE(RetryableBillingError(absl::StatusCode::kUnavailable));
-  EXPECT_TRUE(RetryableBillingError(absl::StatusCode::kDeadlineExceeded));
-  EXPECT_FALSE(RetryableBillingError(absl::StatusCode::kFailedPrecondition));
-  EXPECT_FALSE(RetryableBillingError(absl::StatusCode::kNotFound));
-  EXPECT_FALSE(RetryableBillingError(absl::StatusCode::kInvalidArgument));
-}
 
 }  // namespace
 }  // namespace llmgw::gateway

@@ -190,6 +190,19 @@ absl::Status SpoolFile::Recover() {
 }
 
 absl::Status SpoolFile::Append(const std::vector<std::string>& records) {
+  return AppendRecords(records, /*sync=*/true);
+}
+
+absl::Status SpoolFile::Write(const std::vector<std::string>& records) {
+  return AppendRecords(records, /*sync=*/false);
+}
+
+absl::Status SpoolFile::Sync() {
+  if (::fdatasync(fd_) != 0) return Errno(errno, "spool fsync");
+  return absl::OkStatus();
+}
+
+absl::Status SpoolFile::AppendRecords(const std::vector<std::string>& records, bool sync) {
   if (records.empty()) return absl::OkStatus();
   std::string buf;
   size_t total = 0;
@@ -205,7 +218,7 @@ absl::Status SpoolFile::Append(const std::vector<std::string>& records) {
     buf.append(r);
   }
   absl::Status s = WriteFull(fd_, size_, buf);
-  if (s.ok() && ::fdatasync(fd_) != 0) s = Errno(errno, "spool fsync");
+  if (s.ok() && sync && ::fdatasync(fd_) != 0) s = Errno(errno, "spool fsync");
   if (!s.ok()) {
     // Cut off whatever part landed, so the file ends on a record boundary again.
     if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) {

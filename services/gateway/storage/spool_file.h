@@ -43,6 +43,10 @@ class SpoolFile {
   // Appends the records in order and fsyncs. On failure the file keeps its previous size, so a
   // failed Append leaves nothing half-written behind.
   absl::Status Append(const std::vector<std::string>& records);
+  // Append without the fsync: once it returns the records survive the process being killed (they
+  // are in the kernel's page cache), and a machine crash only after the next Sync().
+  absl::Status Write(const std::vector<std::string>& records);
+  absl::Status Sync();
 
   // Up to `max_records` records starting at the committed offset, in append order, and at most
   // `max_bytes` of payload (the first record always comes, whatever its size).
@@ -56,9 +60,11 @@ class SpoolFile {
   uint64_t committed_offset() const { return committed_; }
   uint64_t size_bytes() const { return size_; }
   const std::string& path() const { return path_; }
+  int fd() const { return fd_; }
 
  private:
   SpoolFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  absl::Status AppendRecords(const std::vector<std::string>& records, bool sync);
   absl::Status WriteOffsetFile(uint64_t offset);
   // Validates the records after the committed offset and truncates a bad tail.
   absl::Status Recover();
