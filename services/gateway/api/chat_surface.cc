@@ -169,6 +169,7 @@ absl::StatusOr<ClientRequest> ChatCompletionsSurface::Parse(const json& body) co
   }
   // "n" multiplies the output: refused out of range before anything is held or sent.
   if (absl::StatusOr<int64_t> choices = ChoiceCount(body); !choices.ok()) return choices.status();
+  if (absl::Status limits = CheckOutputTokenLimits(body); !limits.ok()) return limits;
   auto stream = body.find("stream");
   return ClientRequest{body["model"].get<std::string>(),
                        stream != body.end() && stream->is_boolean() && stream->get<bool>()};

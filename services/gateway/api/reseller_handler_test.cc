@@ -754,6 +754,23 @@ TEST_F(ResellerTest, NOutOfRangeIs400BeforeTheHold) {
   EXPECT_EQ(sink_.size(), 0u);
 }
 
+TEST_F(ResellerTest, AnInvalidOutputLimitIs400BeforeTheHold) {
+  for (const std::string v : {"-1", "0", "1e30", "\"5\"", "2.5", "9223372036854775808"}) {
+    for (const std::string field : {"max_tokens", "max_completion_tokens"}) {
+      auto res = Send(Chat(R"({"model":"gpt-4o-mini",")" + field + R"(":)" + v +
+                           R"(,"messages":[{"role":"user","content":"hi"}]})"));
+      EXPECT_EQ(res.result_int(), 400) << field << "=" << v;
+      EXPECT_EQ(res.body(), R"({"error":{"message":"Invalid ')" + field +
+                                R"(': expected an integer between 1 and 2147483647.",)"
+                                R"("type":"invalid_request_error","param":null,"code":null}})")
+          << field << "=" << v;
+    }
+  }
+  EXPECT_EQ(holds_.last_hold_bound, 0);  // no hold asked for
+  EXPECT_TRUE(provider_.requests().empty());
+  EXPECT_EQ(sink_.size(), 0u);
+}
+
 TEST_F(ResellerTest, TheHoldCoversEveryOneOfTheNChoices) {
   const std::string request = R"({"model":"gpt-4o-mini","n":3,"max_tokens":100,)"
                               R"("messages":[{"role":"user","content":"hi"}]})";

@@ -87,6 +87,7 @@ absl::StatusOr<ClientRequest> ResponsesSurface::Parse(const json& body) const {
     return absl::InvalidArgumentError("Missing required parameter: 'input'.");
   }
   if (absl::Status s = CheckStatelessResponsesRequest(body); !s.ok()) return s;
+  if (absl::Status limits = CheckOutputTokenLimits(body); !limits.ok()) return limits;
   auto stream = body.find("stream");
   return ClientRequest{body["model"].get<std::string>(),
                        stream != body.end() && stream->is_boolean() && stream->get<bool>()};

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+
 namespace llmgw::gateway {
 
 using json = nlohmann::json;
@@ -147,6 +149,26 @@ absl::StatusOr<int64_t> ChoiceCount(const json& request) {
                                       std::to_string(kMaxChoices) + ".");
   }
   return it->get<int64_t>();
+}
+
+absl::Status CheckOutputTokenLimits(const json& request) {
+  if (!request.is_object()) return absl::OkStatus();
+  for (const char* k : {"max_tokens", "max_completion_tokens", "max_output_tokens"}) {
+    auto it = request.find(k);
+    if (it == request.end() || it->is_null()) continue;
+    bool ok = false;
+    if (it->is_number_unsigned()) {
+      ok = it->get<uint64_t>() >= 1 && it->get<uint64_t>() <= kMaxOutputTokenLimit;
+    } else if (it->is_number_integer()) {
+      ok = it->get<int64_t>() >= 1 && it->get<int64_t>() <= kMaxOutputTokenLimit;
+    }
+    if (!ok) {
+      return absl::InvalidArgumentError(absl::StrCat("Invalid '", k,
+                                                     "': expected an integer between 1 and ",
+                                                     kMaxOutputTokenLimit, "."));
+    }
+  }
+  return absl::OkStatus();
 }
 
 CostBound BoundChatCost(const json& request, size_t body_bytes, const PricedModel& model) {

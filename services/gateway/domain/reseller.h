@@ -71,6 +71,13 @@ inline constexpr int64_t kMaxChoices = 128;
 // (400 invalid_request_error) unless an integer in [1, kMaxChoices].
 absl::StatusOr<int64_t> ChoiceCount(const nlohmann::json& request);
 
+// INVALID_ARGUMENT unless every output limit the request sets (max_tokens, max_completion_tokens,
+// max_output_tokens) is an integer in [1, kMaxOutputTokenLimit]: -1, 0, 2.5, 1e30 or "5" would
+// otherwise pass as "no limit" to the bound and mean something else (or an error) to the
+// provider. null is accepted, as OpenAI's API defines it: the model's maximum.
+inline constexpr int64_t kMaxOutputTokenLimit = 2'147'483'647;
+absl::Status CheckOutputTokenLimits(const nlohmann::json& request);
+
 // The most a request can cost (Chat Completions, Messages or Responses): every byte of the body
 // (minus inline image data) may be one input token — a BPE token always covers at least one
 // byte —, plus the framing of each message / input item and a fixed bound per image; output is

@@ -170,6 +170,28 @@ TEST(BoundChatCost, OutputIsBoundForEachOfTheNChoices) {
   }
 }
 
+TEST(CheckOutputTokenLimits, IntegersFromOneElseInvalid) {
+  for (const char* ok : {R"({})", R"({"max_tokens":1})", R"({"max_tokens":4096})",
+                         R"({"max_completion_tokens":2147483647})", R"({"max_output_tokens":64})",
+                         R"({"max_tokens":null})", R"({"max_output_tokens":null})"}) {
+    SCOPED_TRACE(ok);
+    EXPECT_TRUE(CheckOutputTokenLimits(json::parse(ok)).ok());
+  }
+  for (const char* bad :
+       {R"({"max_tokens":-1})", R"({"max_tokens":0})", R"({"max_tokens":1e30})",
+        R"({"max_tokens":"5"})", R"({"max_tokens":2.5})", R"({"max_tokens":2.0})",
+        R"({"max_tokens":true})", R"({"max_tokens":[5]})", R"({"max_tokens":2147483648})",
+        R"({"max_tokens":18446744073709551615})", R"({"max_completion_tokens":0})",
+        R"({"max_output_tokens":-5})", R"({"max_tokens":10,"max_completion_tokens":"x"})"}) {
+    SCOPED_TRACE(bad);
+    absl::Status s = CheckOutputTokenLimits(json::parse(bad));
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  }
+  EXPECT_THAT(std::string(CheckOutputTokenLimits(json::parse(R"({"max_output_tokens":0})"))
+                              .message()),
+              ::testing::HasSubstr("'max_output_tokens'"));
+}
+
 TEST(ChoiceCount, OneToOneHundredTwentyEightElseInvalid) {
   EXPECT_THAT(ChoiceCount(json::parse(R"({"messages":[]})")), test::IsOkAndHolds(1));
   EXPECT_THAT(ChoiceCount(json::parse(R"({"n":null})")), test::IsOkAndHolds(1));
