@@ -103,6 +103,33 @@ export function psql(url, sql) {
   });
 }
 
+// A PostgreSQL cluster of the test's own (scripts/lib.sh pg_start), for tests that stop or crash
+// it; the shared one serves every other suite. Durable commits (synchronous_commit on): a crash
+// loses nothing acknowledged; fsync off only trusts the OS page cache, which survives the crash.
+export async function startPostgres() {
+  const root = path.resolve(here, '../..');
+  const dir = mkdtempSync(path.join(tmpdir(), 'llmgw-e2e-pg-'));
+  const data = path.join(dir, 'pg');
+  const port = await freePort();
+  const lib = `source ${JSON.stringify(path.join(root, 'scripts/lib.sh'))}`;
+  const run = (script) => execFileSync('bash', ['-c', script], {
+    encoding: 'utf8', env: { ...process.env, PG_EXTRA_OPTS: '-c fsync=off' } });
+  const start = () => run(`${lib}; pg_start ${data} ${port}`);
+  const pgCtl = (args) => run(`${lib}; run_as=(); [[ $(id -u) -eq 0 ]] && run_as=(runuser -u postgres --); ` +
+                              `"\${run_as[@]}" "$PG_BIN/pg_ctl" -D ${data} ${args}`);
+  start();
+  return {
+    url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
+    start,
+    // The crash: every PostgreSQL process killed at once, no checkpoint, recovery at next start.
+    crash: () => pgCtl('-m immediate -w stop'),
+    stop: () => {
+      try { pgCtl('-m fast -w stop'); } catch { /* already down */ }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 class Service {
   constructor(name, cmd, args, env) {
     Object.assign(this, { name, cmd, args, env, output: '', proc: null });
@@ -141,9 +168,11 @@ export class System {
 
   async #start(opts) {
     this.services = {};
+    // opts.adminUrl: a PostgreSQL of the test's own (startPostgres), e.g. to crash it.
+    this.adminUrl = opts.adminUrl ?? adminUrl();
     this.dbName = 'llmgw_e2e_' + randomBytes(5).toString('hex');
-    psql(adminUrl(), `CREATE DATABASE ${this.dbName}`);
-    this.dbUrl = withDatabase(adminUrl(), this.dbName);
+    psql(this.adminUrl, `CREATE DATABASE ${this.dbName}`);
+    this.dbUrl = withDatabase(this.adminUrl, this.dbName);
     this.tmp = mkdtempSync(path.join(tmpdir(), 'llmgw-e2e-'));
     this.internalToken = 'itok-' + randomBytes(16).toString('hex');
     // Distinctive operator keys: tests assert they never reach a log line or a table.
@@ -251,7 +280,7 @@ export class System {
   async stop() {
     await Promise.all(Object.values(this.services).map((s) => s.stop()));
     try {
-      psql(adminUrl(), `DROP DATABASE IF EXISTS ${this.dbName} WITH (FORCE)`);
+      psql(this.adminUrl, `DROP DATABASE IF EXISTS ${this.dbName} WITH (FORCE)`);
     } catch (e) { /* best effort */ }
     if (this.tmp) rmSync(this.tmp, { recursive: true, force: true });
   }
