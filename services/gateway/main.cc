@@ -25,6 +25,7 @@
 #include "services/gateway/clients/settle_queue.h"
 #include "services/gateway/clients/price_book.h"
 #include "services/gateway/clients/upstream_client.h"
+#include "services/gateway/clients/usage_journal.h"
 #include "services/gateway/clients/usage_shipper.h"
 #include "services/gateway/domain/auth_cache.h"
 #include "services/gateway/storage/dead_letters.h"
@@ -124,14 +125,22 @@ int Serve() {
       "LLMGW_USAGE_BATCH_SIZE", static_cast<int64_t>(shipper_options.batch_size), 1, 10'000)));
   shipper_options.flush_interval = std::chrono::milliseconds(
       V(config::Int("LLMGW_USAGE_FLUSH_MS", shipper_options.flush_interval.count(), 1, 60'000)));
+  // Every usage event is journaled before it is queued: a killed process loses none (the
+  // journal replays what the shipper never reported safe).
+  std::unique_ptr<UsageJournal> usage_journal =
+      V(UsageJournal::Open({.spool_dir = spool_dir}, *registry));
+  shipper_options.on_durable = [journal = usage_journal.get()](const std::vector<std::string>& ids) {
+    journal->Forget(ids);
+  };
   GrpcUsageShipper shipper(shipper_options, *registry);
+  usage_journal->Attach(shipper);
   UpstreamClient upstream(upstream_options);
 
   PassthroughHandler passthrough({.auth = authenticator,
                                   .upstream = upstream,
                                   .endpoints = endpoints,
                                   .prices = price_book,
-                                  .usage = shipper,
+                                  .usage = *usage_journal,
                                   .metrics = &gateway_metrics,
                                   .debug_log = config::String("LLMGW_LOG_LEVEL") == "debug"});
   GatewayHandler handler([&price_book] { return price_book.loaded(); }, &gateway_metrics,
@@ -157,7 +166,7 @@ int Serve() {
                             .prices = price_book,
                             .billing = billing,
                             .settles = *settles,
-                            .usage = shipper,
+                            .usage = *usage_journal,
                             .options = reseller_options,
                             .metrics = &gateway_metrics,
                             .reseller_metrics = &reseller_metrics});

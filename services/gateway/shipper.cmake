@@ -9,7 +9,8 @@ add_library(gateway_spool ${LLMGW_SHIPPER_DIR}/storage/spool_file.cc
 target_include_directories(gateway_spool PUBLIC ${LLMGW_SHIPPER_ROOT})
 target_link_libraries(gateway_spool PUBLIC llmgw_common)
 
-add_library(gateway_usage_shipper ${LLMGW_SHIPPER_DIR}/clients/usage_shipper.cc)
+add_library(gateway_usage_shipper ${LLMGW_SHIPPER_DIR}/clients/usage_shipper.cc
+  ${LLMGW_SHIPPER_DIR}/clients/usage_journal.cc)
 target_link_libraries(gateway_usage_shipper PUBLIC
   gateway_spool llmgw_proto llmgw_grpc llmgw_metrics)
 
@@ -18,4 +19,5 @@ llmgw_test(gateway_usage_shipper_test
           ${LLMGW_SHIPPER_DIR}/storage/dead_letters_test.cc
           ${LLMGW_SHIPPER_DIR}/storage/journal_test.cc
           ${LLMGW_SHIPPER_DIR}/clients/usage_shipper_test.cc
+          ${LLMGW_SHIPPER_DIR}/clients/usage_journal_test.cc
   LIBS gateway_usage_shipper gateway_spool llmgw_grpc llmgw_proto llmgw_testing)

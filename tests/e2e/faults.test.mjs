@@ -86,30 +86,40 @@ describe('billing down longer than any retry window', () => {
   });
 });
 
-describe('the gateway killed while it owes settles', () => {
+describe('the gateway killed while it owes settles and usage events', () => {
   let sys;
-  before(async () => { sys = await System.start({ mockArgs: ['--latency-ms', String(LATENCY_MS)] }); });
+  // A minute's flush interval: the usage events are still in the shipper's memory at the kill
+  // (only the usage journal has them).
+  before(async () => {
+    sys = await System.start({ mockArgs: ['--latency-ms', String(LATENCY_MS)],
+                               env: { LLMGW_USAGE_FLUSH_MS: '60000' } });
+  });
   after(async () => { await sys?.stop(); });
 
-  it('a restart on the same spool delivers every queued settle, once', async () => {
+  it('a restart on the same spool delivers every queued settle and usage event, once', async () => {
     const org = await newFundedOrg(sys);
     const openai = client(sys, org);
     const inflight = Array.from({ length: 8 }, (_, i) => chat(openai, i));
     await sleep(800);
-    // Billing hangs (not refused: its settles wait for the deadline), so they are still owed
+    // Billing hangs (not refuses: the settles wait for their deadline), so they are still owed
     // when the gateway dies.
-    const billingPid = sys.services.billing.proc.pid;
-    process.kill(billingPid, 'SIGSTOP');
+    const stopped = [sys.services.billing.proc.pid];
+    for (const pid of stopped) process.kill(pid, 'SIGSTOP');
     try {
       assert.deepEqual(await Promise.all(inflight), Array(8).fill('ok'));
-      await sleep(1000);
+      await sleep(500);
       await sys.services.gateway.stop('SIGKILL');
     } finally {
-      process.kill(billingPid, 'SIGCONT');
+      for (const pid of stopped) process.kill(pid, 'SIGCONT');
     }
+    const metering = await (await fetch(`http://127.0.0.1:${sys.ports.m_metering}/metrics`)).text();
+    assert.doesNotMatch(metering, /llmgw_metering_events_ingested_total\S* [1-9]/,
+                        'no usage event reached metering before the kill');
+    sys.baseEnv.LLMGW_USAGE_FLUSH_MS = '200';
     sys.startService('gateway');
     await eventually(async () => (await fetch(`${sys.gatewayUrl}/readyz`)).status === 200,
                      { timeoutMs: 30_000, what: 'the restarted gateway' });
+    // 8 debits and exactly 8 usage rows: replays are deduped by request and event id.
     await assertChargedExactlyOnce(sys, org, 8);
   });
 });

@@ -64,6 +64,15 @@ GrpcUsageShipper::GrpcUsageShipper(Options options, prometheus::Registry& regist
 
 GrpcUsageShipper::~GrpcUsageShipper() { Shutdown(std::chrono::milliseconds(0)); }
 
+template <typename Events>
+void GrpcUsageShipper::ReportDurable(const Events& events) {
+  if (!options_.on_durable) return;
+  std::vector<std::string> ids;
+  ids.reserve(static_cast<size_t>(events.size()));
+  for (const metering::v1::UsageEvent& e : events) ids.push_back(e.event_id());
+  options_.on_durable(ids);
+}
+
 void GrpcUsageShipper::Emit(metering::v1::UsageEvent event) {
   emitted_.Increment();
   const size_t bytes = event.ByteSizeLong();
@@ -246,6 +255,7 @@ void GrpcUsageShipper::HandleResult(Call& call) {
   };
   if (call.status.ok()) {
     delivered_.Increment(static_cast<double>(n));
+    if (!call.from_spool) ReportDurable(call.request.events());
     if (down_) log::Info("metering reachable again; delivering spooled usage events");
     down_ = false;
     // A split batch ends here; its refused events are on disk before the spool forgets them
@@ -387,6 +397,7 @@ void GrpcUsageShipper::SpoolBatch(const Batch& batch, const char* why) {
   if (s.ok()) {
     spooled_.Increment(static_cast<double>(batch.size()));
     UpdateSpoolGauge();
+    ReportDurable(batch);
     return;
   }
   dropped_.Increment(static_cast<double>(batch.size()));
@@ -415,6 +426,7 @@ void GrpcUsageShipper::DeadLetter(const Batch& batch, const std::string& reason)
   }
   if (s.ok()) {
     dead_lettered_.Increment(static_cast<double>(batch.size()));
+    ReportDurable(batch);
     return;
   }
   dropped_.Increment(static_cast<double>(batch.size()));

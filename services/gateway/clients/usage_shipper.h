@@ -30,6 +30,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -59,6 +60,10 @@ class GrpcUsageShipper : public UsageSink {
     std::chrono::milliseconds flush_interval{200};  // longest an event waits for a full batch
     std::chrono::milliseconds rpc_deadline{5'000};
     std::chrono::milliseconds retry_interval{1'000};  // probe period while metering is down
+    // Called on the sender thread with the ids of events that are now safe elsewhere: metering
+    // acknowledged them, or they are in the spool or the dead-letter file (UsageJournal forgets
+    // them then). Not called for events from the spool, nor for events that were lost.
+    std::function<void(const std::vector<std::string>& event_ids)> on_durable;
   };
 
   // Starts the sender thread. `channel` is for tests; by default grpcutil::MakeChannel(target).
@@ -121,6 +126,8 @@ class GrpcUsageShipper : public UsageSink {
   // Takes up to batch_size events (max_batch_bytes) from the queue; mu_ held.
   Batch TakeBatchLocked();
   bool QueueBatchReadyLocked(Clock::time_point now) const;
+  template <typename Events>
+  void ReportDurable(const Events& events);
 
   const Options options_;
   std::unique_ptr<metering::v1::MeteringService::StubInterface> stub_;
