@@ -36,6 +36,7 @@ for v in ACCOUNTS METERING BILLING GATEWAY DASHBOARD; do export LLMGW_${v}_ADDR=
 
 "$BIN/llmgw-mock-provider" --addr 127.0.0.1:0 --threads 1 --port-file "$tmp/mock.port" >"$tmp/mock.log" 2>&1 &
 pids+=($!)
+MOCK_PID=$!
 for _ in $(seq 50); do [[ -s $tmp/mock.port ]] && break; sleep 0.1; done
 MOCK=http://127.0.0.1:$(cat "$tmp/mock.port")
 # The same mock over HTTPS (every real provider is HTTPS), with a certificate from a CA it makes
@@ -51,11 +52,13 @@ export LLMGW_SPOOL_DIR=$tmp/spool
 export LLMGW_OPENAI_API_KEY=bench-operator-openai LLMGW_ANTHROPIC_API_KEY=bench-operator-anthropic
 export LLMGW_GOOGLE_API_KEY=bench-operator-google LLMGW_XAI_API_KEY=bench-operator-xai
 
+BACKEND_PIDS=()
 for s in accounts metering billing gateway dashboard; do
   LLMGW_METRICS_ADDR=127.0.0.1:$(free_port) "$BIN/llmgw-$s" >"$tmp/$s.log" 2>&1 &
   pids+=($!)
   [[ $s == gateway ]] && GW_PID=$!
   [[ $s == metering ]] && METERING_PID=$!
+  [[ $s != gateway ]] && BACKEND_PIDS+=($!)
 done
 # The same gateway with its I/O threads polling before they sleep (LLMGW_GATEWAY_BUSY_POLL_US).
 BUSY_US=${BENCH_BUSY_POLL_US:-200}
@@ -216,6 +219,36 @@ echo "CPU per request (user + system): relay $((relay_ticks * 1000000 / hz / tot
 wait_idle 20
 echo "usage pipeline CPU per event (PostgreSQL + metering): " \
   "$(( (($(pipeline_ticks) - pipeline_ticks0) * 1000000 / hz) / (total * 4) )) µs"
+
+# The gateway alone: the usage pipeline and the other services (PostgreSQL, metering, billing,
+# accounts, dashboard) on CPU 1; the gateway, the do-nothing relay, the mock and the load client
+# on CPU 0. What could not be separated on two CPUs: the load client and the mock share the
+# gateway's CPU (the relay row pays the same, so "added" compares like with like), and the
+# gateway's own background threads (usage shipper, journal fsync, gRPC) stay on CPU 0 with it.
+if (($(nproc) >= 2)) && command -v taskset >/dev/null; then
+  pin() { local mask=$1; shift; for p in "$@"; do taskset -a -p "$mask" "$p" >/dev/null 2>&1 || true; done; }
+  pin 2 $(pgrep -u postgres) "${BACKEND_PIDS[@]}"
+  pin 1 "$GW_PID" "$RELAY_PID" "$MOCK_PID"
+  echo "== the gateway alone: pipeline on CPU 1; gateway, relay, mock and load client on CPU 0 (µs) =="
+  declare -A A50 A99 A999
+  for ((r = 0; r < ROUNDS; r++)); do
+    for n in relay gateway; do
+      u=$RELAY; [[ $n == gateway ]] && u=$VIA
+      drain_usage
+      out=$(taskset 1 "$BIN/llmgw-stream-load" --url "$u" "${MON[@]}" --body "$BODY" --requests-per-conn "$N1")
+      A50[$n]+="$(echo "$out" | field total_us p50) "
+      A99[$n]+="$(echo "$out" | field total_us p99) "
+      A999[$n]+="$(echo "$out" | field total_us p999) "
+    done
+  done
+  r50=$(median "${A50[relay]}"); r99=$(median "${A99[relay]}"); r999=$(median "${A999[relay]}")
+  for n in relay gateway; do
+    v50=$(median "${A50[$n]}"); v99=$(median "${A99[$n]}"); v999=$(median "${A999[$n]}")
+    printf "%-10s p50 %6s p99 %6s p99.9 %6s   over the relay: p50 %6s p99 %6s p99.9 %6s\n" \
+      "$n" "$v50" "$v99" "$v999" "$((v50 - r50))" "$((v99 - r99))" "$((v999 - r999))"
+  done
+  pin 3 $(pgrep -u postgres) "${BACKEND_PIDS[@]}" "$GW_PID" "$RELAY_PID" "$MOCK_PID"
+fi
 
 # Before the 64-connection run: its ~100,000 usage events keep metering and PostgreSQL busy for
 # seconds afterwards, on the same two vCPUs.
