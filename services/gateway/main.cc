@@ -109,7 +109,7 @@ int Serve() {
 
   GrpcAccountsClient accounts(grpcutil::MakeChannel(accounts_addr), internal_token);
   AuthCache auth_cache(SystemClock::Get(), cache_options);
-  Authenticator authenticator(accounts, auth_cache);
+  Authenticator authenticator(accounts, auth_cache, &gateway_metrics);
   PriceBook price_book;
   const auto price_refresh =
       std::chrono::seconds(V(config::Int("LLMGW_PRICE_REFRESH_SECONDS", 60, 1, 3'600)));
