@@ -2,6 +2,7 @@
 // interpolates it without a Docker daemon): every service has a healthcheck (each llmgw binary
 // checks itself with --health-check), start order waits for health, only the gateway, the
 // dashboard and Grafana are published, and .env.example names every variable the file reads.
+// promtool checks the Prometheus config the compose file mounts.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -100,4 +101,12 @@ test('.env.example names every variable the compose file reads', () => {
   const named = new Set([...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]));
   assert.deepEqual([...read].filter((v) => !named.has(v)), []);
   assert.deepEqual([...named].filter((v) => !read.has(v)), [], '.env.example names only what is read');
+});
+
+test('promtool accepts the Prometheus config as deployed (DNS discovery and relabelling included)', async () => {
+  const r = await new Promise((resolve) => {
+    execFile('promtool', ['check', 'config', path.join(DEPLOY, 'prometheus/prometheus.yml')],
+      { timeout: 60000 }, (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, stdout, stderr }));
+  });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
 });
