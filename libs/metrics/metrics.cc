@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "libs/metrics/process_metrics.h"
 
 namespace llmgw::metrics {
 
@@ -16,6 +17,8 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
         absl::StrCat("cannot serve metrics on ", address, ": ", e.what()));
   }
   server->exposer_->RegisterCollectable(registry);
+  server->process_ = std::make_shared<ProcessCollector>();
+  server->exposer_->RegisterCollectable(server->process_);
   return server;
 }
 

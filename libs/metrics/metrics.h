@@ -19,13 +19,15 @@ namespace llmgw::metrics {
 
 class MetricsServer {
  public:
-  // Listens on `address` ("host:port"; port 0 picks a free one) and serves `registry`.
+  // Listens on `address` ("host:port"; port 0 picks a free one) and serves `registry` plus the
+  // standard process metrics (process_metrics.h), so every service exports those.
   static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(
       const std::string& address, std::shared_ptr<prometheus::Registry> registry);
   int port() const;
 
  private:
   std::unique_ptr<prometheus::Exposer> exposer_;
+  std::shared_ptr<prometheus::Collectable> process_;
 };
 
 // Buckets for request durations in seconds, from 100 µs to 60 s.

@@ -3,13 +3,17 @@
 
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <iostream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "libs/common/clock.h"
 #include "libs/common/config.h"
 #include "libs/common/log.h"
 #include "libs/common/signals.h"
 #include "libs/grpc/server.h"
+#include "libs/health/health_check.h"
 #include "libs/metrics/metrics.h"
 #include "libs/pg/migrate.h"
 #include "libs/pg/pool.h"
@@ -21,15 +25,15 @@
 namespace {
 
 constexpr char kService[] = "accounts";
+constexpr char kAddrEnv[] = "LLMGW_ACCOUNTS_ADDR";
+constexpr char kDefaultAddr[] = "127.0.0.1:50051";
 
 int Fail(const char* what, const absl::Status& s) {
   llmgw::log::Error(what, {{"error", std::string(s.message())}});
   return 1;
 }
 
-}  // namespace
-
-int main() {
+int Serve() {
   using namespace llmgw;
   BlockShutdownSignals();
   log::Init(kService);
@@ -37,7 +41,7 @@ int main() {
   const std::string database_url = config::ValueOrExit(config::DatabaseUrl(), kService);
   const std::string internal_token = config::ValueOrExit(config::InternalToken(), kService);
   const std::string grpc_addr =
-      config::ValueOrExit(config::Address("LLMGW_ACCOUNTS_ADDR", "127.0.0.1:50051"), kService);
+      config::ValueOrExit(config::Address(kAddrEnv, kDefaultAddr), kService);
   const std::string metrics_addr =
       config::ValueOrExit(config::Address("LLMGW_METRICS_ADDR", ":9103"), kService);
   const accounts::AccountServiceOptions options =
@@ -91,4 +95,19 @@ int main() {
   }
   log::Info("stopped");
   return 0;
+}
+
+}  // namespace
+
+// `llmgw-accounts --health-check`: exit 0 when the instance at LLMGW_ACCOUNTS_ADDR is serving.
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() == 1 && args[0] == "--health-check") {
+    return llmgw::health::RunGrpcHealthCheck(kService, kAddrEnv, kDefaultAddr);
+  }
+  if (!args.empty()) {
+    std::cerr << "usage: llmgw-accounts [--health-check]\n";
+    return 2;
+  }
+  return Serve();
 }

@@ -16,6 +16,7 @@
 #include "libs/common/log.h"
 #include "libs/common/signals.h"
 #include "libs/grpc/server.h"
+#include "libs/health/health_check.h"
 #include "libs/metrics/metrics.h"
 #include "libs/pg/migrate.h"
 #include "libs/pg/pool.h"
@@ -30,6 +31,8 @@
 namespace {
 
 constexpr char kService[] = "billing";
+constexpr char kAddrEnv[] = "LLMGW_BILLING_ADDR";
+constexpr char kDefaultAddr[] = "127.0.0.1:50053";
 constexpr int kWorkers = 16;
 constexpr std::chrono::milliseconds kSweepInterval{2000};
 
@@ -65,7 +68,7 @@ int Serve() {
   const std::string db_url = config::ValueOrExit(config::DatabaseUrl(), kService);
   const std::string token = config::ValueOrExit(config::InternalToken(), kService);
   const std::string addr =
-      config::ValueOrExit(config::Address("LLMGW_BILLING_ADDR", "127.0.0.1:50053"), kService);
+      config::ValueOrExit(config::Address(kAddrEnv, kDefaultAddr), kService);
   const std::string metrics_addr =
       config::ValueOrExit(config::Address("LLMGW_METRICS_ADDR", ":9105"), kService);
   billing::BillingServiceOptions options;
@@ -121,6 +124,9 @@ int main(int argc, char** argv) {
   if (!args.empty() && (args[0] == "help" || args[0] == "--help" || args[0] == "-h")) {
     std::cout << llmgw::billing::Usage();
     return 0;
+  }
+  if (args.size() == 1 && args[0] == "--health-check") {
+    return llmgw::health::RunGrpcHealthCheck(kService, kAddrEnv, kDefaultAddr);
   }
   if (!args.empty() && args[0] == "prices") {
     llmgw::log::Init(kService);

@@ -5,15 +5,18 @@
 #include <prometheus/registry.h>
 
 #include <chrono>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "libs/common/clock.h"
 #include "libs/common/config.h"
 #include "libs/common/log.h"
 #include "libs/common/signals.h"
 #include "libs/grpc/internal_token.h"
+#include "libs/health/health_check.h"
 #include "libs/metrics/metrics.h"
 #include "services/dashboard/api/dashboard_api.h"
 #include "services/dashboard/api/http_metrics.h"
@@ -24,15 +27,16 @@
 
 namespace {
 constexpr char kService[] = "dashboard";
-}
+constexpr char kAddrEnv[] = "LLMGW_DASHBOARD_ADDR";
+constexpr char kDefaultAddr[] = "0.0.0.0:3000";
 
-int main() {
+int Serve() {
   using namespace llmgw;
   BlockShutdownSignals();
   log::Init(kService);
 
   std::string http_addr =
-      config::ValueOrExit(config::Address("LLMGW_DASHBOARD_ADDR", "0.0.0.0:3000"), kService);
+      config::ValueOrExit(config::Address(kAddrEnv, kDefaultAddr), kService);
   std::string metrics_addr =
       config::ValueOrExit(config::Address("LLMGW_METRICS_ADDR", ":9102"), kService);
   std::string accounts_addr =
@@ -99,4 +103,19 @@ int main() {
   http_thread.join();
   log::Info("stopped");
   return 0;
+}
+
+}  // namespace
+
+// `llmgw-dashboard --health-check`: exit 0 when the dashboard at LLMGW_DASHBOARD_ADDR is ready.
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() == 1 && args[0] == "--health-check") {
+    return llmgw::health::RunHttpHealthCheck(kService, kAddrEnv, kDefaultAddr);
+  }
+  if (!args.empty()) {
+    std::cerr << "usage: llmgw-dashboard [--health-check]\n";
+    return 2;
+  }
+  return Serve();
 }

@@ -13,6 +13,7 @@
 #include "libs/common/log.h"
 #include "libs/common/signals.h"
 #include "libs/grpc/internal_token.h"
+#include "libs/health/health_check.h"
 #include "libs/metrics/metrics.h"
 #include "services/gateway/api/authenticator.h"
 #include "services/gateway/api/gateway_handler.h"
@@ -32,10 +33,13 @@
 
 namespace {
 constexpr char kService[] = "gateway";
+constexpr char kAddrEnv[] = "LLMGW_GATEWAY_ADDR";
+constexpr char kDefaultAddr[] = "0.0.0.0:8080";
 constexpr char kDefaultSpoolDir[] = ".data/gateway-spool";
 constexpr char kUsage[] =
     "usage:\n"
     "  llmgw-gateway [serve]               run the gateway\n"
+    "  llmgw-gateway --health-check        exit 0 when the gateway at LLMGW_GATEWAY_ADDR is ready\n"
     "  llmgw-gateway requeue-dead-letters  move the usage events metering refused back into the\n"
     "                                      spool (LLMGW_SPOOL_DIR), for the next start to "
     "deliver;\n"
@@ -66,7 +70,7 @@ int Serve() {
   auto V = [](auto v) { return config::ValueOrExit(std::move(v), kService); };
   const std::string internal_token = V(config::InternalToken());
   HttpServerOptions http;
-  http.address = V(config::Address("LLMGW_GATEWAY_ADDR", "0.0.0.0:8080"));
+  http.address = V(config::Address(kAddrEnv, kDefaultAddr));
   http.threads = static_cast<int>(V(config::Int("LLMGW_GATEWAY_THREADS", 0, 0, 256)));
   http.busy_poll =
       std::chrono::microseconds(V(config::Int("LLMGW_GATEWAY_BUSY_POLL_US", 0, 0, 100000)));
@@ -111,7 +115,7 @@ int Serve() {
 
   GrpcAccountsClient accounts(grpcutil::MakeChannel(accounts_addr), internal_token);
   AuthCache auth_cache(SystemClock::Get(), cache_options);
-  Authenticator authenticator(accounts, auth_cache);
+  Authenticator authenticator(accounts, auth_cache, &gateway_metrics);
   PriceBook price_book;
   const auto price_refresh =
       std::chrono::seconds(V(config::Int("LLMGW_PRICE_REFRESH_SECONDS", 60, 1, 3'600)));
@@ -208,6 +212,9 @@ int main(int argc, char** argv) {
   if (args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
     std::cout << kUsage;
     return 0;
+  }
+  if (args.size() == 1 && args[0] == "--health-check") {
+    return llmgw::health::RunHttpHealthCheck(kService, kAddrEnv, kDefaultAddr);
   }
   if (args.size() == 1 && args[0] == "requeue-dead-letters") return RequeueDeadLettersCommand();
   std::cerr << "llmgw-gateway: unknown command \"" << args[0] << "\"\n" << kUsage;

@@ -16,6 +16,7 @@
 #include "libs/common/secret_box.h"
 #include "libs/common/signals.h"
 #include "libs/grpc/server.h"
+#include "libs/health/health_check.h"
 #include "libs/metrics/metrics.h"
 #include "libs/pg/migrate.h"
 #include "libs/pg/pool.h"
@@ -33,6 +34,8 @@
 namespace {
 
 constexpr char kService[] = "metering";
+constexpr char kAddrEnv[] = "LLMGW_METERING_ADDR";
+constexpr char kDefaultAddr[] = "127.0.0.1:50052";
 constexpr int kWorkers = 8;
 
 int Serve() {
@@ -40,7 +43,7 @@ int Serve() {
   const std::string db_url = config::ValueOrExit(config::DatabaseUrl(), kService);
   const std::string token = config::ValueOrExit(config::InternalToken(), kService);
   const std::string addr =
-      config::ValueOrExit(config::Address("LLMGW_METERING_ADDR", "127.0.0.1:50052"), kService);
+      config::ValueOrExit(config::Address(kAddrEnv, kDefaultAddr), kService);
   const std::string metrics_addr =
       config::ValueOrExit(config::Address("LLMGW_METRICS_ADDR", ":9104"), kService);
   const std::optional<crypto::SecretKeyring> keyring =
@@ -111,6 +114,9 @@ int main(int argc, char** argv) {
   if (!args.empty() && (args[0] == "help" || args[0] == "--help" || args[0] == "-h")) {
     std::cout << llmgw::metering::Usage();
     return 0;
+  }
+  if (args.size() == 1 && args[0] == "--health-check") {
+    return llmgw::health::RunGrpcHealthCheck(kService, kAddrEnv, kDefaultAddr);
   }
   if (!args.empty() && args[0] == "reencrypt-secrets") {
     return llmgw::metering::RunReencryptCommand({args.begin() + 1, args.end()}, std::cout,

@@ -17,6 +17,9 @@ namespace llmgw::billing {
 std::string Usage() {
   return "usage:\n"
          "  llmgw-billing [serve]      run the billing gRPC service\n"
+         "  llmgw-billing --health-check\n"
+         "                             exit 0 when the instance at LLMGW_BILLING_ADDR answers\n"
+         "                             gRPC health SERVING, else 1\n"
          "  llmgw-billing topup --org <org-uuid> --amount <USD> [--key <idempotency key>] "
          "[--description <text>]\n"
          "                             credit an organization (LLMGW_DATABASE_URL)\n"

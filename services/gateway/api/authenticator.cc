@@ -33,7 +33,10 @@ asio::awaitable<AuthResult> Authenticator::Authenticate(bool api_key,
                                                         std::string_view secret_view) {
   const std::string key = AuthCache::KeyOf(api_key ? "key" : "mon", secret_view);
   AuthCache::Lookup hit = cache_.Get(key);
-  if (hit.freshness == AuthCache::Freshness::kFresh) co_return FromCache(std::move(hit));
+  if (hit.freshness == AuthCache::Freshness::kFresh) {
+    Count(GatewayMetrics::AuthSource::kCacheHit);
+    co_return FromCache(std::move(hit));
+  }
 
   std::string secret(secret_view);  // the caller's buffer may not outlive the suspension
 
@@ -49,6 +52,7 @@ asio::awaitable<AuthResult> Authenticator::Authenticate(bool api_key,
   auto op = AwaitCallback<ValidationOr>(std::move(validate));
   ValidationOr result = co_await std::move(op);
   if (result.ok()) {
+    Count(GatewayMetrics::AuthSource::kCacheMiss);
     AuthResult r;
     if (result->valid) {
       r.outcome = AuthResult::Outcome::kValid;
@@ -67,8 +71,11 @@ asio::awaitable<AuthResult> Authenticator::Authenticate(bool api_key,
   hit = cache_.Get(key);
   if (hit.freshness == AuthCache::Freshness::kFresh ||
       (unreachable && hit.freshness == AuthCache::Freshness::kStale)) {
+    Count(hit.freshness == AuthCache::Freshness::kFresh ? GatewayMetrics::AuthSource::kCacheHit
+                                                        : GatewayMetrics::AuthSource::kStale);
     co_return FromCache(std::move(hit));
   }
+  Count(GatewayMetrics::AuthSource::kUnavailable);
   co_return AuthResult{AuthResult::Outcome::kUnavailable, {}};
 }
 

@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <string_view>
 
+#include "services/gateway/api/gateway_metrics.h"
 #include "services/gateway/clients/credential_validator.h"
 #include "services/gateway/domain/auth_cache.h"
 
@@ -18,8 +19,10 @@ struct AuthResult {
 
 class Authenticator {
  public:
-  Authenticator(CredentialValidator& validator, AuthCache& cache)
-      : validator_(validator), cache_(cache) {}
+  // `metrics` (optional) counts how each check was answered.
+  Authenticator(CredentialValidator& validator, AuthCache& cache,
+                GatewayMetrics* metrics = nullptr)
+      : validator_(validator), cache_(cache), metrics_(metrics) {}
 
   // Fresh cache hit: no call. Otherwise asks accounts; when accounts is unavailable (or the call
   // times out) a stale cached answer still serves, and an uncached credential is kUnavailable
@@ -29,9 +32,13 @@ class Authenticator {
 
  private:
   boost::asio::awaitable<AuthResult> Authenticate(bool api_key, std::string_view secret);
+  void Count(GatewayMetrics::AuthSource source) {
+    if (metrics_ != nullptr) metrics_->CountAuth(source);
+  }
 
   CredentialValidator& validator_;
   AuthCache& cache_;
+  GatewayMetrics* metrics_;
 };
 
 }  // namespace llmgw::gateway

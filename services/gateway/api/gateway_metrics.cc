@@ -21,7 +21,12 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry)
                           .Name("llmgw_gateway_active_streams")
                           .Help("Streaming responses being relayed now")
                           .Register(registry)
-                          .Add({})) {
+                          .Add({})),
+      cost_(prometheus::BuildCounter()
+                .Name("llmgw_gateway_cost_nano_usd_total")
+                .Help("What requests cost in nano-USD (pass-through: estimated provider cost; "
+                      "reseller: charged total), by provider, model and mode")
+                .Register(registry)) {
   auto& duration = prometheus::BuildHistogram()
                        .Name("llmgw_gateway_request_duration_seconds")
                        .Help("Time from request to the end of the response")
@@ -43,6 +48,14 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry)
           .Name("llmgw_gateway_unpriced_requests_total")
           .Help("Pass-through requests whose model has no price: recorded, cost unknown")
           .Register(registry);
+  auto& auth = prometheus::BuildCounter()
+                   .Name("llmgw_gateway_auth_total")
+                   .Help("Credential checks by how they were answered: hit (fresh cache entry), "
+                         "miss (asked accounts), stale (accounts unreachable, expired entry "
+                         "served), unavailable (no answer: 503)")
+                   .Register(registry);
+  const char* kAuthResults[] = {"hit", "miss", "stale", "unavailable"};
+  for (int i = 0; i < 4; ++i) auth_[i] = &auth.Add({{"result", kAuthResults[i]}});
   const char* kTypes[] = {"input", "cached_input", "cache_write", "output", "reasoning"};
   for (Provider p : kAll) {
     const std::string name(ProviderName(p));
@@ -64,6 +77,44 @@ void GatewayMetrics::Record(const UsageRecord& r) {
   ObserveDuration(r.provider, r.mode, r.latency_seconds);
   CountTokens(r.provider, r.tokens);
   if (r.unpriced && r.mode == Mode::kPassthrough) CountUnpriced(r.provider);
+  CountCost(r);
+}
+
+void GatewayMetrics::CountCost(const UsageRecord& r) {
+  const std::string_view mode = ModeName(r.mode);
+  std::string key;
+  key.reserve(r.model.size() + 16);
+  key.push_back(static_cast<char>('0' + Index(r.provider)));
+  key.append(mode);
+  key.push_back('\0');
+  key.append(r.unpriced ? std::string_view() : std::string_view(r.model));
+  prometheus::Counter* counter = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(cost_mu_);
+    auto it = cost_counters_.find(key);
+    if (it != cost_counters_.end()) {
+      counter = it->second;
+    } else {
+      std::string model = r.unpriced || r.model.empty() ? "other" : r.model;
+      if (model != "other" && !cost_model_names_.contains(model)) {
+        if (cost_model_names_.size() < kMaxCostModels) {
+          cost_model_names_.insert(model);
+        } else {
+          model = "other";
+        }
+      }
+      counter = &cost_.Add({{"provider", std::string(ProviderName(r.provider))},
+                            {"model", model},
+                            {"mode", std::string(mode)}});
+      // Past the cap, every new name is cached too (pointing at "other"): bound that map as well.
+      if (cost_counters_.size() < 4 * kMaxCostModels) cost_counters_.emplace(std::move(key), counter);
+    }
+  }
+  if (r.cost > 0) counter->Increment(static_cast<double>(r.cost));
+}
+
+void GatewayMetrics::CountAuth(AuthSource source) {
+  auth_[static_cast<size_t>(source)]->Increment();
 }
 
 void GatewayMetrics::CountRequest(std::string_view provider, Mode mode, int code) {

@@ -1,5 +1,6 @@
 #pragma once
-// The gateway's Prometheus series. Labels are bounded: provider, mode, code, token type.
+// The gateway's Prometheus series. Labels are bounded: provider, mode, code, token type, auth
+// result, and model on the cost counter only (see CountCost).
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -9,7 +10,10 @@
 
 #include <array>
 #include <atomic>
+#include <mutex>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "libs/common/money.h"
 #include "services/gateway/domain/provider.h"
@@ -32,6 +36,19 @@ class GatewayMetrics {
   void CountUpstreamError(Provider p);
   // A pass-through request whose model has no price (the model is not a label: unbounded).
   void CountUnpriced(Provider p);
+  // Adds what the request cost (UsageRecord::cost: the estimated provider cost in pass-through,
+  // the charged total in reseller) to llmgw_gateway_cost_nano_usd_total{provider,model,mode}.
+  // The model label is bounded: a model without a price is "other" (its cost is 0 and unknown),
+  // and after kMaxCostModels distinct model names every new one is "other" too, so a client
+  // sending made-up model names cannot grow the series without bound.
+  void CountCost(const UsageRecord& r);
+  static constexpr size_t kMaxCostModels = 256;
+
+  // How a credential check was answered: from a fresh cache entry (no call), by accounts, by a
+  // stale entry while accounts was unreachable, or not at all (503).
+  enum class AuthSource { kCacheHit, kCacheMiss, kStale, kUnavailable };
+  void CountAuth(AuthSource source);
+
   prometheus::Gauge& active_streams() { return active_streams_; }
 
  private:
@@ -52,6 +69,12 @@ class GatewayMetrics {
   std::array<prometheus::Counter*, kProviders> upstream_errors_{};
   std::array<prometheus::Counter*, kProviders> unpriced_{};
   prometheus::Gauge& active_streams_;
+  prometheus::Family<prometheus::Counter>& cost_;
+  std::mutex cost_mu_;
+  // key: provider index, mode and model ("\0"-separated); value: the child counter.
+  std::unordered_map<std::string, prometheus::Counter*> cost_counters_;
+  std::unordered_set<std::string> cost_model_names_;  // the models given their own label
+  std::array<prometheus::Counter*, 4> auth_{};
 };
 
 }  // namespace llmgw::gateway

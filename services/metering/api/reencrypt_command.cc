@@ -18,6 +18,8 @@ namespace llmgw::metering {
 std::string Usage() {
   return "usage:\n"
          "  llmgw-metering [serve]            run the metering gRPC service and the provider sync\n"
+         "  llmgw-metering --health-check     exit 0 when the instance at LLMGW_METERING_ADDR\n"
+         "                                    answers gRPC health SERVING, else 1\n"
          "  llmgw-metering reencrypt-secrets  re-seal stored provider admin keys under\n"
          "                                    LLMGW_SECRET_KEY (old keys in\n"
          "                                    LLMGW_SECRET_KEY_PREVIOUS; LLMGW_DATABASE_URL)\n";
