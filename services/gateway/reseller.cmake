@@ -13,5 +13,4 @@ target_link_libraries(gateway_reseller PUBLIC gateway_api gateway_clients gatewa
 
 llmgw_test(gateway_reseller_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/api/reseller_handler_test.cc
-          ${CMAKE_CURRENT_LIST_DIR}/clients/settle_queue_test.cc
   LIBS gateway_reseller billing_api llmgw_testing)

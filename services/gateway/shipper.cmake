@@ -20,4 +20,5 @@ llmgw_test(gateway_usage_shipper_test
           ${LLMGW_SHIPPER_DIR}/storage/journal_test.cc
           ${LLMGW_SHIPPER_DIR}/clients/usage_shipper_test.cc
           ${LLMGW_SHIPPER_DIR}/clients/usage_journal_test.cc
-  LIBS gateway_usage_shipper gateway_spool llmgw_grpc llmgw_proto llmgw_testing)
+          ${LLMGW_SHIPPER_DIR}/clients/settle_queue_test.cc
+  LIBS gateway_usage_shipper gateway_reseller gateway_spool llmgw_grpc llmgw_proto llmgw_testing)
