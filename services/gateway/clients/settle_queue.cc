@@ -1,7 +1,5 @@
 #include "services/gateway/clients/settle_queue.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <utility>
 
@@ -110,8 +108,7 @@ void SettleQueue::SyncJournal(std::unique_lock<std::mutex>& lock) {
   const int fd = journal_->TakeSyncFd();
   if (fd < 0) return;
   lock.unlock();  // Enqueue keeps appending while the disk flushes
-  if (::fdatasync(fd) != 0) log::Warn("settle journal fsync failed", {});
-  ::close(fd);
+  Journal::SyncTaken(fd, "settle");
   lock.lock();
 }
 

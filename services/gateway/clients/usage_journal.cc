@@ -1,7 +1,5 @@
 #include "services/gateway/clients/usage_journal.h"
 
-#include <unistd.h>
-
 #include <utility>
 
 #include "libs/common/log.h"
@@ -107,8 +105,7 @@ void UsageJournal::SyncLoop() {
     const int fd = journal_->TakeSyncFd();
     if (fd < 0) continue;
     lock.unlock();  // Emit keeps appending while the disk flushes
-    if (::fdatasync(fd) != 0) log::Warn("usage journal fsync failed", {});
-    ::close(fd);
+    Journal::SyncTaken(fd, "usage");
     lock.lock();
   }
 }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <system_error>
@@ -136,6 +137,13 @@ int Journal::TakeSyncFd() {
   if (!dirty_) return -1;
   dirty_ = false;
   return ::fcntl(segments_.back().file->fd(), F_DUPFD_CLOEXEC, 0);
+}
+
+bool Journal::SyncTaken(int fd, const char* what) {
+  const bool ok = ::fdatasync(fd) == 0;
+  if (!ok) log::Warn("journal fsync failed", {{"journal", what}, {"errno", errno}});
+  ::close(fd);
+  return ok;
 }
 
 uint64_t Journal::pending() const {

@@ -56,6 +56,9 @@ class Journal {
   // For an fsync outside the owner's lock: a duplicate of the written segment's descriptor when
   // anything was appended since the last call, else -1. The caller fdatasyncs and closes it.
   int TakeSyncFd();
+  // fdatasyncs and closes a descriptor TakeSyncFd gave out (no lock needed); false (logged) when
+  // the disk refused.
+  static bool SyncTaken(int fd, const char* what);
 
   // Records appended (or replayed) and not done.
   uint64_t pending() const;
