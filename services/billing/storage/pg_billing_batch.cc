@@ -60,10 +60,14 @@ json HoldJson(const std::string& request_id, const HoldRecord& h) {
   return j;
 }
 
-constexpr char kHoldRecord[] =
-    "jsonb_to_recordset($1::jsonb) AS x(request_id text, org_id uuid, amount bigint, "
-    "margin_percent integer, status text, expires_ms bigint, provider_cost bigint, margin bigint, "
-    "total bigint, charged bigint, uncollected bigint, balance_after bigint)";
+// The hold rows of parameter $n, as HoldJson writes them.
+std::string HoldRows(int n) {
+  return absl::StrCat("jsonb_to_recordset($", n,
+                      "::jsonb) AS x(request_id text, org_id uuid, amount bigint, "
+                      "margin_percent integer, status text, expires_ms bigint, "
+                      "provider_cost bigint, margin bigint, total bigint, charged bigint, "
+                      "uncollected bigint, balance_after bigint)");
+}
 
 // Locks and reads the holds the batch names (sorted by request id) and then the balances of
 // every organization involved (sorted by org id): Settle's and the sweeper's lock order.
@@ -105,42 +109,24 @@ BatchRows LockRows(pqxx::work& tx, const std::vector<BatchOp>& ops) {
   return rows;
 }
 
-// Inserts the holds the batch created, in their final state. False when one already existed
-// (a concurrent insert by another replica won the race): the caller rolls back.
-bool InsertCreatedHolds(pqxx::work& tx, const BatchPlan& plan) {
-  if (plan.created_holds.empty()) return true;
+json CreatedHoldsJson(const BatchPlan& plan) {
   json rows = json::array();
-  for (const std::string& id : plan.created_holds)
+  for (const std::string& id : plan.created_holds) {
     rows.push_back(HoldJson(id, plan.rows.holds.at(id)));
-  auto inserted = tx.exec_params(
-      absl::StrCat("INSERT INTO billing.holds (request_id, org_id, amount, margin_percent, status, "
-                   "expires_at, closed_at, provider_cost, margin, total, charged, uncollected, "
-                   "balance_after) SELECT x.request_id, x.org_id, x.amount, x.margin_percent, "
-                   "x.status, timestamptz 'epoch' + x.expires_ms * interval '1 millisecond', "
-                   "CASE WHEN x.status = 'open' THEN NULL ELSE now() END, x.provider_cost, "
-                   "x.margin, x.total, x.charged, x.uncollected, x.balance_after FROM ",
-                   kHoldRecord, " ON CONFLICT (request_id) DO NOTHING"),
-      rows.dump());
-  return inserted.affected_rows() == plan.created_holds.size();
+  }
+  return rows;
 }
 
-void WriteClosedHolds(pqxx::work& tx, const BatchPlan& plan) {
-  if (plan.closed_holds.empty()) return;
+json ClosedHoldsJson(const BatchPlan& plan) {
   json rows = json::array();
-  for (const std::string& id : plan.closed_holds)
+  for (const std::string& id : plan.closed_holds) {
     rows.push_back(HoldJson(id, plan.rows.holds.at(id)));
-  tx.exec_params(
-      absl::StrCat("UPDATE billing.holds h SET status = x.status, closed_at = now(), "
-                   "provider_cost = x.provider_cost, margin = x.margin, total = x.total, "
-                   "charged = x.charged, uncollected = x.uncollected, "
-                   "balance_after = x.balance_after FROM ",
-                   kHoldRecord, " WHERE h.request_id = x.request_id"),
-      rows.dump());
+  }
+  return rows;
 }
 
-// One usage entry per settle, inserted in batch order so ledger ids follow balance_after.
-void WriteUsage(pqxx::work& tx, const BatchPlan& plan) {
-  if (plan.usage.empty()) return;
+// "seq" keeps the batch order, so ledger ids follow balance_after.
+json UsageJson(const BatchPlan& plan) {
   json rows = json::array();
   for (size_t i = 0; i < plan.usage.size(); ++i) {
     const UsageEntry& u = plan.usage[i];
@@ -152,27 +138,53 @@ void WriteUsage(pqxx::work& tx, const BatchPlan& plan) {
                     {"uncollected", u.uncollected},
                     {"description", u.description}});
   }
-  tx.exec_params(
-      "INSERT INTO billing.ledger (org_id, type, amount, balance_after, description, request_id, "
-      "uncollected) SELECT x.org_id, 'usage', x.amount, x.balance_after, x.description, "
-      "x.request_id, x.uncollected FROM jsonb_to_recordset($1::jsonb) AS x(seq bigint, "
-      "org_id uuid, request_id text, amount bigint, balance_after bigint, uncollected bigint, "
-      "description text) ORDER BY x.seq",
-      rows.dump());
+  return rows;
 }
 
-void WriteBalances(pqxx::work& tx, const BatchPlan& plan) {
-  if (plan.changed_orgs.empty()) return;
+json FundsJson(const BatchPlan& plan) {
   json rows = json::array();
   for (const std::string& org : plan.changed_orgs) {
     const OrgFunds& f = plan.rows.balances.at(org);
     rows.push_back({{"org_id", org}, {"balance", f.balance}, {"held", f.held}});
   }
-  tx.exec_params(
-      "UPDATE billing.balances b SET balance = x.balance, held = x.held, updated_at = now() "
-      "FROM jsonb_to_recordset($1::jsonb) AS x(org_id uuid, balance bigint, held bigint) "
-      "WHERE b.org_id = x.org_id",
-      rows.dump());
+  return rows;
+}
+
+// Every write of the plan in one statement (one round trip): the holds created (in their final
+// state), the holds closed, one usage entry per settle (in batch order) and the funds. False when
+// a hold the batch creates already existed (another replica inserted it after our read): the
+// caller rolls back.
+bool WritePlan(pqxx::work& tx, const BatchPlan& plan) {
+  static const std::string kWrite = absl::StrCat(
+      "WITH created AS (INSERT INTO billing.holds (request_id, org_id, amount, margin_percent, "
+      "status, expires_at, closed_at, provider_cost, margin, total, charged, uncollected, "
+      "balance_after) SELECT x.request_id, x.org_id, x.amount, x.margin_percent, x.status, "
+      "timestamptz 'epoch' + x.expires_ms * interval '1 millisecond', "
+      "CASE WHEN x.status = 'open' THEN NULL ELSE now() END, x.provider_cost, x.margin, x.total, "
+      "x.charged, x.uncollected, x.balance_after FROM ",
+      HoldRows(1),
+      " ON CONFLICT (request_id) DO NOTHING RETURNING 1), "
+      "closed AS (UPDATE billing.holds h SET status = x.status, closed_at = now(), "
+      "provider_cost = x.provider_cost, margin = x.margin, total = x.total, charged = x.charged, "
+      "uncollected = x.uncollected, balance_after = x.balance_after FROM ",
+      HoldRows(2),
+      " WHERE h.request_id = x.request_id RETURNING 1), "
+      "usage AS (INSERT INTO billing.ledger (org_id, type, amount, balance_after, description, "
+      "request_id, uncollected) SELECT x.org_id, 'usage', x.amount, x.balance_after, "
+      "x.description, x.request_id, x.uncollected FROM jsonb_to_recordset($3::jsonb) AS "
+      "x(seq bigint, org_id uuid, request_id text, amount bigint, balance_after bigint, "
+      "uncollected bigint, description text) ORDER BY x.seq RETURNING 1), "
+      "funds AS (UPDATE billing.balances b SET balance = x.balance, held = x.held, "
+      "updated_at = now() FROM jsonb_to_recordset($4::jsonb) AS x(org_id uuid, balance bigint, "
+      "held bigint) WHERE b.org_id = x.org_id RETURNING 1) "
+      "SELECT (SELECT count(*) FROM created), (SELECT count(*) FROM closed), "
+      "(SELECT count(*) FROM usage), (SELECT count(*) FROM funds)");
+  auto counts = tx.exec_params1(kWrite, CreatedHoldsJson(plan).dump(), ClosedHoldsJson(plan).dump(),
+                                UsageJson(plan).dump(), FundsJson(plan).dump());
+  return counts[0].as<size_t>() == plan.created_holds.size() &&
+         counts[1].as<size_t>() == plan.closed_holds.size() &&
+         counts[2].as<size_t>() == plan.usage.size() &&
+         counts[3].as<size_t>() == plan.changed_orgs.size();
 }
 
 }  // namespace
@@ -182,13 +194,14 @@ absl::StatusOr<std::vector<OpOutcome>> PgBillingStore::ApplyBatch(const std::vec
   return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<std::vector<OpOutcome>> {
     pqxx::work tx(c);
     BatchPlan plan = PlanBatch(ops, LockRows(tx, ops));
-    if (!InsertCreatedHolds(tx, plan)) {
+    if (plan.created_holds.empty() && plan.closed_holds.empty() && plan.changed_orgs.empty()) {
+      tx.commit();  // only replays and refusals: nothing to write
+      return std::move(plan.outcomes);
+    }
+    if (!WritePlan(tx, plan)) {
       tx.abort();
       return absl::AbortedError("a hold of the batch was created concurrently");
     }
-    WriteClosedHolds(tx, plan);
-    WriteUsage(tx, plan);
-    WriteBalances(tx, plan);
     tx.commit();
     return std::move(plan.outcomes);
   });
