@@ -35,9 +35,10 @@ class GroupCommitter {
   GroupCommitter(BillingStore& store, Options options);
   ~GroupCommitter();  // Stop()
 
+  // Calls submitted before Start wait in the queue for it.
   void Start();
-  // Answers everything queued, then stops the threads. Calls submitted afterwards (or before
-  // Start) run one by one on the caller's thread.
+  // Answers everything queued, then stops the threads. Calls submitted afterwards run one by one
+  // on the caller's thread.
   void Stop();
   // Queues one call; `done` runs exactly once, on a committer thread, after its batch committed
   // (or failed). `done` must not block.
@@ -58,7 +59,7 @@ class GroupCommitter {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;
-  bool running_ = false;
+  bool accepting_ = true;  // until Stop
   std::vector<std::thread> threads_;
 };
 

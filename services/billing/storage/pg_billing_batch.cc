@@ -79,12 +79,14 @@ BatchRows LockRows(pqxx::work& tx, const std::vector<BatchOp>& ops) {
     if (op.kind == BatchOpKind::kHold) orgs.insert(CanonicalOrgId(op.org_id));
   }
   BatchRows rows;
-  auto holds = tx.exec_params(
+  // Prepared once per connection (a no-op afterwards): batches skip parsing and planning.
+  tx.conn().prepare(
+      "billing_batch_lock_holds",
       "SELECT request_id, org_id::text, amount, margin_percent, status, "
       "(extract(epoch FROM expires_at) * 1000)::bigint, provider_cost, margin, total, charged, "
       "uncollected, balance_after FROM billing.holds WHERE request_id = ANY($1::text[]) "
-      "ORDER BY request_id FOR UPDATE",
-      TextArray(request_ids));
+      "ORDER BY request_id FOR UPDATE");
+  auto holds = tx.exec_prepared("billing_batch_lock_holds", TextArray(request_ids));
   for (const auto& r : holds) {
     HoldRecord h{.org_id = r[1].as<std::string>(),
                  .amount = r[2].as<int64_t>(),
@@ -99,10 +101,11 @@ BatchRows LockRows(pqxx::work& tx, const std::vector<BatchOp>& ops) {
     rows.holds.emplace(r[0].as<std::string>(), std::move(h));
   }
   if (orgs.empty()) return rows;
-  auto balances = tx.exec_params(
+  tx.conn().prepare(
+      "billing_batch_lock_balances",
       "SELECT org_id::text, balance, held FROM billing.balances WHERE org_id = ANY($1::uuid[]) "
-      "ORDER BY org_id FOR UPDATE",
-      TextArray(orgs));
+      "ORDER BY org_id FOR UPDATE");
+  auto balances = tx.exec_prepared("billing_batch_lock_balances", TextArray(orgs));
   for (const auto& r : balances) {
     rows.balances[r[0].as<std::string>()] = {r[1].as<int64_t>(), r[2].as<int64_t>()};
   }
@@ -179,8 +182,10 @@ bool WritePlan(pqxx::work& tx, const BatchPlan& plan) {
       "held bigint) WHERE b.org_id = x.org_id RETURNING 1) "
       "SELECT (SELECT count(*) FROM created), (SELECT count(*) FROM closed), "
       "(SELECT count(*) FROM usage), (SELECT count(*) FROM funds)");
-  auto counts = tx.exec_params1(kWrite, CreatedHoldsJson(plan).dump(), ClosedHoldsJson(plan).dump(),
-                                UsageJson(plan).dump(), FundsJson(plan).dump());
+  tx.conn().prepare("billing_batch_write", kWrite);
+  auto counts = tx.exec_prepared1("billing_batch_write", CreatedHoldsJson(plan).dump(),
+                                  ClosedHoldsJson(plan).dump(), UsageJson(plan).dump(),
+                                  FundsJson(plan).dump());
   return counts[0].as<size_t>() == plan.created_holds.size() &&
          counts[1].as<size_t>() == plan.closed_holds.size() &&
          counts[2].as<size_t>() == plan.usage.size() &&
