@@ -182,10 +182,10 @@ bool WritePlan(pqxx::work& tx, const BatchPlan& plan) {
       "held bigint) WHERE b.org_id = x.org_id RETURNING 1) "
       "SELECT (SELECT count(*) FROM created), (SELECT count(*) FROM closed), "
       "(SELECT count(*) FROM usage), (SELECT count(*) FROM funds)");
-  tx.conn().prepare("billing_batch_write", kWrite);
-  auto counts = tx.exec_prepared1("billing_batch_write", CreatedHoldsJson(plan).dump(),
-                                  ClosedHoldsJson(plan).dump(), UsageJson(plan).dump(),
-                                  FundsJson(plan).dump());
+  // Not prepared: a generic plan made while the tables were small would keep joining the
+  // recordsets by sequential scans; a fresh plan sees the tables as they are.
+  auto counts = tx.exec_params1(kWrite, CreatedHoldsJson(plan).dump(), ClosedHoldsJson(plan).dump(),
+                                UsageJson(plan).dump(), FundsJson(plan).dump());
   return counts[0].as<size_t>() == plan.created_holds.size() &&
          counts[1].as<size_t>() == plan.closed_holds.size() &&
          counts[2].as<size_t>() == plan.usage.size() &&
