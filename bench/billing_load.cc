@@ -4,6 +4,9 @@
 // ids) for --seconds, spreading requests over the orgs (--orgs 1: one hot org, every hold on the
 // same balance row). Prints one JSON line: pairs/s and Hold/Settle latency percentiles (µs), and
 // checks the ledger arithmetic from the outside: final balance = top-up − sum of charged totals.
+// With --database-url it then checks the money invariants over the whole billing schema
+// (balance = Σ ledger, held = Σ open holds, none negative, one ledger entry per request id, …)
+// and prints each with its count of violating rows.
 //
 //   LLMGW_INTERNAL_TOKEN=… llmgw-billing-load --addr 127.0.0.1:50053 --orgs 100 --workers 16
 #include <algorithm>
@@ -16,9 +19,12 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "libs/common/crypto.h"
 #include "libs/grpc/internal_token.h"
+#include "libs/pg/pool.h"
 #include "llmgw/billing/v1/billing.grpc.pb.h"
+#include "services/billing/storage/billing_invariants.h"
 
 namespace pb = llmgw::billing::v1;
 using Clock = std::chrono::steady_clock;
@@ -30,8 +36,22 @@ int64_t Pct(std::vector<int64_t>& v, double p) {
   return v[i];
 }
 
+// {"name":violations,...} over the billing schema at `url`, or {"error":"..."}.
+std::string InvariantsJson(const std::string& url) {
+  auto pool = llmgw::pg::PgPool::Create({.url = url, .size = 1});
+  if (!pool.ok()) return "{\"error\":\"database unreachable\"}";
+  auto report = llmgw::billing::test::InvariantReport(**pool);
+  if (!report.ok()) return "{\"error\":\"invariant queries failed\"}";
+  std::string out = "{";
+  for (const auto& r : *report) {
+    absl::StrAppend(&out, out.size() > 1 ? "," : "", "\"", r.name, "\":", r.violations);
+  }
+  return out + "}";
+}
+
 int main(int argc, char** argv) {
   std::string addr = "127.0.0.1:50053";
+  std::string database_url;
   int orgs = 1, workers = 16, seconds = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
@@ -43,10 +63,12 @@ int main(int argc, char** argv) {
       workers = std::atoi(v.c_str());
     else if (a == "--seconds")
       seconds = std::atoi(v.c_str());
+    else if (a == "--database-url")
+      database_url = v;
     else {
-      std::fprintf(
-          stderr,
-          "usage: llmgw-billing-load [--addr H:P] [--orgs N] [--workers N] [--seconds N]\n");
+      std::fprintf(stderr,
+                   "usage: llmgw-billing-load [--addr H:P] [--orgs N] [--workers N] [--seconds N] "
+                   "[--database-url URL]\n");
       return 2;
     }
   }
@@ -144,10 +166,11 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"orgs\":%d,\"workers\":%d,\"pairs\":%lld,\"pairs_per_s\":%.0f,\"errors\":%lld,"
       "\"hold_us\":{\"p50\":%lld,\"p99\":%lld},\"settle_us\":{\"p50\":%lld,\"p99\":%lld},"
-      "\"balance_mismatches\":%d}\n",
+      "\"balance_mismatches\":%d,\"invariants\":%s}\n",
       orgs, workers, static_cast<long long>(pairs.load()), pairs.load() / secs,
       static_cast<long long>(errors.load()), static_cast<long long>(Pct(hold_us, 50)),
       static_cast<long long>(Pct(hold_us, 99)), static_cast<long long>(Pct(settle_us, 50)),
-      static_cast<long long>(Pct(settle_us, 99)), mismatches);
+      static_cast<long long>(Pct(settle_us, 99)), mismatches,
+      database_url.empty() ? "null" : InvariantsJson(database_url).c_str());
   return 0;
 }

@@ -82,4 +82,31 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* ctx, const Han
   return reactor;
 }
 
+// For work that completes later on another thread (e.g. a batch commit): after the token check,
+// `fn(finish)` runs on gRPC's thread, must neither block nor throw, and arranges for
+// `finish(absl::Status)` to be called exactly once, from any thread; that finishes the call.
+template <typename F>
+grpc::ServerUnaryReactor* ServeUnaryDeferred(grpc::CallbackServerContext* ctx,
+                                             const HandlerEnv& env, const char* method, F&& fn) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  grpc::Status auth = CheckInternalToken(*ctx, env.internal_token);
+  if (!auth.ok()) {
+    if (env.metrics) env.metrics->Observe(method, auth.error_code(), 0);
+    reactor->Finish(auth);
+    return reactor;
+  }
+  auto start = std::chrono::steady_clock::now();
+  std::function<void(const absl::Status&)> finish = [reactor, metrics = env.metrics, method,
+                                                     start](const absl::Status& s) {
+    if (metrics) {
+      metrics->Observe(
+          method, static_cast<int>(s.code()),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    reactor->Finish(ToGrpc(s));
+  };
+  fn(std::move(finish));
+  return reactor;
+}
+
 }  // namespace llmgw::grpcutil

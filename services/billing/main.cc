@@ -25,6 +25,7 @@
 #include "services/billing/api/catalog_loader.h"
 #include "services/billing/api/prices_command.h"
 #include "services/billing/api/topup_command.h"
+#include "services/billing/storage/group_committer.h"
 #include "services/billing/storage/hold_sweeper.h"
 #include "services/billing/storage/pg_billing_store.h"
 
@@ -34,6 +35,8 @@ constexpr char kService[] = "billing";
 constexpr char kAddrEnv[] = "LLMGW_BILLING_ADDR";
 constexpr char kDefaultAddr[] = "127.0.0.1:50053";
 constexpr int kWorkers = 16;
+// Group-commit batches in flight at once (each holds a pool connection while it runs).
+constexpr int kCommitters = 2;
 constexpr std::chrono::milliseconds kSweepInterval{2000};
 
 // The shipped catalog, or LLMGW_PRICE_CATALOG_FILE's, into the price book (once per content).
@@ -79,6 +82,9 @@ int Serve() {
   options.hold_ttl = std::chrono::seconds(config::ValueOrExit(
       config::Int("LLMGW_HOLD_TTL_SECONDS", billing::kDefaultHoldTtlSeconds, 1, 86400), kService));
 
+  const bool group_commit =
+      config::ValueOrExit(config::Bool("LLMGW_BILLING_GROUP_COMMIT", true), kService);
+
   config::ExitOnError(pg::WaitForDatabase(db_url, std::chrono::seconds(30)), kService);
   auto pool = config::ValueOrExit(pg::PgPool::Create({.url = db_url, .size = kWorkers}), kService);
   config::ExitOnError(pg::ApplyMigrations(*pool, "billing", billing::billingMigrations()),
@@ -92,6 +98,16 @@ int Serve() {
 
   billing::PgBillingStore store(*pool);
   LoadCatalogOrExit(store);
+  billing::GroupCommitter committer(
+      store, {.committers = kCommitters, .on_batch = [&](size_t ops, bool fell_back) {
+                (fell_back ? billing_metrics.batches_fell_back : billing_metrics.batches_committed)
+                    .Increment();
+                billing_metrics.batched_calls.Increment(static_cast<double>(ops));
+              }});
+  if (group_commit) {
+    committer.Start();
+    options.group_commit = &committer;
+  }
   boost::asio::thread_pool workers(kWorkers);
   billing::BillingService service(store, {token, &workers, &grpc_metrics}, options,
                                   SystemClock::Get(), &billing_metrics);
@@ -106,11 +122,13 @@ int Serve() {
   log::Info("listening", {{"grpc_port", server->port()},
                           {"metrics_port", metrics_server->port()},
                           {"margin_percent", options.margin_percent},
-                          {"hold_ttl_seconds", options.hold_ttl.count()}});
+                          {"hold_ttl_seconds", options.hold_ttl.count()},
+                          {"group_commit", group_commit}});
   int sig = WaitForShutdownSignal();
   log::Info("shutting down", {{"signal", sig}});
   sweeper.Stop();
   server->Shutdown(std::chrono::seconds(10));
+  committer.Stop();  // after the server: calls in flight are answered first
   workers.join();
   log::Info("stopped");
   return 0;

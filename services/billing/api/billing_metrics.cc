@@ -29,6 +29,15 @@ BillingMetrics::BillingMetrics(prometheus::Registry& r)
                           "Usage debited from balances by settles (nano-USD)")
                        .Add({})),
       topups_nano(
-          Family(r, "llmgw_billing_topups_nano_total", "Top-ups credited (nano-USD)").Add({})) {}
+          Family(r, "llmgw_billing_topups_nano_total", "Top-ups credited (nano-USD)").Add({})),
+      batches_committed(Family(r, "llmgw_billing_batches_total",
+                               "Group-commit batches of Hold/Settle/Void calls by result")
+                            .Add({{"result", "committed"}})),
+      batches_fell_back(Family(r, "llmgw_billing_batches_total",
+                               "Group-commit batches of Hold/Settle/Void calls by result")
+                            .Add({{"result", "one_by_one"}})),
+      batched_calls(Family(r, "llmgw_billing_batched_calls_total",
+                           "Hold/Settle/Void calls that went through group commit")
+                        .Add({})) {}
 
 }  // namespace llmgw::billing

@@ -19,6 +19,11 @@ class BillingMetrics {
   prometheus::Counter& uncollected_nano;  // cost the balances could not cover
   prometheus::Counter& charged_nano;      // debited by settles
   prometheus::Counter& topups_nano;
+  // Group commit: batches committed whole, batches that failed and ran their calls one by one,
+  // and the calls they carried (calls / batches = the mean batch size).
+  prometheus::Counter& batches_committed;
+  prometheus::Counter& batches_fell_back;
+  prometheus::Counter& batched_calls;
 };
 
 }  // namespace llmgw::billing

@@ -2,6 +2,7 @@
 
 #include "libs/common/status_macros.h"
 #include "services/billing/domain/price_catalog.h"
+#include "services/billing/storage/group_committer.h"
 
 namespace llmgw::billing {
 namespace {
@@ -179,9 +180,31 @@ grpc::ServerUnaryReactor* BillingService::ListTransactions(grpc::CallbackServerC
   });
 }
 
+grpc::ServerUnaryReactor* BillingService::ServeMoneyCall(
+    grpc::CallbackServerContext* ctx, const char* method,
+    std::function<absl::StatusOr<BatchOp>()> make_op,
+    std::function<absl::Status(const OpOutcome&)> answer) {
+  if (options_.group_commit == nullptr) {
+    return grpcutil::ServeUnary(ctx, env_, method, [this, make_op, answer]() -> absl::Status {
+      LLMGW_ASSIGN_OR_RETURN(BatchOp op, make_op());
+      return answer(RunAlone(store_, op));
+    });
+  }
+  return grpcutil::ServeUnaryDeferred(
+      ctx, env_, method, [this, make_op, answer](std::function<void(const absl::Status&)> finish) {
+        absl::StatusOr<BatchOp> op = make_op();
+        if (!op.ok()) {
+          finish(op.status());
+          return;
+        }
+        options_.group_commit->Submit(std::move(*op),
+                                      [answer, finish](const OpOutcome& o) { finish(answer(o)); });
+      });
+}
+
 grpc::ServerUnaryReactor* BillingService::Hold(grpc::CallbackServerContext* ctx,
                                                const v1::HoldRequest* req, v1::HoldResponse* resp) {
-  return grpcutil::ServeUnary(ctx, env_, "Hold", [this, req, resp]() -> absl::Status {
+  auto make_op = [this, req]() -> absl::StatusOr<BatchOp> {
     LLMGW_RETURN_IF_ERROR(ValidateOrgId(req->organization_id()));
     LLMGW_RETURN_IF_ERROR(ValidateKey("request_id", req->request_id()));
     LLMGW_ASSIGN_OR_RETURN(Nano amount,
@@ -189,42 +212,53 @@ grpc::ServerUnaryReactor* BillingService::Hold(grpc::CallbackServerContext* ctx,
     int64_t expires_at =
         clock_.NowUnixMs() +
         std::chrono::duration_cast<std::chrono::milliseconds>(options_.hold_ttl).count();
-    absl::StatusOr<HoldResult> r = store_.Hold(req->organization_id(), req->request_id(), amount,
-                                               options_.margin_percent, expires_at);
+    return BatchOp{.kind = BatchOpKind::kHold,
+                   .request_id = req->request_id(),
+                   .org_id = req->organization_id(),
+                   .amount = amount,
+                   .margin_percent = options_.margin_percent,
+                   .expires_at_unix_ms = expires_at};
+  };
+  auto answer = [this, resp](const OpOutcome& r) -> absl::Status {
     if (metrics_) {
-      if (r.ok() && !r->replayed) metrics_->holds_granted.Increment();
-      if (r.status().code() == absl::StatusCode::kResourceExhausted) {
+      if (r.status.ok() && !r.replayed) metrics_->holds_granted.Increment();
+      if (r.status.code() == absl::StatusCode::kResourceExhausted) {
         metrics_->holds_refused.Increment();
       }
     }
-    if (!r.ok()) return r.status();
-    resp->set_held_nano(r->amount);
-    resp->set_expires_at_unix_ms(r->expires_at_unix_ms);
-    resp->set_margin_percent(r->margin_percent);
+    if (!r.status.ok()) return r.status;
+    resp->set_held_nano(r.hold_amount);
+    resp->set_expires_at_unix_ms(r.expires_at_unix_ms);
+    resp->set_margin_percent(r.margin_percent);
     return absl::OkStatus();
-  });
+  };
+  return ServeMoneyCall(ctx, "Hold", make_op, answer);
 }
 
 grpc::ServerUnaryReactor* BillingService::Settle(grpc::CallbackServerContext* ctx,
                                                  const v1::SettleRequest* req,
                                                  v1::SettleResponse* resp) {
-  return grpcutil::ServeUnary(ctx, env_, "Settle", [this, req, resp]() -> absl::Status {
+  auto make_op = [req]() -> absl::StatusOr<BatchOp> {
     LLMGW_RETURN_IF_ERROR(ValidateKey("request_id", req->request_id()));
     LLMGW_RETURN_IF_ERROR(ValidateProviderCost(req->provider_cost_nano()));
     LLMGW_RETURN_IF_ERROR(ValidateDescription(req->description()));
-    LLMGW_ASSIGN_OR_RETURN(
-        SettleResult r,
-        store_.Settle(req->request_id(), req->provider_cost_nano(), req->description()));
+    return BatchOp{.kind = BatchOpKind::kSettle,
+                   .request_id = req->request_id(),
+                   .provider_cost = req->provider_cost_nano(),
+                   .description = req->description()};
+  };
+  auto answer = [this, resp](const OpOutcome& r) -> absl::Status {
+    if (!r.status.ok()) return r.status;
+    const Settlement& s = r.settlement;
     if (metrics_) {
       if (r.replayed) {
         metrics_->settles_replayed.Increment();
       } else {
         metrics_->settles.Increment();
-        metrics_->charged_nano.Increment(r.settlement.charged);
-        metrics_->uncollected_nano.Increment(r.settlement.uncollected);
+        metrics_->charged_nano.Increment(s.charged);
+        metrics_->uncollected_nano.Increment(s.uncollected);
       }
     }
-    const Settlement& s = r.settlement;
     resp->set_provider_cost_nano(s.provider_cost);
     resp->set_margin_nano(s.margin);
     resp->set_total_nano(s.total);
@@ -232,17 +266,22 @@ grpc::ServerUnaryReactor* BillingService::Settle(grpc::CallbackServerContext* ct
     resp->set_uncollected_nano(s.uncollected);
     resp->set_balance_after_nano(s.balance_after);
     return absl::OkStatus();
-  });
+  };
+  return ServeMoneyCall(ctx, "Settle", make_op, answer);
 }
 
 grpc::ServerUnaryReactor* BillingService::Void(grpc::CallbackServerContext* ctx,
                                                const v1::VoidRequest* req, v1::VoidResponse*) {
-  return grpcutil::ServeUnary(ctx, env_, "Void", [this, req]() -> absl::Status {
+  auto make_op = [req]() -> absl::StatusOr<BatchOp> {
     LLMGW_RETURN_IF_ERROR(ValidateKey("request_id", req->request_id()));
-    LLMGW_RETURN_IF_ERROR(store_.Void(req->request_id()));
+    return BatchOp{.kind = BatchOpKind::kVoid, .request_id = req->request_id()};
+  };
+  auto answer = [this](const OpOutcome& r) -> absl::Status {
+    if (!r.status.ok()) return r.status;
     if (metrics_) metrics_->voids.Increment();
     return absl::OkStatus();
-  });
+  };
+  return ServeMoneyCall(ctx, "Void", make_op, answer);
 }
 
 }  // namespace llmgw::billing

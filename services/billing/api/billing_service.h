@@ -12,18 +12,23 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 
 #include "libs/common/clock.h"
 #include "libs/grpc/server.h"
 #include "llmgw/billing/v1/billing.grpc.pb.h"
 #include "services/billing/api/billing_metrics.h"
 #include "services/billing/storage/billing_store.h"
+#include "services/billing/storage/group_committer.h"
 
 namespace llmgw::billing {
 
 struct BillingServiceOptions {
   int64_t margin_percent = kDefaultMarginPercent;         // LLMGW_MARGIN_PERCENT, 0..1000
   std::chrono::seconds hold_ttl{kDefaultHoldTtlSeconds};  // LLMGW_HOLD_TTL_SECONDS
+  // Set: Hold, Settle and Void are group-committed through it (LLMGW_BILLING_GROUP_COMMIT, on by
+  // default); null: one transaction and one commit per call. Must outlive the service.
+  GroupCommitter* group_commit = nullptr;
 };
 
 class BillingService final : public llmgw::billing::v1::BillingService::CallbackService {
@@ -58,6 +63,12 @@ class BillingService final : public llmgw::billing::v1::BillingService::Callback
                                  v1::VoidResponse* resp) override;
 
  private:
+  // Hold, Settle and Void: `make_op` validates the request into a call, `answer` fills the
+  // response from its outcome; in between the call runs alone or in a group commit.
+  grpc::ServerUnaryReactor* ServeMoneyCall(grpc::CallbackServerContext* ctx, const char* method,
+                                           std::function<absl::StatusOr<BatchOp>()> make_op,
+                                           std::function<absl::Status(const OpOutcome&)> answer);
+
   BillingStore& store_;
   grpcutil::HandlerEnv env_;
   BillingServiceOptions options_;

@@ -21,7 +21,9 @@ constexpr char kOrg[] = "0b6f2a0e-3c1d-4e5f-8a9b-0c1d2e3f4a5b";
 constexpr char kOtherOrg[] = "9a1e4c3b-2d5f-4a6b-8c7d-1e2f3a4b5c6d";
 constexpr int64_t kNow = 1'750'000'000'000;
 
-class BillingServiceTest : public ::testing::Test {
+// Every test runs twice: Hold, Settle and Void one transaction per call (false) and through group
+// commit (true); the answers must be the same.
+class BillingServiceTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     db_ = llmgw::test::PgTestDb::Create();
@@ -31,10 +33,14 @@ class BillingServiceTest : public ::testing::Test {
     ASSERT_THAT(pg::ApplyMigrations(*pool_, "billing", billingMigrations()), IsOk());
     store_ = std::make_unique<PgBillingStore>(*pool_);
     metrics_ = std::make_unique<BillingMetrics>(registry_);
+    BillingServiceOptions options{.margin_percent = 20};  // the default hold TTL
+    if (GetParam()) {
+      committer_ = std::make_unique<GroupCommitter>(*store_, GroupCommitter::Options{});
+      committer_->Start();
+      options.group_commit = committer_.get();
+    }
     service_ = std::make_unique<BillingService>(
-        *store_, grpcutil::HandlerEnv{kToken, &workers_, nullptr},
-        BillingServiceOptions{.margin_percent = 20}, clock_,  // the default hold TTL
-        metrics_.get());
+        *store_, grpcutil::HandlerEnv{kToken, &workers_, nullptr}, options, clock_, metrics_.get());
     auto server = grpcutil::GrpcServer::Start("127.0.0.1:0", {service_.get()});
     ASSERT_THAT(server, IsOk());
     server_ = std::move(*server);
@@ -43,6 +49,7 @@ class BillingServiceTest : public ::testing::Test {
   }
   void TearDown() override {
     if (server_) server_->Shutdown(std::chrono::seconds(1));
+    if (committer_) committer_->Stop();
     if (pool_) {
       EXPECT_THAT(test::CheckInvariants(*pool_), IsOk());
     }
@@ -108,12 +115,13 @@ class BillingServiceTest : public ::testing::Test {
   std::unique_ptr<BillingMetrics> metrics_;
   FakeClock clock_{kNow};
   boost::asio::thread_pool workers_{4};
+  std::unique_ptr<GroupCommitter> committer_;
   std::unique_ptr<BillingService> service_;
   std::unique_ptr<grpcutil::GrpcServer> server_;
   std::unique_ptr<v1::BillingService::Stub> stub_;
 };
 
-TEST_F(BillingServiceTest, EveryRpcRequiresTheInternalToken) {
+TEST_P(BillingServiceTest, EveryRpcRequiresTheInternalToken) {
   using Stub = v1::BillingService::Stub;
   for (const std::string token : {"", "wrong-token-wrong-token-wrong-token"}) {
     v1::ListPricesResponse prices;
@@ -153,7 +161,7 @@ TEST_F(BillingServiceTest, EveryRpcRequiresTheInternalToken) {
   EXPECT_EQ(Balance(kOrg).balance_nano(), 0);  // nothing was charged
 }
 
-TEST_F(BillingServiceTest, ListPricesReturnsTheSeededPricesAndTheMargin) {
+TEST_P(BillingServiceTest, ListPricesReturnsTheSeededPricesAndTheMargin) {
   v1::ListPricesResponse resp;
   ASSERT_TRUE(Call(&v1::BillingService::Stub::ListPrices, v1::ListPricesRequest(), &resp).ok());
   EXPECT_EQ(resp.margin_percent(), 20);
@@ -180,7 +188,7 @@ TEST_F(BillingServiceTest, ListPricesReturnsTheSeededPricesAndTheMargin) {
   EXPECT_EQ(sonnet->max_output_tokens(), 8192);
 }
 
-TEST_F(BillingServiceTest, SetPricesAddsOverridesListedNowAndInTheHistory) {
+TEST_P(BillingServiceTest, SetPricesAddsOverridesListedNowAndInTheHistory) {
   using Stub = v1::BillingService::Stub;
   v1::SetPricesRequest req;
   req.set_set_by("ops@example.com");
@@ -225,7 +233,7 @@ TEST_F(BillingServiceTest, SetPricesAddsOverridesListedNowAndInTheHistory) {
             grpc::StatusCode::UNAUTHENTICATED);
 }
 
-TEST_F(BillingServiceTest, ChargeGetBalanceAndListTransactions) {
+TEST_P(BillingServiceTest, ChargeGetBalanceAndListTransactions) {
   using Stub = v1::BillingService::Stub;
   v1::GetBalanceResponse unknown = Balance(kOtherOrg);
   EXPECT_EQ(unknown.balance_nano(), 0);
@@ -286,7 +294,7 @@ TEST_F(BillingServiceTest, ChargeGetBalanceAndListTransactions) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
-TEST_F(BillingServiceTest, HoldSettleVoidApplyTheMarginAndTheDocumentedCodes) {
+TEST_P(BillingServiceTest, HoldSettleVoidApplyTheMarginAndTheDocumentedCodes) {
   Topup(kOrg, 10'000, "key-1");
 
   v1::HoldResponse hold;
@@ -342,7 +350,7 @@ TEST_F(BillingServiceTest, HoldSettleVoidApplyTheMarginAndTheDocumentedCodes) {
   EXPECT_EQ(metrics_->charged_nano.Value(), 1200 + 120);
 }
 
-TEST_F(BillingServiceTest, SettleBeyondTheBalanceCountsUncollected) {
+TEST_P(BillingServiceTest, SettleBeyondTheBalanceCountsUncollected) {
   Topup(kOrg, 1000, "key-1");
   v1::HoldResponse hold;
   ASSERT_TRUE(Hold(kOrg, "req-1", 800, &hold).ok());
@@ -361,6 +369,11 @@ TEST_F(BillingServiceTest, SettleBeyondTheBalanceCountsUncollected) {
   EXPECT_EQ(b.held_nano(), 0);
   EXPECT_EQ(Hold(kOrg, "req-2", 1, &hold).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
+
+INSTANTIATE_TEST_SUITE_P(OneByOneAndGroupCommit, BillingServiceTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "GroupCommit" : "OneByOne";
+                         });
 
 }  // namespace
 }  // namespace llmgw::billing

@@ -6,7 +6,7 @@
 
 namespace llmgw::billing::test {
 
-absl::Status CheckInvariants(pg::PgPool& pool) {
+absl::StatusOr<std::vector<InvariantResult>> InvariantReport(pg::PgPool& pool) {
   struct Check {
     const char* name;
     const char* sql;  // returns violating rows
@@ -37,21 +37,34 @@ absl::Status CheckInvariants(pg::PgPool& pool) {
        "SELECT request_id FROM billing.holds WHERE status = 'settled' AND (total <> "
        "provider_cost + margin OR total <> charged + uncollected OR charged < 0 OR "
        "uncollected < 0)"},
+      {"more than one ledger entry per request id",
+       "SELECT request_id FROM billing.ledger WHERE request_id IS NOT NULL GROUP BY request_id "
+       "HAVING count(*) > 1"},
   };
-  return pool.Run([](pqxx::connection& c) -> absl::Status {
+  return pool.Run([](pqxx::connection& c) -> absl::StatusOr<std::vector<InvariantResult>> {
     // One snapshot for every check.
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
-    std::string problems;
+    std::vector<InvariantResult> out;
     for (const Check& check : kChecks) {
       auto rows = tx.exec(check.sql);
-      if (!rows.empty()) {
-        absl::StrAppend(&problems, check.name, " (", rows.size(), " rows, first ",
-                        rows[0][0].c_str(), "); ");
-      }
+      out.push_back(
+          {check.name, static_cast<int64_t>(rows.size()), rows.empty() ? "" : rows[0][0].c_str()});
     }
-    if (problems.empty()) return absl::OkStatus();
-    return absl::InternalError(absl::StrCat("billing invariants violated: ", problems));
+    return out;
   });
+}
+
+absl::Status CheckInvariants(pg::PgPool& pool) {
+  absl::StatusOr<std::vector<InvariantResult>> report = InvariantReport(pool);
+  if (!report.ok()) return report.status();
+  std::string problems;
+  for (const InvariantResult& r : *report) {
+    if (r.violations > 0) {
+      absl::StrAppend(&problems, r.name, " (", r.violations, " rows, first ", r.first, "); ");
+    }
+  }
+  if (problems.empty()) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat("billing invariants violated: ", problems));
 }
 
 }  // namespace llmgw::billing::test

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "services/billing/domain/batch_rules.h"
 #include "services/billing/domain/billing_rules.h"
 
 namespace llmgw::billing {
@@ -140,6 +141,13 @@ class BillingStore {
   // Voids up to `limit` open holds whose expiry is <= cutoff; returns how many. Safe to run from
   // several replicas at once. HoldSweeper passes now - kHoldSweepGraceSeconds.
   virtual absl::StatusOr<int> SweepExpired(int64_t cutoff_unix_ms, int limit) = 0;
+  // Group commit: applies Hold, Settle and Void calls in order in ONE transaction, each with the
+  // result it would have had if called alone in that order (PlanBatch). An error means nothing
+  // was written: the caller then runs the calls one by one (GroupCommitter does). UNIMPLEMENTED
+  // by default.
+  virtual absl::StatusOr<std::vector<OpOutcome>> ApplyBatch(const std::vector<BatchOp>& ops) {
+    return absl::UnimplementedError("this store has no batched path");
+  }
 };
 
 }  // namespace llmgw::billing

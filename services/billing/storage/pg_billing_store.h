@@ -1,6 +1,7 @@
 #pragma once
-// BillingStore on PostgreSQL (schema `billing`). Each call is one transaction; the budget check is
-// a single guarded UPDATE and settle/void/sweep lock the hold row, so replicas never race.
+// BillingStore on PostgreSQL (schema `billing`). Each call (and each batch) is one transaction; the
+// budget check is a single guarded UPDATE and settle/void/sweep lock the hold row, so replicas
+// never race.
 
 #include <string>
 #include <vector>
@@ -34,6 +35,11 @@ class PgBillingStore final : public BillingStore {
                                       const std::string& description) override;
   absl::Status Void(const std::string& request_id) override;
   absl::StatusOr<int> SweepExpired(int64_t cutoff_unix_ms, int limit) override;
+  // Per batch a constant number of statements: lock the named holds (FOR UPDATE, sorted by
+  // request id), then the balances involved (sorted by org id), the same order as Settle and the
+  // sweeper; PlanBatch decides; the writes are set-based (jsonb_to_recordset). ABORTED when a hold
+  // the batch creates was inserted concurrently (another replica): nothing is written.
+  absl::StatusOr<std::vector<OpOutcome>> ApplyBatch(const std::vector<BatchOp>& ops) override;
 
  private:
   pg::PgPool& pool_;

@@ -1,0 +1,108 @@
+#pragma once
+// Group commit's money rules, pure C++: the outcome of a batch of Hold, Settle and Void calls
+// applied in order to the rows they touch, exactly as the same calls made one by one (in that
+// order) would leave them. Storage reads and locks the rows, calls PlanBatch and writes the plan
+// in one transaction, so a whole batch costs one durable commit.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "services/billing/domain/billing_rules.h"
+
+namespace llmgw::billing {
+
+enum class BatchOpKind { kHold, kSettle, kVoid };
+
+// One Hold, Settle or Void call, already validated by the API layer.
+struct BatchOp {
+  BatchOpKind kind = BatchOpKind::kHold;
+  std::string request_id;
+  // Hold
+  std::string org_id;
+  Nano amount = 0;  // what the hold reserves, margin included (HoldAmount)
+  int64_t margin_percent = 0;
+  int64_t expires_at_unix_ms = 0;
+  // Settle
+  Nano provider_cost = 0;
+  std::string description;
+};
+
+// The answer to one call. Hold: hold_amount, expires_at_unix_ms, replayed. Settle: settlement,
+// replayed. Void: only status.
+struct OpOutcome {
+  absl::Status status;
+  bool replayed = false;
+  Nano hold_amount = 0;
+  int64_t expires_at_unix_ms = 0;
+  Settlement settlement;
+  int64_t margin_percent = 0;  // holds: the percent recorded on the hold
+};
+
+enum class HoldStatus { kOpen, kSettled, kVoided };
+
+// One row of billing.holds. org_id is the database's canonical (lower-case) text.
+struct HoldRecord {
+  std::string org_id;
+  Nano amount = 0;
+  int64_t margin_percent = 0;
+  int64_t expires_at_unix_ms = 0;
+  HoldStatus status = HoldStatus::kOpen;
+  Settlement settlement;  // when settled
+  bool operator==(const HoldRecord&) const = default;
+};
+
+struct OrgFunds {
+  Nano balance = 0;
+  Nano held = 0;
+  bool operator==(const OrgFunds&) const = default;
+};
+
+// The rows a batch reads under lock: every hold its request ids name (absent: no such hold) and
+// the balances of every organization involved (absent: never topped up). Keyed by request id and
+// by lower-case organization id.
+struct BatchRows {
+  std::map<std::string, HoldRecord> holds;
+  std::map<std::string, OrgFunds> balances;
+};
+
+// One usage ledger entry a settle writes.
+struct UsageEntry {
+  std::string org_id;
+  std::string request_id;
+  Nano amount = 0;  // -charged
+  Nano balance_after = 0;
+  Nano uncollected = 0;
+  std::string description;
+  bool operator==(const UsageEntry&) const = default;
+};
+
+// What to write: holds created by the batch (in their final state), holds that existed and were
+// settled or voided, usage entries in ledger order, and the organizations whose funds changed.
+// The final values are in `rows`.
+struct BatchPlan {
+  std::vector<OpOutcome> outcomes;  // one per op, same order
+  BatchRows rows;                   // after the batch
+  std::vector<std::string> created_holds;
+  std::vector<std::string> closed_holds;
+  std::vector<UsageEntry> usage;
+  std::vector<std::string> changed_orgs;
+};
+
+// Applies `ops` in order to `rows`, with the rules of BillingStore::Hold, Settle and Void:
+//  - Hold: a known request id replays the existing open hold (FAILED_PRECONDITION when it belongs
+//    to another organization or is no longer open); otherwise RESOURCE_EXHAUSTED unless
+//    balance - held >= amount, else held += amount.
+//  - Settle: NOT_FOUND without a hold, the stored result when settled (replayed),
+//    FAILED_PRECONDITION when voided; otherwise ComputeSettlement on the funds as they stand
+//    after the earlier ops of the batch, one usage entry, the hold released.
+//  - Void: NOT_FOUND without a hold, OK when voided, FAILED_PRECONDITION when settled; otherwise
+//    the hold is released.
+BatchPlan PlanBatch(const std::vector<BatchOp>& ops, BatchRows rows);
+
+// The canonical text of an organization id, as the database prints a uuid (lower case).
+std::string CanonicalOrgId(const std::string& org_id);
+
+}  // namespace llmgw::billing

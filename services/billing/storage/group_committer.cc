@@ -1,0 +1,137 @@
+#include "services/billing/storage/group_committer.h"
+
+#include <future>
+
+#include "libs/common/log.h"
+#include "libs/common/thread.h"
+
+namespace llmgw::billing {
+
+OpOutcome RunAlone(BillingStore& store, const BatchOp& op) {
+  OpOutcome out;
+  switch (op.kind) {
+    case BatchOpKind::kHold: {
+      absl::StatusOr<HoldResult> r =
+          store.Hold(op.org_id, op.request_id, op.amount, op.margin_percent, op.expires_at_unix_ms);
+      out.status = r.status();
+      if (r.ok()) {
+        out.replayed = r->replayed;
+        out.hold_amount = r->amount;
+        out.expires_at_unix_ms = r->expires_at_unix_ms;
+        out.margin_percent = r->margin_percent;
+      }
+      break;
+    }
+    case BatchOpKind::kSettle: {
+      absl::StatusOr<SettleResult> r =
+          store.Settle(op.request_id, op.provider_cost, op.description);
+      out.status = r.status();
+      if (r.ok()) {
+        out.replayed = r->replayed;
+        out.settlement = r->settlement;
+      }
+      break;
+    }
+    case BatchOpKind::kVoid:
+      out.status = store.Void(op.request_id);
+      break;
+  }
+  return out;
+}
+
+GroupCommitter::GroupCommitter(BillingStore& store, Options options)
+    : store_(store), options_(std::move(options)) {}
+
+GroupCommitter::~GroupCommitter() { Stop(); }
+
+void GroupCommitter::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!accepting_ || !threads_.empty()) return;
+  for (int i = 0; i < std::max(1, options_.committers); ++i) {
+    threads_.emplace_back([this] {
+      threads::NameThisThread("billing-commit");
+      Loop();
+    });
+  }
+}
+
+void GroupCommitter::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    accepting_ = false;
+  }
+  cv_.notify_all();
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+  // Never started: what was queued is answered here.
+  std::vector<Pending> rest;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Pending& p : queue_) rest.push_back(std::move(p));
+    queue_.clear();
+  }
+  if (!rest.empty()) Commit(rest);
+}
+
+void GroupCommitter::Submit(BatchOp op, Done done) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (accepting_) {
+      queue_.push_back({std::move(op), std::move(done)});
+      cv_.notify_one();
+      return;
+    }
+  }
+  done(RunAlone(store_, op));
+}
+
+OpOutcome GroupCommitter::Run(BatchOp op) {
+  std::promise<OpOutcome> result;
+  std::future<OpOutcome> future = result.get_future();
+  Submit(std::move(op), [&result](const OpOutcome& o) { result.set_value(o); });
+  return future.get();
+}
+
+void GroupCommitter::Loop() {
+  std::vector<Pending> batch;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    cv_.wait(lock, [this] { return !queue_.empty() || !accepting_; });
+    if (queue_.empty()) return;  // stopped and drained
+    size_t n = std::min(queue_.size(), options_.max_batch);
+    batch.clear();
+    for (size_t i = 0; i < n; ++i) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    lock.unlock();
+    Commit(batch);
+    lock.lock();
+  }
+}
+
+void GroupCommitter::Commit(std::vector<Pending>& batch) {
+  std::vector<BatchOp> ops;
+  ops.reserve(batch.size());
+  for (const Pending& p : batch) ops.push_back(p.op);
+  // A batch of one is a lone call: the one-call path is exact by definition and has fewer
+  // statements to run.
+  absl::StatusOr<std::vector<OpOutcome>> outcomes =
+      ops.size() == 1 ? std::vector<OpOutcome>{RunAlone(store_, ops[0])} : store_.ApplyBatch(ops);
+  const bool fell_back = !outcomes.ok();  // nothing of the batch was written
+  if (fell_back) {
+    // ABORTED (a concurrent replica) and UNIMPLEMENTED (no batched path) are expected.
+    if (outcomes.status().code() != absl::StatusCode::kAborted &&
+        outcomes.status().code() != absl::StatusCode::kUnimplemented) {
+      log::Warn("billing batch failed, running its calls one by one",
+                {{"ops", ops.size()}, {"error", std::string(outcomes.status().message())}});
+    }
+    outcomes.emplace();
+    outcomes->reserve(ops.size());
+    for (const BatchOp& op : ops) outcomes->push_back(RunAlone(store_, op));
+  }
+  if (options_.on_batch) options_.on_batch(ops.size(), fell_back);
+  for (size_t i = 0; i < batch.size(); ++i) batch[i].done((*outcomes)[i]);
+}
+
+}  // namespace llmgw::billing

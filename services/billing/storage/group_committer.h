@@ -1,0 +1,69 @@
+#pragma once
+// Group commit for Hold, Settle and Void: calls are queued, and committer threads take everything
+// queued as one batch (BillingStore::ApplyBatch: one transaction, one durable commit), then
+// answer every call with its own outcome. While one batch commits the next one queues, so the
+// batch grows with the load and the commit cost is shared. When a batch fails (any SQL error, a
+// concurrent replica creating the same hold, a deadlock) nothing of it was written and its calls
+// run one by one on the single-call path, so one bad call cannot fail the others.
+//
+//   GroupCommitter committer(store, {.committers = 2});
+//   committer.Start();
+//   committer.Submit(op, [](const OpOutcome& o) { ... });  // called on a committer thread
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "services/billing/storage/billing_store.h"
+
+namespace llmgw::billing {
+
+class GroupCommitter {
+ public:
+  using Done = std::function<void(const OpOutcome&)>;
+  struct Options {
+    // Batches in flight at once: with two, one batch's statements overlap the other's commit.
+    int committers = 2;
+    size_t max_batch = 1000;
+    // Called after every batch with its size and whether it fell back to one by one.
+    std::function<void(size_t ops, bool fell_back)> on_batch;
+  };
+  GroupCommitter(BillingStore& store, Options options);
+  ~GroupCommitter();  // Stop()
+
+  // Calls submitted before Start wait in the queue for it.
+  void Start();
+  // Answers everything queued, then stops the threads. Calls submitted afterwards run one by one
+  // on the caller's thread.
+  void Stop();
+  // Queues one call; `done` runs exactly once, on a committer thread, after its batch committed
+  // (or failed). `done` must not block.
+  void Submit(BatchOp op, Done done);
+  // Submit and wait.
+  OpOutcome Run(BatchOp op);
+
+ private:
+  struct Pending {
+    BatchOp op;
+    Done done;
+  };
+  void Loop();
+  void Commit(std::vector<Pending>& batch);
+
+  BillingStore& store_;
+  Options options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;
+  bool accepting_ = true;  // until Stop
+  std::vector<std::thread> threads_;
+};
+
+// One call on the single-call path (BillingStore::Hold, Settle or Void) as an OpOutcome.
+OpOutcome RunAlone(BillingStore& store, const BatchOp& op);
+
+}  // namespace llmgw::billing
