@@ -609,3 +609,69 @@ TEST_F(DashboardApiTest, LoginPassesTheClientAddressForThrottling) {
 
 }  // namespace
 }  // namespace llmgw::dashboard
+
+namespace llmgw::dashboard {
+namespace {
+
+// The role check runs before any handler, in the route itself: a role without the permission
+// gets 403 and the client is never called.
+TEST_F(DashboardApiTest, ARoleWithoutThePermissionIs403BeforeTheHandler) {
+  Restart({.self_topup = true});
+  std::string session = SignUp("roles@test.com");
+  accounts_.SetSessionRole(session, Role::kViewer);
+  auto r =
+      client_->Post("/api/tokens", WithSession(session), R"({"name":"x"})", "application/json");
+  EXPECT_EQ(r->status, 403);
+  EXPECT_EQ(Body(r), Error("the viewer role may not do this (needs use_own_credentials)",
+                           "permission_error"));
+  EXPECT_EQ(Body(client_->Get("/api/tokens", WithSession(session)))["tokens"].size(), 0u);
+  EXPECT_EQ(
+      client_
+          ->Post("/api/balance/charge", WithSession(session), R"({"amount":1})", "application/json")
+          ->status,
+      403);
+  EXPECT_EQ(client_->Get("/api/audit", WithSession(session))->status, 403);
+  EXPECT_EQ(client_->Get("/api/balance", WithSession(session))->status, 200);
+
+  // A member creates, and revokes only what they created.
+  accounts_.SetSessionRole(session, Role::kMember);
+  r = client_->Post("/api/tokens", WithSession(session), R"({"name":"mine"})", "application/json");
+  ASSERT_EQ(r->status, 201);
+  std::string mine = Body(r)["id"];
+  EXPECT_EQ(
+      client_
+          ->Post("/api/balance/charge", WithSession(session), R"({"amount":1})", "application/json")
+          ->status,
+      403);
+  EXPECT_EQ(client_->Delete("/api/tokens?id=" + mine, WithSession(session))->status, 200);
+  // Config mirrors the role for the UI.
+  json config = Body(client_->Get("/api/config", WithSession(session)));
+  EXPECT_EQ(config["role"], "member");
+  EXPECT_EQ(config["permissions"], json({"signed_in", "read", "use_own_credentials"}));
+  // Each audited success was recorded once, with the actor.
+  std::vector<AuditRecord> audit = accounts_.audit();
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_EQ(audit[0].action, "monitor_token.create");
+  EXPECT_EQ(audit[1].action, "monitor_token.revoke");
+  EXPECT_EQ(audit[1].actor_email, "roles@test.com");
+  EXPECT_EQ(audit[1].target, mine);
+}
+
+TEST_F(DashboardApiTest, PatchAndPutAreGuardedToo) {
+  std::string session = SignUp("patch@test.com");
+  httplib::Headers h = WithSession(session);
+  h.emplace("Origin", "http://evil.example");
+  EXPECT_EQ(client_
+                ->Patch("/api/members?id=00000000-0000-4000-8000-000000000001", h,
+                        R"({"role":"viewer"})", "application/json")
+                ->status,
+            403);
+  EXPECT_EQ(client_
+                ->Patch("/api/members?id=00000000-0000-4000-8000-000000000001",
+                        WithSession(session), "role=viewer", "application/x-www-form-urlencoded")
+                ->status,
+            415);
+}
+
+}  // namespace
+}  // namespace llmgw::dashboard
