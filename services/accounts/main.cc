@@ -18,6 +18,7 @@
 #include "libs/pg/migrate.h"
 #include "libs/pg/pool.h"
 #include "services/accounts/api/accounts_service.h"
+#include "services/accounts/api/login_metrics.h"
 #include "services/accounts/domain/account_service.h"
 #include "services/accounts/storage/migrations.h"
 #include "services/accounts/storage/pg_account_store.h"
@@ -44,7 +45,7 @@ int Serve() {
       config::ValueOrExit(config::Address(kAddrEnv, kDefaultAddr), kService);
   const std::string metrics_addr =
       config::ValueOrExit(config::Address("LLMGW_METRICS_ADDR", ":9103"), kService);
-  const accounts::AccountServiceOptions options =
+  accounts::AccountServiceOptions options =
       config::ValueOrExit(accounts::AccountServiceOptionsFromEnv(), kService);
   const int pool_size =
       static_cast<int>(config::ValueOrExit(config::Int("LLMGW_DB_POOL_SIZE", 8, 1, 256), kService));
@@ -67,11 +68,13 @@ int Serve() {
     return Fail("migrations failed", s);
   }
 
+  auto registry = std::make_shared<prometheus::Registry>();
+  accounts::LoginThrottleMetrics throttle_metrics(*registry);
+  options.throttle_listener = &throttle_metrics;
   accounts::PgAccountStore store(**pool);
   accounts::AccountService account_service(store, SystemClock::Get(), options);
   account_service.last_used().Start(flush_interval);
 
-  auto registry = std::make_shared<prometheus::Registry>();
   metrics::GrpcServerMetrics grpc_metrics(*registry, kService);
   boost::asio::thread_pool workers(workers_count);
   accounts::AccountsGrpcService grpc_service(

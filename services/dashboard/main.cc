@@ -53,6 +53,12 @@ int Serve() {
     options.public_gateway_url =
         config::ValueOrExit(config::Url("LLMGW_PUBLIC_GATEWAY_URL", ""), kService);
   }
+  if (!config::String("LLMGW_PUBLIC_DASHBOARD_URL").empty()) {
+    options.public_dashboard_url =
+        config::ValueOrExit(config::Url("LLMGW_PUBLIC_DASHBOARD_URL", ""), kService);
+  }
+  options.trust_forwarded_for =
+      config::ValueOrExit(config::Bool("LLMGW_TRUST_FORWARDED_FOR", false), kService);
   auto threads = static_cast<size_t>(
       config::ValueOrExit(config::Int("LLMGW_DASHBOARD_THREADS", 32, 1, 1024), kService));
   std::chrono::milliseconds rpc_timeout(

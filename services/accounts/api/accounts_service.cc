@@ -17,7 +17,76 @@ void ToProto(const Organization& o, pb::Organization* out) {
   out->set_created_at_unix_ms(o.created_at_ms);
 }
 
+void ToProto(const User& u, pb::User* out) {
+  out->set_id(u.id);
+  out->set_name(u.name);
+  out->set_email(u.email);
+  out->set_created_at_unix_ms(u.created_at_ms);
+}
+
+pb::Role ToProto(Role r) {
+  switch (r) {
+    case Role::kOwner:
+      return pb::ROLE_OWNER;
+    case Role::kAdmin:
+      return pb::ROLE_ADMIN;
+    case Role::kMember:
+      return pb::ROLE_MEMBER;
+    case Role::kViewer:
+      return pb::ROLE_VIEWER;
+  }
+  return pb::ROLE_UNSPECIFIED;
+}
+
+absl::StatusOr<Role> FromProto(pb::Role r) {
+  switch (r) {
+    case pb::ROLE_OWNER:
+      return Role::kOwner;
+    case pb::ROLE_ADMIN:
+      return Role::kAdmin;
+    case pb::ROLE_MEMBER:
+      return Role::kMember;
+    case pb::ROLE_VIEWER:
+      return Role::kViewer;
+    default:
+      return absl::InvalidArgumentError("role must be owner, admin, member or viewer");
+  }
+}
+
+void ToProto(const ValidatedSession& s, pb::ValidateSessionResponse* out) {
+  ToProto(s.organization, out->mutable_organization());
+  ToProto(s.user, out->mutable_user());
+  out->set_role(ToProto(s.role));
+  out->set_expires_at_unix_ms(s.expires_at_ms);
+}
+
+void ToProto(const LoginResult& r, pb::LoginResponse* out) {
+  ToProto(r.organization, out->mutable_organization());
+  ToProto(r.user, out->mutable_user());
+  out->set_role(ToProto(r.role));
+  out->set_session_token(r.session_token);
+  out->set_expires_at_unix_ms(r.expires_at_ms);
+}
+
+void ToProto(const Member& m, pb::Member* out) {
+  ToProto(m.user, out->mutable_user());
+  out->set_role(ToProto(m.role));
+  out->set_joined_at_unix_ms(m.joined_at_ms);
+}
+
+void ToProto(const AuditEntry& e, pb::AuditEntry* out) {
+  out->set_id(e.id);
+  out->set_organization_id(e.organization_id);
+  out->set_at_unix_ms(e.at_ms);
+  out->set_actor_user_id(e.actor_user_id);
+  out->set_actor_email(e.actor_email);
+  out->set_action(e.action);
+  out->set_target(e.target);
+  out->set_details_json(e.details_json);
+}
+
 void ToProto(const Credential& c, pb::Credential* out) {
+  out->set_created_by_user_id(c.created_by_user_id);
   out->set_id(c.id);
   out->set_name(c.name);
   out->set_prefix(c.prefix);
@@ -64,10 +133,9 @@ grpc::ServerUnaryReactor* AccountsGrpcService::Login(grpc::CallbackServerContext
                                                      const pb::LoginRequest* req,
                                                      pb::LoginResponse* resp) {
   return grpcutil::ServeUnary(ctx, env_, "Login", [this, req, resp]() -> absl::Status {
-    LLMGW_ASSIGN_OR_RETURN(LoginResult r, accounts_.Login(req->email(), req->password()));
-    ToProto(r.organization, resp->mutable_organization());
-    resp->set_session_token(r.session_token);
-    resp->set_expires_at_unix_ms(r.expires_at_ms);
+    LLMGW_ASSIGN_OR_RETURN(LoginResult r,
+                           accounts_.Login(req->email(), req->password(), req->client_address()));
+    ToProto(r, resp);
     return absl::OkStatus();
   });
 }
@@ -77,8 +145,7 @@ grpc::ServerUnaryReactor* AccountsGrpcService::ValidateSession(
     pb::ValidateSessionResponse* resp) {
   return grpcutil::ServeUnary(ctx, env_, "ValidateSession", [this, req, resp]() -> absl::Status {
     LLMGW_ASSIGN_OR_RETURN(ValidatedSession s, accounts_.ValidateSession(req->session_token()));
-    ToProto(s.organization, resp->mutable_organization());
-    resp->set_expires_at_unix_ms(s.expires_at_ms);
+    ToProto(s, resp);
     return absl::OkStatus();
   });
 }
@@ -100,13 +167,119 @@ grpc::ServerUnaryReactor* AccountsGrpcService::GetOrganization(
   });
 }
 
+grpc::ServerUnaryReactor* AccountsGrpcService::SwitchOrganization(
+    grpc::CallbackServerContext* ctx, const pb::SwitchOrganizationRequest* req,
+    pb::SwitchOrganizationResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "SwitchOrganization", [this, req, resp]() -> absl::Status {
+    LLMGW_ASSIGN_OR_RETURN(ValidatedSession s, accounts_.SwitchOrganization(
+                                                   req->session_token(), req->organization_id()));
+    ToProto(s, resp->mutable_session());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::ListMemberships(
+    grpc::CallbackServerContext* ctx, const pb::ListMembershipsRequest* req,
+    pb::ListMembershipsResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "ListMemberships", [this, req, resp]() -> absl::Status {
+    LLMGW_ASSIGN_OR_RETURN(std::vector<Membership> list, accounts_.ListMemberships(req->user_id()));
+    for (const Membership& m : list) {
+      pb::Membership* out = resp->add_memberships();
+      ToProto(m.organization, out->mutable_organization());
+      out->set_role(ToProto(m.role));
+      out->set_joined_at_unix_ms(m.joined_at_ms);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::ListMembers(grpc::CallbackServerContext* ctx,
+                                                           const pb::ListMembersRequest* req,
+                                                           pb::ListMembersResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "ListMembers", [this, req, resp]() -> absl::Status {
+    LLMGW_ASSIGN_OR_RETURN(std::vector<Member> list, accounts_.ListMembers(req->organization_id()));
+    for (const Member& m : list) ToProto(m, resp->add_members());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::InviteMember(grpc::CallbackServerContext* ctx,
+                                                            const pb::InviteMemberRequest* req,
+                                                            pb::InviteMemberResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "InviteMember", [this, req, resp]() -> absl::Status {
+    LLMGW_ASSIGN_OR_RETURN(Role role, FromProto(req->role()));
+    LLMGW_ASSIGN_OR_RETURN(
+        CreatedInvitation inv,
+        accounts_.Invite(req->organization_id(), req->actor_user_id(), req->email(), role));
+    resp->set_token(inv.token);
+    resp->set_expires_at_unix_ms(inv.invitation.expires_at_ms);
+    resp->set_invitation_id(inv.invitation.id);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::AcceptInvitation(
+    grpc::CallbackServerContext* ctx, const pb::AcceptInvitationRequest* req,
+    pb::LoginResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "AcceptInvitation", [this, req, resp]() -> absl::Status {
+    LLMGW_ASSIGN_OR_RETURN(LoginResult r,
+                           accounts_.AcceptInvitation(req->token(), req->name(), req->password()));
+    ToProto(r, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::ChangeMember(grpc::CallbackServerContext* ctx,
+                                                            const pb::ChangeMemberRequest* req,
+                                                            pb::ChangeMemberResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "ChangeMember", [this, req, resp]() -> absl::Status {
+    std::optional<Role> role;
+    if (!req->remove()) {
+      LLMGW_ASSIGN_OR_RETURN(role, FromProto(req->role()));
+    }
+    LLMGW_ASSIGN_OR_RETURN(MemberChange change,
+                           accounts_.ChangeMembership(req->organization_id(), req->actor_user_id(),
+                                                      req->target_user_id(), role));
+    ToProto(change.before, resp->mutable_before());
+    resp->set_after(change.after ? ToProto(*change.after) : pb::ROLE_UNSPECIFIED);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::RecordAudit(grpc::CallbackServerContext* ctx,
+                                                           const pb::RecordAuditRequest* req,
+                                                           pb::RecordAuditResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "RecordAudit", [this, req, resp]() -> absl::Status {
+    const pb::AuditEntry& in = req->entry();
+    AuditEntry e{
+        0,           in.organization_id(), 0, in.actor_user_id(), in.actor_email(), in.action(),
+        in.target(), in.details_json()};
+    LLMGW_ASSIGN_OR_RETURN(AuditEntry stored, accounts_.RecordAudit(std::move(e)));
+    ToProto(stored, resp->mutable_entry());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::ListAudit(grpc::CallbackServerContext* ctx,
+                                                         const pb::ListAuditRequest* req,
+                                                         pb::ListAuditResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "ListAudit", [this, req, resp]() -> absl::Status {
+    LLMGW_ASSIGN_OR_RETURN(
+        std::vector<AuditEntry> list,
+        accounts_.ListAudit(req->organization_id(), req->limit(), req->before_id()));
+    for (const AuditEntry& e : list) ToProto(e, resp->add_entries());
+    return absl::OkStatus();
+  });
+}
+
 grpc::ServerUnaryReactor* AccountsGrpcService::CreateMonitorToken(
     grpc::CallbackServerContext* ctx, const pb::CreateMonitorTokenRequest* req,
     pb::CreateMonitorTokenResponse* resp) {
   return grpcutil::ServeUnary(ctx, env_, "CreateMonitorToken", [this, req, resp]() -> absl::Status {
-    LLMGW_ASSIGN_OR_RETURN(CreatedCredential c,
-                           accounts_.CreateCredential(CredentialKind::kMonitorToken,
-                                                      req->organization_id(), req->name()));
+    LLMGW_ASSIGN_OR_RETURN(
+        CreatedCredential c,
+        accounts_.CreateCredential(CredentialKind::kMonitorToken, req->organization_id(),
+                                   req->name(), req->created_by_user_id()));
     ToProto(c.credential, resp->mutable_credential());
     resp->set_token(c.secret);
     return absl::OkStatus();
@@ -129,9 +302,9 @@ grpc::ServerUnaryReactor* AccountsGrpcService::RevokeMonitorToken(
     grpc::CallbackServerContext* ctx, const pb::RevokeMonitorTokenRequest* req,
     pb::RevokeMonitorTokenResponse* resp) {
   return grpcutil::ServeUnary(ctx, env_, "RevokeMonitorToken", [this, req, resp]() -> absl::Status {
-    LLMGW_ASSIGN_OR_RETURN(
-        Credential c, accounts_.RevokeCredential(CredentialKind::kMonitorToken,
-                                                 req->organization_id(), req->credential_id()));
+    LLMGW_ASSIGN_OR_RETURN(Credential c, accounts_.RevokeCredential(
+                                             CredentialKind::kMonitorToken, req->organization_id(),
+                                             req->credential_id(), req->only_created_by()));
     ToProto(c, resp->mutable_credential());
     return absl::OkStatus();
   });
@@ -150,9 +323,9 @@ grpc::ServerUnaryReactor* AccountsGrpcService::CreateApiKey(grpc::CallbackServer
                                                             const pb::CreateApiKeyRequest* req,
                                                             pb::CreateApiKeyResponse* resp) {
   return grpcutil::ServeUnary(ctx, env_, "CreateApiKey", [this, req, resp]() -> absl::Status {
-    LLMGW_ASSIGN_OR_RETURN(
-        CreatedCredential c,
-        accounts_.CreateCredential(CredentialKind::kApiKey, req->organization_id(), req->name()));
+    LLMGW_ASSIGN_OR_RETURN(CreatedCredential c, accounts_.CreateCredential(
+                                                    CredentialKind::kApiKey, req->organization_id(),
+                                                    req->name(), req->created_by_user_id()));
     ToProto(c.credential, resp->mutable_credential());
     resp->set_key(c.secret);
     return absl::OkStatus();
@@ -177,7 +350,7 @@ grpc::ServerUnaryReactor* AccountsGrpcService::RevokeApiKey(grpc::CallbackServer
   return grpcutil::ServeUnary(ctx, env_, "RevokeApiKey", [this, req, resp]() -> absl::Status {
     LLMGW_ASSIGN_OR_RETURN(
         Credential c, accounts_.RevokeCredential(CredentialKind::kApiKey, req->organization_id(),
-                                                 req->credential_id()));
+                                                 req->credential_id(), req->only_created_by()));
     ToProto(c, resp->mutable_credential());
     return absl::OkStatus();
   });

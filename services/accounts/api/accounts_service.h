@@ -48,6 +48,30 @@ class AccountsGrpcService final : public llmgw::accounts::v1::AccountsService::C
   grpc::ServerUnaryReactor* GetOrganization(grpc::CallbackServerContext* ctx,
                                             const v1::GetOrganizationRequest* req,
                                             v1::GetOrganizationResponse* resp) override;
+  grpc::ServerUnaryReactor* SwitchOrganization(grpc::CallbackServerContext* ctx,
+                                               const v1::SwitchOrganizationRequest* req,
+                                               v1::SwitchOrganizationResponse* resp) override;
+  grpc::ServerUnaryReactor* ListMemberships(grpc::CallbackServerContext* ctx,
+                                            const v1::ListMembershipsRequest* req,
+                                            v1::ListMembershipsResponse* resp) override;
+  grpc::ServerUnaryReactor* ListMembers(grpc::CallbackServerContext* ctx,
+                                        const v1::ListMembersRequest* req,
+                                        v1::ListMembersResponse* resp) override;
+  grpc::ServerUnaryReactor* InviteMember(grpc::CallbackServerContext* ctx,
+                                         const v1::InviteMemberRequest* req,
+                                         v1::InviteMemberResponse* resp) override;
+  grpc::ServerUnaryReactor* AcceptInvitation(grpc::CallbackServerContext* ctx,
+                                             const v1::AcceptInvitationRequest* req,
+                                             v1::LoginResponse* resp) override;
+  grpc::ServerUnaryReactor* ChangeMember(grpc::CallbackServerContext* ctx,
+                                         const v1::ChangeMemberRequest* req,
+                                         v1::ChangeMemberResponse* resp) override;
+  grpc::ServerUnaryReactor* RecordAudit(grpc::CallbackServerContext* ctx,
+                                        const v1::RecordAuditRequest* req,
+                                        v1::RecordAuditResponse* resp) override;
+  grpc::ServerUnaryReactor* ListAudit(grpc::CallbackServerContext* ctx,
+                                      const v1::ListAuditRequest* req,
+                                      v1::ListAuditResponse* resp) override;
   grpc::ServerUnaryReactor* CreateMonitorToken(grpc::CallbackServerContext* ctx,
                                                const v1::CreateMonitorTokenRequest* req,
                                                v1::CreateMonitorTokenResponse* resp) override;

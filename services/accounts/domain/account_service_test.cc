@@ -58,7 +58,7 @@ TEST_F(AccountServiceTest, RegisterStoresTrimmedNameEmailAsGivenAndAHash) {
   for (const std::string& s : store_.AllStoredStrings()) {
     EXPECT_EQ(s.find(kPassword), std::string::npos) << s;
   }
-  auto rec = store_.FindOrganizationByEmail("alice@example.com");
+  auto rec = store_.FindUserByEmail("alice@example.com");
   ASSERT_TRUE(rec.ok() && rec->has_value());
   EXPECT_TRUE(VerifyPassword(kPassword, (*rec)->password_hash));
 }
@@ -166,13 +166,87 @@ TEST_F(AccountServiceTest, UnknownEmailsAreThrottledToo) {
               StatusIs(absl::StatusCode::kResourceExhausted));
 }
 
+class CountingThrottleListener final : public LoginThrottleListener {
+ public:
+  void OnLockout(ThrottleScope s) override { ++lockouts[static_cast<int>(s)]; }
+  void OnRefused(ThrottleScope s) override { ++refused[static_cast<int>(s)]; }
+  int lockouts[2] = {0, 0};
+  int refused[2] = {0, 0};
+};
+
+TEST_F(AccountServiceTest, AnAttackerLocksOutOnlyTheirOwnAddress) {
+  CountingThrottleListener listener;
+  AccountServiceOptions o = Options();
+  o.throttle_listener = &listener;
+  AccountService service(store_, clock_, o);
+  MustRegister();
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_THAT(service.Login("alice@example.com", "wrong-password", "203.0.113.66"),
+                StatusIs(absl::StatusCode::kUnauthenticated));
+  }
+  EXPECT_EQ(listener.lockouts[static_cast<int>(ThrottleScope::kEmailAndAddress)], 1);
+  // The attacker's address is locked out for this email, even with the right password...
+  EXPECT_THAT(service.Login("alice@example.com", kPassword, "203.0.113.66"),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("this email")));
+  EXPECT_EQ(listener.refused[static_cast<int>(ThrottleScope::kEmailAndAddress)], 1);
+  // ...while the owner logs in from anywhere else.
+  EXPECT_THAT(service.Login("alice@example.com", kPassword, "198.51.100.7"), IsOk());
+  EXPECT_THAT(service.Login("alice@example.com", kPassword, "2001:db8::1"), IsOk());
+  EXPECT_EQ(listener.lockouts[static_cast<int>(ThrottleScope::kAddress)], 0);
+  clock_.Advance(std::chrono::minutes(15));
+  EXPECT_THAT(service.Login("alice@example.com", kPassword, "203.0.113.66"), IsOk());
+}
+
+TEST_F(AccountServiceTest, OneAddressTryingManyEmailsIsThrottledAsAWhole) {
+  CountingThrottleListener listener;
+  AccountServiceOptions o = Options();
+  o.throttle_listener = &listener;
+  AccountService service(store_, clock_, o);
+  MustRegister();
+  // A spray: four guesses at each of many emails stays under the per-pair limit...
+  int failures = 0;
+  for (int e = 0; failures < 50; ++e) {
+    for (int i = 0; i < 4 && failures < 50; ++i, ++failures) {
+      EXPECT_THAT(
+          service.Login("user" + std::to_string(e) + "@example.com", "guess", "203.0.113.9"),
+          StatusIs(absl::StatusCode::kUnauthenticated));
+    }
+  }
+  EXPECT_EQ(listener.lockouts[static_cast<int>(ThrottleScope::kEmailAndAddress)], 0);
+  EXPECT_EQ(listener.lockouts[static_cast<int>(ThrottleScope::kAddress)], 1);
+  // ...but the address as a whole is now refused, for any email.
+  EXPECT_THAT(service.Login("alice@example.com", kPassword, "203.0.113.9"),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("this address")));
+  EXPECT_EQ(listener.refused[static_cast<int>(ThrottleScope::kAddress)], 1);
+  EXPECT_THAT(service.Login("alice@example.com", kPassword, "203.0.113.10"), IsOk());
+}
+
+TEST_F(AccountServiceTest, ASuccessDoesNotClearTheAddressCount) {
+  AccountServiceOptions o = Options();
+  o.throttle.max_address_failures = 6;
+  AccountService service(store_, clock_, o);
+  MustRegister();
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_THAT(service.Login("x" + std::to_string(i) + "@example.com", "guess", "192.0.2.1"),
+                StatusIs(absl::StatusCode::kUnauthenticated));
+  }
+  // The attacker's own valid account does not reset the address.
+  EXPECT_THAT(service.Login("alice@example.com", kPassword, "192.0.2.1"), IsOk());
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_THAT(service.Login("y" + std::to_string(i) + "@example.com", "guess", "192.0.2.1"),
+                StatusIs(absl::StatusCode::kUnauthenticated));
+  }
+  EXPECT_THAT(service.Login("alice@example.com", kPassword, "192.0.2.1"),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+}
+
 TEST_F(AccountServiceTest, LoginUpgradesTheHashWhenIterationsChange) {
   Organization org = MustRegister();
   AccountServiceOptions o = Options();
   o.password_iterations = 1500;
   AccountService upgraded(store_, clock_, o);
   ASSERT_THAT(upgraded.Login("alice@example.com", kPassword), IsOk());
-  auto rec = store_.FindOrganizationByEmail("alice@example.com");
+  auto rec = store_.FindUserByEmail("alice@example.com");
   ASSERT_TRUE(rec.ok() && rec->has_value());
   auto h = ParsePasswordHash((*rec)->password_hash);
   ASSERT_THAT(h, IsOk());
@@ -344,6 +418,152 @@ TEST_F(AccountServiceTest, NoSecretIsStoredInClear) {
       EXPECT_EQ(s.find(secret), std::string::npos) << s;
     }
   }
+}
+
+// Registers alice (owner of Acme) and returns her login.
+class MembersTest : public AccountServiceTest {
+ protected:
+  void SetUp() override {
+    org_ = MustRegister("alice@example.com");
+    auto login = service_.Login("alice@example.com", kPassword);
+    ASSERT_THAT(login, IsOk());
+    alice_ = login->user;
+    EXPECT_EQ(login->role, Role::kOwner);
+  }
+  // Invites `email` with `role` (by alice) and accepts as a new user; returns their login.
+  LoginResult Join(const std::string& email, Role role) {
+    auto inv = service_.Invite(org_.id, alice_.id, email, role);
+    EXPECT_THAT(inv, IsOk());
+    auto joined = service_.AcceptInvitation(inv->token, "Name " + email, kPassword);
+    EXPECT_THAT(joined, IsOk());
+    return joined.ok() ? *joined : LoginResult{};
+  }
+  Organization org_;
+  User alice_;
+};
+
+TEST_F(MembersTest, InvitationsAreSingleUseHashedAndExpireAfterSevenDays) {
+  auto inv = service_.Invite(org_.id, alice_.id, " Bob@Example.com ", Role::kViewer);
+  ASSERT_THAT(inv, IsOk());
+  EXPECT_TRUE(IsWellFormedInvitationToken(inv->token));
+  EXPECT_EQ(inv->invitation.email, "Bob@Example.com");
+  EXPECT_EQ(inv->invitation.expires_at_ms - clock_.NowUnixMs(), 7 * 24 * 3600 * 1000LL);
+  for (const std::string& s : store_.AllStoredStrings()) {
+    EXPECT_EQ(s.find(inv->token), std::string::npos) << s;
+  }
+  auto bob = service_.AcceptInvitation(inv->token, "Bob", kPassword);
+  ASSERT_THAT(bob, IsOk());
+  EXPECT_EQ(bob->organization.id, org_.id);
+  EXPECT_EQ(bob->role, Role::kViewer);
+  EXPECT_EQ(bob->user.name, "Bob");
+  EXPECT_THAT(service_.ValidateSession(bob->session_token), IsOk());
+  // Used once: never again.
+  EXPECT_THAT(service_.AcceptInvitation(inv->token, "Bob", kPassword),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("already used")));
+  // Expiry: valid until 7 days have passed.
+  auto late = service_.Invite(org_.id, alice_.id, "carol@example.com", Role::kMember);
+  ASSERT_THAT(late, IsOk());
+  clock_.Advance(std::chrono::hours(24 * 7));
+  EXPECT_THAT(service_.AcceptInvitation(late->token, "Carol", kPassword),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(service_.AcceptInvitation("inv_nope", "Carol", kPassword),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  // Bob logs in with his own password, into Acme.
+  auto login = service_.Login("bob@example.com", kPassword);
+  ASSERT_THAT(login, IsOk());
+  EXPECT_EQ(login->organization.id, org_.id);
+}
+
+TEST_F(MembersTest, AnExistingUserGainsTheOrganizationAndSwitches) {
+  Organization beta = MustRegister("bob@example.com");
+  auto inv = service_.Invite(org_.id, alice_.id, "BOB@example.com", Role::kAdmin);
+  ASSERT_THAT(inv, IsOk());
+  EXPECT_THAT(service_.AcceptInvitation(inv->token, "", "wrong-password"),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  auto bob = service_.AcceptInvitation(inv->token, "", kPassword);
+  ASSERT_THAT(bob, IsOk());
+  EXPECT_EQ(bob->organization.id, org_.id);
+  EXPECT_EQ(bob->role, Role::kAdmin);
+  auto orgs = service_.ListMemberships(bob->user.id);
+  ASSERT_THAT(orgs, IsOk());
+  ASSERT_EQ(orgs->size(), 2u);
+  EXPECT_EQ((*orgs)[0].organization.id, beta.id);  // oldest first
+  EXPECT_EQ((*orgs)[0].role, Role::kOwner);
+  // A login starts in the oldest membership; switching moves the session.
+  auto login = service_.Login("bob@example.com", kPassword);
+  ASSERT_THAT(login, IsOk());
+  EXPECT_EQ(login->organization.id, beta.id);
+  auto switched = service_.SwitchOrganization(login->session_token, org_.id);
+  ASSERT_THAT(switched, IsOk());
+  EXPECT_EQ(switched->role, Role::kAdmin);
+  auto now = service_.ValidateSession(login->session_token);
+  ASSERT_THAT(now, IsOk());
+  EXPECT_EQ(now->organization.id, org_.id);
+  // Not a member of it: not found, the session stays where it was.
+  Organization gamma = MustRegister("carol@example.com");
+  EXPECT_THAT(service_.SwitchOrganization(login->session_token, gamma.id),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(service_.ValidateSession(login->session_token)->organization.id, org_.id);
+}
+
+TEST_F(MembersTest, RolesDecideWhoManagesWhom) {
+  LoginResult admin = Join("admin@example.com", Role::kAdmin);
+  LoginResult member = Join("member@example.com", Role::kMember);
+  EXPECT_THAT(service_.Invite(org_.id, admin.user.id, "x@example.com", Role::kOwner),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("owners")));
+  EXPECT_THAT(service_.Invite(org_.id, member.user.id, "x@example.com", Role::kViewer),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(service_.Invite(org_.id, admin.user.id, "MEMBER@example.com", Role::kViewer),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  // Admins manage non-owners; only owners touch owners.
+  auto demoted = service_.ChangeMembership(org_.id, admin.user.id, member.user.id, Role::kViewer);
+  ASSERT_THAT(demoted, IsOk());
+  EXPECT_EQ(demoted->before.role, Role::kMember);
+  EXPECT_EQ(demoted->after, Role::kViewer);
+  EXPECT_THAT(service_.ChangeMembership(org_.id, admin.user.id, member.user.id, Role::kOwner),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(service_.ChangeMembership(org_.id, admin.user.id, alice_.id, Role::kAdmin),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(service_.ChangeMembership(org_.id, member.user.id, admin.user.id, std::nullopt),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  // The last owner can neither be demoted nor leave...
+  EXPECT_THAT(service_.ChangeMembership(org_.id, alice_.id, alice_.id, Role::kAdmin),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("last owner")));
+  EXPECT_THAT(service_.ChangeMembership(org_.id, alice_.id, alice_.id, std::nullopt),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("last owner")));
+  // ...until there is another.
+  ASSERT_THAT(service_.ChangeMembership(org_.id, alice_.id, admin.user.id, Role::kOwner), IsOk());
+  ASSERT_THAT(service_.ChangeMembership(org_.id, alice_.id, alice_.id, std::nullopt), IsOk());
+  EXPECT_THAT(service_.ChangeMembership(org_.id, admin.user.id,
+                                        "00000000-0000-4000-8000-000000000000", Role::kViewer),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(MembersTest, ARemovedMembersSessionEnds) {
+  LoginResult viewer = Join("viewer@example.com", Role::kViewer);
+  ASSERT_THAT(service_.ValidateSession(viewer.session_token), IsOk());
+  ASSERT_THAT(service_.ChangeMembership(org_.id, alice_.id, viewer.user.id, std::nullopt), IsOk());
+  EXPECT_THAT(service_.ValidateSession(viewer.session_token),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(service_.Login("viewer@example.com", kPassword),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(MembersTest, MembersRevokeOnlyWhatTheyCreated) {
+  LoginResult member = Join("member@example.com", Role::kMember);
+  auto mine = service_.CreateCredential(CredentialKind::kApiKey, org_.id, "m", member.user.id);
+  auto hers = service_.CreateCredential(CredentialKind::kApiKey, org_.id, "a", alice_.id);
+  ASSERT_THAT(mine, IsOk());
+  ASSERT_THAT(hers, IsOk());
+  EXPECT_EQ(mine->credential.created_by_user_id, member.user.id);
+  EXPECT_THAT(service_.RevokeCredential(CredentialKind::kApiKey, org_.id, hers->credential.id,
+                                        member.user.id),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(service_.RevokeCredential(CredentialKind::kApiKey, org_.id, mine->credential.id,
+                                        member.user.id),
+              IsOk());
+  EXPECT_THAT(service_.RevokeCredential(CredentialKind::kApiKey, org_.id, hers->credential.id),
+              IsOk());
 }
 
 }  // namespace

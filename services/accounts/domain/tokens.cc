@@ -36,6 +36,16 @@ bool IsWellFormedSessionToken(std::string_view token) {
   return token.size() == kSessionTokenChars && IsBase62(token);
 }
 
+std::string NewInvitationToken() {
+  return kInvitationTokenPrefix + crypto::RandomBase62(kSecretRandomChars);
+}
+
+bool IsWellFormedInvitationToken(std::string_view token) {
+  std::string_view prefix = kInvitationTokenPrefix;
+  return token.size() == prefix.size() + kSecretRandomChars &&
+         token.substr(0, prefix.size()) == prefix && IsBase62(token.substr(prefix.size()));
+}
+
 std::string DisplayPrefix(std::string_view secret) {
   return std::string(secret.substr(0, kDisplayPrefixChars));
 }

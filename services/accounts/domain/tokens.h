@@ -25,6 +25,10 @@ bool IsWellFormedCredential(CredentialKind kind, std::string_view secret);
 // A new opaque session token: 43 random base62 characters (>= 32 random bytes).
 std::string NewSessionToken();
 bool IsWellFormedSessionToken(std::string_view token);
+inline constexpr char kInvitationTokenPrefix[] = "inv_";
+// A new invitation token: "inv_" and 43 random base62 characters.
+std::string NewInvitationToken();
+bool IsWellFormedInvitationToken(std::string_view token);
 // The first 12 characters, shown in lists, e.g. "mon_sk_AbCdE".
 std::string DisplayPrefix(std::string_view secret);
 // What the store keeps instead of a secret: lower-case hex SHA-256.

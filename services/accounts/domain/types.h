@@ -2,7 +2,9 @@
 // The accounts domain's values. Times are Unix milliseconds (0: never / unset).
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace llmgw::accounts {
 
@@ -13,10 +15,88 @@ struct Organization {
   int64_t created_at_ms = 0;
 };
 
-// An organization with its stored password hash (never leaves the domain).
-struct OrganizationRecord {
-  Organization organization;
+// A person who logs in; belongs to organizations through memberships with a role.
+struct User {
+  std::string id;  // UUID
+  std::string name;
+  std::string email;  // as given; unique case-insensitively
+  int64_t created_at_ms = 0;
+};
+
+// A user with its stored password hash (never leaves the domain).
+struct UserRecord {
+  User user;
   std::string password_hash;
+};
+
+enum class Role { kOwner, kAdmin, kMember, kViewer };
+inline const char* RoleName(Role r) {
+  switch (r) {
+    case Role::kOwner:
+      return "owner";
+    case Role::kAdmin:
+      return "admin";
+    case Role::kMember:
+      return "member";
+    case Role::kViewer:
+      return "viewer";
+  }
+  return "viewer";
+}
+inline std::optional<Role> ParseRole(std::string_view name) {
+  for (Role r : {Role::kOwner, Role::kAdmin, Role::kMember, Role::kViewer}) {
+    if (name == RoleName(r)) return r;
+  }
+  return std::nullopt;
+}
+inline bool IsAdminOrOwner(Role r) { return r == Role::kOwner || r == Role::kAdmin; }
+
+// One organization of a user.
+struct Membership {
+  Organization organization;
+  Role role = Role::kViewer;
+  int64_t joined_at_ms = 0;
+};
+
+// One user of an organization.
+struct Member {
+  User user;
+  Role role = Role::kViewer;
+  int64_t joined_at_ms = 0;
+};
+
+// A role change or removal as applied: `after` empty when the member was removed.
+struct MemberChange {
+  Member before;
+  std::optional<Role> after;
+};
+
+// Registration's result: the new organization and its owner.
+struct RegisteredOwner {
+  Organization organization;
+  User user;
+};
+
+// An invitation; its token is stored only as SHA-256.
+struct Invitation {
+  std::string id;
+  std::string organization_id;
+  std::string email;
+  Role role = Role::kViewer;
+  std::string invited_by_user_id;  // "" when that user is gone
+  int64_t created_at_ms = 0;
+  int64_t expires_at_ms = 0;
+  int64_t accepted_at_ms = 0;  // 0: not yet
+};
+
+struct NewInvitation {
+  std::string organization_id;
+  std::string email;
+  Role role = Role::kViewer;
+  std::string token_hash;
+  std::string invited_by_user_id;
+  int64_t created_at_ms = 0;
+  int64_t expires_at_ms = 0;
 };
 
 enum class CredentialKind { kMonitorToken, kApiKey };
@@ -31,6 +111,7 @@ struct Credential {
   bool active = true;
   int64_t last_used_at_ms = 0;
   int64_t created_at_ms = 0;
+  std::string created_by_user_id;  // "" for credentials from before users (or of a removed user)
 };
 
 // What a store insert needs for a new credential: only the hash of the secret.
@@ -41,6 +122,7 @@ struct NewCredential {
   std::string prefix;
   std::string secret_hash;  // lower-case hex SHA-256 of the secret
   int64_t created_at_ms = 0;
+  std::string created_by_user_id;  // "" allowed
 };
 
 // The answer of one lookup of a credential by the hash of its secret.
@@ -50,16 +132,32 @@ struct CredentialMatch {
   bool active = false;
 };
 
+// A session: its user and the organization it acts in, with the user's role there (empty when
+// the user is no longer a member of it).
 struct SessionRecord {
   Organization organization;
+  User user;
+  std::optional<Role> role;
   int64_t expires_at_ms = 0;
   bool revoked = false;
 };
 
-// Failed logins of one email in the current throttling window.
+// Failed logins of one throttling key in the current window.
 struct LoginFailures {
   int count = 0;
   int64_t window_start_ms = 0;
+};
+
+// One management action in an organization's audit log.
+struct AuditEntry {
+  int64_t id = 0;  // assigned by the store, rising
+  std::string organization_id;
+  int64_t at_ms = 0;
+  std::string actor_user_id;  // "" for a removed user
+  std::string actor_email;
+  std::string action;        // e.g. "api_key.create", "member.role_change", "login.new_address"
+  std::string target;        // what it acted on: an id, an e-mail, an address
+  std::string details_json;  // a JSON object, secrets removed
 };
 
 // One batched last-use time of a credential.

@@ -1,5 +1,6 @@
 #include "services/accounts/storage/pg_account_store.h"
 
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -34,14 +35,17 @@ class PgAccountStoreTest : public ::testing::Test {
     pool_ = std::move(*pool);
     int applied = 0;
     ASSERT_THAT(pg::ApplyMigrations(*pool_, "accounts", accountsMigrations(), &applied), IsOk());
-    ASSERT_EQ(applied, 1);
+    ASSERT_EQ(applied, static_cast<int>(accountsMigrations().size()));
     store_ = std::make_unique<PgAccountStore>(*pool_);
   }
 
-  Organization MustCreateOrg(const std::string& email) {
-    auto org = store_->CreateOrganization("Acme", email, "pbkdf2-sha256$1000$aa$bb", kT0);
-    EXPECT_TRUE(org.ok()) << org.status();
-    return org.ok() ? *org : Organization{};
+  Organization MustCreateOrg(const std::string& email, std::string* owner_id = nullptr) {
+    auto created =
+        store_->CreateOrganizationWithOwner("Acme", email, "pbkdf2-sha256$1000$aa$bb", kT0);
+    EXPECT_TRUE(created.ok()) << created.status();
+    if (!created.ok()) return Organization{};
+    if (owner_id != nullptr) *owner_id = created->user.id;
+    return created->organization;
   }
 
   Credential MustCreateCredential(const std::string& org_id, CredentialKind kind,
@@ -63,27 +67,31 @@ TEST_F(PgAccountStoreTest, MigrationsAreAppliedOnce) {
   EXPECT_EQ(applied, 0);
 }
 
-TEST_F(PgAccountStoreTest, OrganizationsAreUniqueByCaseInsensitiveEmail) {
-  auto org = store_->CreateOrganization("Acme", "Alice@Example.com", "hash-1", kT0);
-  ASSERT_THAT(org, IsOk());
-  EXPECT_EQ(org->id.size(), 36u);
-  EXPECT_EQ(org->email, "Alice@Example.com");
-  EXPECT_EQ(org->created_at_ms, kT0);
-  EXPECT_THAT(store_->CreateOrganization("Other", "alice@EXAMPLE.com", "hash-2", kT0),
+TEST_F(PgAccountStoreTest, UsersAreUniqueByCaseInsensitiveEmail) {
+  auto created = store_->CreateOrganizationWithOwner("Acme", "Alice@Example.com", "hash-1", kT0);
+  ASSERT_THAT(created, IsOk());
+  const Organization& org = created->organization;
+  EXPECT_EQ(org.id.size(), 36u);
+  EXPECT_EQ(org.email, "Alice@Example.com");
+  EXPECT_EQ(org.created_at_ms, kT0);
+  EXPECT_EQ(created->user.email, "Alice@Example.com");
+  EXPECT_THAT(store_->CreateOrganizationWithOwner("Other", "alice@EXAMPLE.com", "hash-2", kT0),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(store_->CreateUser("Other", "ALICE@example.com", "hash-2", kT0),
               StatusIs(absl::StatusCode::kAlreadyExists));
 
-  auto found = store_->FindOrganizationByEmail("ALICE@example.COM");
+  auto found = store_->FindUserByEmail("ALICE@example.COM");
   ASSERT_THAT(found, IsOk());
   ASSERT_TRUE(found->has_value());
-  EXPECT_EQ((*found)->organization.id, org->id);
-  EXPECT_EQ((*found)->organization.email, "Alice@Example.com");  // stored as given
+  EXPECT_EQ((*found)->user.id, created->user.id);
+  EXPECT_EQ((*found)->user.email, "Alice@Example.com");  // stored as given
   EXPECT_EQ((*found)->password_hash, "hash-1");
 
-  auto missing = store_->FindOrganizationByEmail("bob@example.com");
+  auto missing = store_->FindUserByEmail("bob@example.com");
   ASSERT_THAT(missing, IsOk());
   EXPECT_FALSE(missing->has_value());
 
-  auto got = store_->GetOrganization(org->id);
+  auto got = store_->GetOrganization(org.id);
   ASSERT_THAT(got, IsOk());
   ASSERT_TRUE(got->has_value());
   EXPECT_EQ((*got)->name, "Acme");
@@ -92,8 +100,13 @@ TEST_F(PgAccountStoreTest, OrganizationsAreUniqueByCaseInsensitiveEmail) {
   ASSERT_THAT(none, IsOk());
   EXPECT_FALSE(none->has_value());
 
-  ASSERT_THAT(store_->UpdatePasswordHash(org->id, "hash-3"), IsOk());
-  EXPECT_EQ((*store_->FindOrganizationByEmail("alice@example.com"))->password_hash, "hash-3");
+  ASSERT_THAT(store_->UpdatePasswordHash(created->user.id, "hash-3"), IsOk());
+  EXPECT_EQ((*store_->FindUserByEmail("alice@example.com"))->password_hash, "hash-3");
+  auto memberships = store_->ListMemberships(created->user.id);
+  ASSERT_THAT(memberships, IsOk());
+  ASSERT_EQ(memberships->size(), 1u);
+  EXPECT_EQ((*memberships)[0].organization.id, org.id);
+  EXPECT_EQ((*memberships)[0].role, Role::kOwner);
 }
 
 TEST_F(PgAccountStoreTest, LoginFailuresCountWithinTheWindowAndRestartAfter) {
@@ -135,13 +148,16 @@ TEST_F(PgAccountStoreTest, ConcurrentLoginFailuresAreAllCounted) {
 }
 
 TEST_F(PgAccountStoreTest, SessionsAreFoundByHashAndRevocable) {
-  Organization org = MustCreateOrg("a@example.com");
-  ASSERT_THAT(store_->CreateSession(org.id, "hash-s", kT0, kT0 + 3600000), IsOk());
+  std::string user_id;
+  Organization org = MustCreateOrg("a@example.com", &user_id);
+  ASSERT_THAT(store_->CreateSession(user_id, org.id, "hash-s", kT0, kT0 + 3600000), IsOk());
   auto s = store_->FindSession("hash-s");
   ASSERT_THAT(s, IsOk());
   ASSERT_TRUE(s->has_value());
   EXPECT_EQ((*s)->organization.id, org.id);
   EXPECT_EQ((*s)->organization.email, "a@example.com");
+  EXPECT_EQ((*s)->user.id, user_id);
+  EXPECT_EQ((*s)->role, Role::kOwner);
   EXPECT_EQ((*s)->expires_at_ms, kT0 + 3600000);
   EXPECT_FALSE((*s)->revoked);
 
@@ -194,13 +210,14 @@ TEST_F(PgAccountStoreTest, RevokeIsScopedAndKeepsTheFirstRevocation) {
   Organization b = MustCreateOrg("b@example.com");
   Credential c = MustCreateCredential(a.id, CredentialKind::kApiKey, "k", "hk");
 
-  auto other_org = store_->RevokeCredential(b.id, CredentialKind::kApiKey, c.id, kT0 + 1);
+  auto other_org = store_->RevokeCredential(b.id, CredentialKind::kApiKey, c.id, kT0 + 1, "");
   ASSERT_THAT(other_org, IsOk());
   EXPECT_FALSE(other_org->has_value());
-  auto other_kind = store_->RevokeCredential(a.id, CredentialKind::kMonitorToken, c.id, kT0 + 1);
+  auto other_kind =
+      store_->RevokeCredential(a.id, CredentialKind::kMonitorToken, c.id, kT0 + 1, "");
   ASSERT_THAT(other_kind, IsOk());
   EXPECT_FALSE(other_kind->has_value());
-  auto unknown = store_->RevokeCredential(a.id, CredentialKind::kApiKey, kUnknownUuid, kT0 + 1);
+  auto unknown = store_->RevokeCredential(a.id, CredentialKind::kApiKey, kUnknownUuid, kT0 + 1, "");
   ASSERT_THAT(unknown, IsOk());
   EXPECT_FALSE(unknown->has_value());
 
@@ -211,12 +228,12 @@ TEST_F(PgAccountStoreTest, RevokeIsScopedAndKeepsTheFirstRevocation) {
   EXPECT_EQ((*match)->id, c.id);
   EXPECT_EQ((*match)->organization_id, a.id);
 
-  auto revoked = store_->RevokeCredential(a.id, CredentialKind::kApiKey, c.id, kT0 + 1);
+  auto revoked = store_->RevokeCredential(a.id, CredentialKind::kApiKey, c.id, kT0 + 1, "");
   ASSERT_THAT(revoked, IsOk());
   ASSERT_TRUE(revoked->has_value());
   EXPECT_FALSE((*revoked)->active);
   EXPECT_EQ((*revoked)->id, c.id);
-  auto again = store_->RevokeCredential(a.id, CredentialKind::kApiKey, c.id, kT0 + 2);
+  auto again = store_->RevokeCredential(a.id, CredentialKind::kApiKey, c.id, kT0 + 2, "");
   ASSERT_THAT(again, IsOk());
   ASSERT_TRUE(again->has_value());
   EXPECT_FALSE((*again)->active);
@@ -269,6 +286,189 @@ TEST_F(PgAccountStoreTest, ValidationLookupUsesTheUniqueHashIndex) {
   });
   ASSERT_THAT(plan, IsOk());
   EXPECT_THAT(*plan, HasSubstr("credentials_secret_hash_key"));
+}
+
+TEST_F(PgAccountStoreTest, MembershipChangesKeepAnOwner) {
+  std::string owner;
+  Organization org = MustCreateOrg("owner@example.com", &owner);
+  auto bob = store_->CreateUser("Bob", "bob@example.com", "h", kT0 + 1);
+  ASSERT_THAT(bob, IsOk());
+  auto inv = store_->CreateInvitation(
+      NewInvitation{org.id, "bob@example.com", Role::kAdmin, "inv-hash", owner, kT0, kT0 + 10});
+  ASSERT_THAT(inv, IsOk());
+  EXPECT_EQ(inv->role, Role::kAdmin);
+  EXPECT_EQ(inv->invited_by_user_id, owner);
+  auto found = store_->FindInvitation("inv-hash");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->id, inv->id);
+  EXPECT_EQ((*found)->expires_at_ms, kT0 + 10);
+  EXPECT_EQ((*found)->accepted_at_ms, 0);
+  // Single use, even when two accept at once.
+  std::vector<std::thread> threads;
+  std::atomic<int> accepted{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      auto ok = store_->AcceptInvitation(*inv, bob->id, kT0 + 5);
+      EXPECT_THAT(ok, IsOk());
+      if (ok.ok() && *ok) ++accepted;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(accepted.load(), 1);
+  EXPECT_EQ((*store_->FindInvitation("inv-hash"))->accepted_at_ms, kT0 + 5);
+  auto members = store_->ListMembers(org.id);
+  ASSERT_THAT(members, IsOk());
+  ASSERT_EQ(members->size(), 2u);
+  EXPECT_EQ((*members)[1].user.email, "bob@example.com");
+  EXPECT_EQ((*members)[1].role, Role::kAdmin);
+
+  // The rule sees the actor's role, the target and the owner count, under the lock.
+  auto seen = [](std::optional<Role>* actor, int* owners) {
+    return [actor, owners](std::optional<Role> a, const Member&, int n) {
+      *actor = a;
+      *owners = n;
+      return absl::OkStatus();
+    };
+  };
+  std::optional<Role> actor;
+  int owners = 0;
+  auto change =
+      store_->ChangeMembership(org.id, owner, bob->id, Role::kOwner, seen(&actor, &owners));
+  ASSERT_THAT(change, IsOk());
+  ASSERT_TRUE(change->has_value());
+  EXPECT_EQ((*change)->before.role, Role::kAdmin);
+  EXPECT_EQ(actor, Role::kOwner);
+  EXPECT_EQ(owners, 1);
+  EXPECT_EQ((*store_->ListMembers(org.id))[1].role, Role::kOwner);
+  // A refusing rule changes nothing.
+  auto refused = store_->ChangeMembership(
+      org.id, bob->id, owner, std::nullopt,
+      [](std::optional<Role>, const Member&, int) { return absl::PermissionDeniedError("no"); });
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(store_->ListMembers(org.id)->size(), 2u);
+  // Removal, and a target who is not a member.
+  change = store_->ChangeMembership(org.id, bob->id, owner, std::nullopt, seen(&actor, &owners));
+  ASSERT_TRUE(change.ok() && change->has_value());
+  EXPECT_EQ(owners, 2);
+  EXPECT_EQ(store_->ListMembers(org.id)->size(), 1u);
+  EXPECT_TRUE(store_->ListMemberships(owner)->empty());
+  auto gone = store_->ChangeMembership(org.id, bob->id, owner, std::nullopt, seen(&actor, &owners));
+  ASSERT_THAT(gone, IsOk());
+  EXPECT_FALSE(gone->has_value());
+}
+
+TEST_F(PgAccountStoreTest, OnlyTheCreatorRevokesWhenAsked) {
+  std::string owner;
+  Organization org = MustCreateOrg("o@example.com", &owner);
+  auto other = store_->CreateUser("Other", "other@example.com", "h", kT0);
+  ASSERT_THAT(other, IsOk());
+  auto c = store_->CreateCredential(
+      NewCredential{org.id, CredentialKind::kApiKey, "k", "llm_sk_AbCdE", "hash-k", kT0, owner});
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->created_by_user_id, owner);
+  EXPECT_THAT(store_->RevokeCredential(org.id, CredentialKind::kApiKey, c->id, kT0, other->id),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_TRUE((*store_->ListCredentials(org.id, CredentialKind::kApiKey))[0].active);
+  auto unknown =
+      store_->RevokeCredential(org.id, CredentialKind::kApiKey, kUnknownUuid, kT0, other->id);
+  ASSERT_THAT(unknown, IsOk());
+  EXPECT_FALSE(unknown->has_value());
+  auto mine = store_->RevokeCredential(org.id, CredentialKind::kApiKey, c->id, kT0, owner);
+  ASSERT_TRUE(mine.ok() && mine->has_value());
+  EXPECT_FALSE((*mine)->active);
+}
+
+// Migration 002 on a database with data in it: every organization's login becomes its owner
+// and nothing else changes (organizations, credentials, live sessions).
+TEST(AccountsMigrationTest, EachOrganizationLoginBecomesItsOwner) {
+  auto db = test::PgTestDb::Create();
+  pg::PoolOptions raw;
+  raw.url = db->url();
+  raw.size = 1;
+  auto pool = pg::PgPool::Create(raw);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  const auto& all = accountsMigrations();
+  ASSERT_GE(all.size(), 2u);
+  ASSERT_EQ(all[1].version, 2);
+  ASSERT_THAT(pg::ApplyMigrations(**pool, "accounts", {all[0]}), IsOk());
+  auto seeded = (*pool)->Run([](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    tx.exec(
+        "INSERT INTO accounts.organizations (id, name, email, password_hash, created_at) VALUES "
+        "('11111111-1111-4111-8111-111111111111', 'Acme', 'Alice@Example.com', 'hash-alice', "
+        " timestamptz '2024-01-02T03:04:05.678Z'), "
+        "('22222222-2222-4222-8222-222222222222', 'Beta', 'bob@example.com', 'hash-bob', "
+        " timestamptz '2024-02-01T00:00:00Z')");
+    tx.exec(
+        "INSERT INTO accounts.sessions (organization_id, token_hash, created_at, expires_at) "
+        "VALUES ('11111111-1111-4111-8111-111111111111', 'sess-alice', now(), "
+        "now() + interval '1 day')");
+    tx.exec(
+        "INSERT INTO accounts.credentials (id, organization_id, kind, name, display_prefix, "
+        "secret_hash, created_at) VALUES ('33333333-3333-4333-8333-333333333333', "
+        "'22222222-2222-4222-8222-222222222222', 'api_key', 'prod', 'llm_sk_AbCdE', "
+        "'secret-hash', timestamptz '2024-03-01T00:00:00Z')");
+    tx.exec("INSERT INTO accounts.login_failures VALUES ('alice@example.com', 3, now())");
+    tx.commit();
+    return absl::OkStatus();
+  });
+  ASSERT_THAT(seeded, IsOk());
+  int applied = 0;
+  ASSERT_THAT(pg::ApplyMigrations(**pool, "accounts", all, &applied), IsOk());
+  EXPECT_EQ(applied, static_cast<int>(all.size()) - 1);
+
+  pg::PoolOptions o = raw;
+  o.on_connect = PgAccountStore::PrepareStatements;
+  auto store_pool = pg::PgPool::Create(o);
+  ASSERT_TRUE(store_pool.ok());
+  PgAccountStore store(**store_pool);
+  const int64_t alice_created = 1704164645678;  // 2024-01-02T03:04:05.678Z
+  auto org = store.GetOrganization("11111111-1111-4111-8111-111111111111");
+  ASSERT_TRUE(org.ok() && org->has_value());
+  EXPECT_EQ((*org)->name, "Acme");
+  EXPECT_EQ((*org)->email, "Alice@Example.com");
+  EXPECT_EQ((*org)->created_at_ms, alice_created);
+
+  auto alice = store.FindUserByEmail("alice@example.com");
+  ASSERT_TRUE(alice.ok() && alice->has_value());
+  EXPECT_EQ((*alice)->user.email, "Alice@Example.com");
+  EXPECT_EQ((*alice)->user.name, "Acme");
+  EXPECT_EQ((*alice)->user.created_at_ms, alice_created);
+  EXPECT_EQ((*alice)->password_hash, "hash-alice");
+  auto memberships = store.ListMemberships((*alice)->user.id);
+  ASSERT_TRUE(memberships.ok());
+  ASSERT_EQ(memberships->size(), 1u);
+  EXPECT_EQ((*memberships)[0].organization.id, "11111111-1111-4111-8111-111111111111");
+  EXPECT_EQ((*memberships)[0].role, Role::kOwner);
+
+  auto bob = store.FindUserByEmail("BOB@example.com");
+  ASSERT_TRUE(bob.ok() && bob->has_value());
+  EXPECT_EQ((*bob)->password_hash, "hash-bob");
+  auto members = store.ListMembers("22222222-2222-4222-8222-222222222222");
+  ASSERT_TRUE(members.ok());
+  ASSERT_EQ(members->size(), 1u);
+  EXPECT_EQ((*members)[0].user.id, (*bob)->user.id);
+  EXPECT_EQ((*members)[0].role, Role::kOwner);
+
+  // A session from before the migration still names its organization, now with its owner.
+  auto session = store.FindSession("sess-alice");
+  ASSERT_TRUE(session.ok() && session->has_value());
+  EXPECT_EQ((*session)->organization.id, "11111111-1111-4111-8111-111111111111");
+  EXPECT_EQ((*session)->user.id, (*alice)->user.id);
+  EXPECT_EQ((*session)->role, Role::kOwner);
+
+  auto keys =
+      store.ListCredentials("22222222-2222-4222-8222-222222222222", CredentialKind::kApiKey);
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_EQ((*keys)[0].id, "33333333-3333-4333-8333-333333333333");
+  EXPECT_EQ((*keys)[0].name, "prod");
+  EXPECT_TRUE((*keys)[0].active);
+  EXPECT_EQ((*keys)[0].created_by_user_id, "");
+  auto match = store.FindCredentialByHash(CredentialKind::kApiKey, "secret-hash");
+  ASSERT_TRUE(match.ok() && match->has_value());
+  EXPECT_EQ((*match)->organization_id, "22222222-2222-4222-8222-222222222222");
+  EXPECT_EQ(store.GetLoginFailures("alice@example.com")->count, 0);
 }
 
 }  // namespace

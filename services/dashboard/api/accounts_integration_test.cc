@@ -4,6 +4,8 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,7 +18,9 @@
 #include "services/accounts/api/accounts_service.h"
 #include "services/dashboard/api/dashboard_api.h"
 #include "services/dashboard/clients/fake_clients.h"
+#include "services/dashboard/clients/fake_provider_sync_client.h"
 #include "services/dashboard/clients/grpc_accounts_client.h"
+#include "services/dashboard/domain/permissions.h"
 
 namespace llmgw::dashboard {
 namespace {
@@ -153,6 +157,330 @@ TEST_F(AccountsIntegrationTest, SeedScenario) {
   r = http_->Post("/api/auth/logout", auth, "", "application/json");
   EXPECT_EQ(r->status, 204);
   EXPECT_EQ(http_->Get("/api/tokens", auth)->status, 401);
+}
+
+// Teams on the real accounts service: invitations, roles, and the permission matrix over every
+// management endpoint and role, written out here independently of domain/permissions.cc.
+class TeamIntegrationTest : public AccountsIntegrationTest {
+ protected:
+  void SetUp() override {
+    AccountsIntegrationTest::SetUp();
+    // Rebuilt with provider sync and self top-up, so that every endpoint is served.
+    server_.stop();
+    thread_.join();
+    DashboardOptions options;
+    options.self_topup = true;
+    api_ = std::make_unique<DashboardApi>(*client_accounts_, billing_, metering_,
+                                          SystemClock::Get(), options, nullptr, &provider_sync_);
+    server2_ = std::make_unique<httplib::Server>();
+    ConfigureHttpServer(*server2_, 4);
+    api_->RegisterRoutes(*server2_);
+    int port = server2_->bind_to_any_port("127.0.0.1");
+    ASSERT_GT(port, 0);
+    thread2_ = std::thread([this] { server2_->listen_after_bind(); });
+    while (!server2_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    http_ = std::make_unique<httplib::Client>("127.0.0.1", port);
+  }
+  void TearDown() override {
+    if (server2_ != nullptr) server2_->stop();
+    if (thread2_.joinable()) thread2_.join();
+  }
+
+  static httplib::Headers CookieOf(const httplib::Result& r) {
+    std::string c = r->get_header_value("Set-Cookie");
+    return {{"Cookie", c.substr(0, c.find(';'))}};
+  }
+  httplib::Headers RegisterAndLogin(const std::string& email) {
+    auto r = http_->Post(
+        "/api/auth/register",
+        json{{"name", "Org " + email}, {"email", email}, {"password", "password123"}}.dump(),
+        "application/json");
+    EXPECT_EQ(r->status, 201) << r->body;
+    r = http_->Post("/api/auth/login", json{{"email", email}, {"password", "password123"}}.dump(),
+                    "application/json");
+    EXPECT_EQ(r->status, 200) << r->body;
+    return CookieOf(r);
+  }
+  // Invites `email` as `role` (by `by`), accepts the link as a new user; their session.
+  httplib::Headers Join(const httplib::Headers& by, const std::string& email,
+                        const std::string& role) {
+    auto r = http_->Post("/api/members/invite", by, json{{"email", email}, {"role", role}}.dump(),
+                         "application/json");
+    EXPECT_EQ(r->status, 201) << r->body;
+    std::string url = json::parse(r->body)["invite_url"];
+    std::string token = url.substr(url.find("token=") + 6);
+    r = http_->Post("/api/auth/accept-invite",
+                    json{{"token", token}, {"name", email}, {"password", "password123"}}.dump(),
+                    "application/json");
+    EXPECT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(json::parse(r->body)["role"], role);
+    return CookieOf(r);
+  }
+  json Get(const std::string& path, const httplib::Headers& who) {
+    auto r = http_->Get(path, who);
+    EXPECT_EQ(r->status, 200) << path << " " << r->body;
+    return json::parse(r->body);
+  }
+
+  FakeProviderSyncClient provider_sync_;
+  std::unique_ptr<httplib::Server> server2_;
+  std::thread thread2_;
+};
+
+TEST_F(TeamIntegrationTest, PermissionMatrixOverEveryEndpointAndRole) {
+  httplib::Headers owner = RegisterAndLogin("owner@a.com");
+  std::map<std::string, httplib::Headers> sessions = {
+      {"owner", owner},
+      {"admin", Join(owner, "admin@a.com", "admin")},
+      {"member", Join(owner, "member@a.com", "member")},
+      {"viewer", Join(owner, "viewer@a.com", "viewer")},
+  };
+  const std::vector<std::string> kRoles = {"viewer", "member", "admin", "owner"};
+  const std::string org_a = Get("/api/config", owner)["org"]["id"];
+  const std::string unknown = "00000000-0000-4000-8000-00000000abcd";
+  struct Case {
+    std::string method, path, body, content_type;
+    std::string min_role;
+    int ok_status;
+  };
+  // Bodies that differ per role (unique e-mails, keys) use {role}.
+  const std::vector<Case> kCases = {
+      {"GET", "/api/config", "", "", "viewer", 200},
+      {"GET", "/api/tokens", "", "", "viewer", 200},
+      {"POST", "/api/tokens", R"({"name":"t"})", "application/json", "member", 201},
+      {"DELETE", "/api/tokens?id=" + unknown, "", "", "member", 404},
+      {"GET", "/api/keys", "", "", "viewer", 200},
+      {"POST", "/api/keys", R"({"name":"k"})", "application/json", "member", 201},
+      {"DELETE", "/api/keys?id=" + unknown, "", "", "member", 404},
+      {"GET", "/api/balance", "", "", "viewer", 200},
+      {"POST", "/api/balance/charge", R"({"amount":1})", "application/json", "owner", 200},
+      {"GET", "/api/balance/transactions", "", "", "viewer", 200},
+      {"GET", "/api/stats/summary", "", "", "viewer", 200},
+      {"GET", "/api/stats/by-model", "", "", "viewer", 200},
+      {"GET", "/api/stats/by-provider", "", "", "viewer", 200},
+      {"GET", "/api/stats/timeseries", "", "", "viewer", 200},
+      {"GET", "/api/usage", "", "", "viewer", 200},
+      {"GET", "/api/provider-connections", "", "", "viewer", 200},
+      {"POST", "/api/provider-connections",
+       R"({"provider":"openai","admin_key":"sk-admin-{role}"})", "application/json", "admin", 201},
+      {"DELETE", "/api/provider-connections?id=" + unknown, "", "", "admin", 404},
+      {"POST", "/api/provider-connections/sync?id=" + unknown, "", "", "admin", 404},
+      {"POST", "/api/provider-usage/import",
+       "date,provider,model,input_tokens,cached_input_tokens,output_tokens,cost_usd\n", "text/csv",
+       "admin", 200},
+      {"GET", "/api/reconciliation", "", "", "viewer", 200},
+      {"GET", "/api/members", "", "", "viewer", 200},
+      {"POST", "/api/members/invite", R"({"email":"new-{role}@a.com","role":"viewer"})",
+       "application/json", "admin", 201},
+      {"PATCH", "/api/members?id=" + unknown, R"({"role":"viewer"})", "application/json", "admin",
+       404},
+      {"DELETE", "/api/members?id=" + unknown, "", "", "admin", 404},
+      {"POST", "/api/auth/switch-org", json{{"org_id", org_a}}.dump(), "application/json", "viewer",
+       200},
+      {"GET", "/api/audit", "", "", "admin", 200},
+      {"POST", "/api/auth/logout", "", "", "viewer", 204},  // last: it ends each session
+  };
+  // Every management endpoint is in this matrix.
+  for (const Endpoint& e : ManagementEndpoints()) {
+    bool found = false;
+    for (const Case& c : kCases) {
+      found |= c.method == e.method && c.path.substr(0, c.path.find('?')) == e.pattern;
+    }
+    EXPECT_TRUE(found) << e.method << " " << e.pattern << " is missing from the matrix";
+  }
+  auto rank = [&](const std::string& role) {
+    return std::find(kRoles.begin(), kRoles.end(), role) - kRoles.begin();
+  };
+  for (const Case& c : kCases) {
+    for (const std::string& role : kRoles) {
+      std::string body = c.body;
+      if (size_t at = body.find("{role}"); at != std::string::npos) body.replace(at, 6, role);
+      const httplib::Headers& who = sessions[role];
+      httplib::Result r =
+          c.method == "GET"     ? http_->Get(c.path, who)
+          : c.method == "POST"  ? http_->Post(c.path, who, body, c.content_type.c_str())
+          : c.method == "PATCH" ? http_->Patch(c.path, who, body, c.content_type.c_str())
+                                : http_->Delete(c.path, who);
+      ASSERT_TRUE(r) << c.method << " " << c.path;
+      const bool allowed = rank(role) >= rank(c.min_role);
+      EXPECT_EQ(r->status, allowed ? c.ok_status : 403)
+          << role << " " << c.method << " " << c.path << ": " << r->body;
+      if (!allowed) EXPECT_EQ(json::parse(r->body)["error"]["type"], "permission_error");
+    }
+  }
+}
+
+TEST_F(TeamIntegrationTest, CrossOrganizationIdsAreNotFound) {
+  httplib::Headers a = RegisterAndLogin("owner@a.com");
+  httplib::Headers b = RegisterAndLogin("owner@b.com");
+  json b_config = Get("/api/config", b);
+  std::string b_user = b_config["user"]["id"];
+  std::string b_org = b_config["org"]["id"];
+  auto token = http_->Post("/api/tokens", b, R"({"name":"b"})", "application/json");
+  auto key = http_->Post("/api/keys", b, R"({"name":"b"})", "application/json");
+  auto conn = http_->Post("/api/provider-connections", b,
+                          R"({"provider":"openai","admin_key":"sk-admin-b"})", "application/json");
+  ASSERT_EQ(conn->status, 201);
+  std::string token_id = json::parse(token->body)["id"];
+  std::string key_id = json::parse(key->body)["id"];
+  std::string conn_id = json::parse(conn->body)["id"];
+  EXPECT_EQ(http_->Delete("/api/tokens?id=" + token_id, a)->status, 404);
+  EXPECT_EQ(http_->Delete("/api/keys?id=" + key_id, a)->status, 404);
+  EXPECT_EQ(http_->Delete("/api/provider-connections?id=" + conn_id, a)->status, 404);
+  EXPECT_EQ(http_->Post("/api/provider-connections/sync?id=" + conn_id, a, "", "")->status, 404);
+  EXPECT_EQ(http_->Patch("/api/members?id=" + b_user, a, R"({"role":"viewer"})", "application/json")
+                ->status,
+            404);
+  EXPECT_EQ(http_->Delete("/api/members?id=" + b_user, a)->status, 404);
+  EXPECT_EQ(
+      http_->Post("/api/auth/switch-org", a, json{{"org_id", b_org}}.dump(), "application/json")
+          ->status,
+      404);
+  // B's things are untouched.
+  EXPECT_EQ(Get("/api/tokens", b)["tokens"][0]["is_active"], true);
+  EXPECT_EQ(Get("/api/members", b)["members"][0]["role"], "owner");
+}
+
+TEST_F(TeamIntegrationTest, RolesOwnersAndSwitching) {
+  httplib::Headers owner = RegisterAndLogin("owner@a.com");
+  httplib::Headers admin = Join(owner, "admin@a.com", "admin");
+  httplib::Headers member = Join(owner, "member@a.com", "member");
+  json members = Get("/api/members", owner)["members"];
+  ASSERT_EQ(members.size(), 3u);
+  std::string owner_id = members[0]["id"];
+  std::string admin_id = members[1]["id"];
+  EXPECT_EQ(members[0]["role"], "owner");
+  EXPECT_EQ(members[1]["email"], "admin@a.com");
+
+  // A member revokes what they created, not the owner's.
+  std::string owners_key = json::parse(
+      http_->Post("/api/keys", owner, R"({"name":"o"})", "application/json")->body)["id"];
+  std::string own_key = json::parse(
+      http_->Post("/api/keys", member, R"({"name":"m"})", "application/json")->body)["id"];
+  EXPECT_EQ(http_->Delete("/api/keys?id=" + owners_key, member)->status, 403);
+  EXPECT_EQ(http_->Delete("/api/keys?id=" + own_key, member)->status, 200);
+  EXPECT_EQ(http_->Delete("/api/keys?id=" + owners_key, admin)->status, 200);
+
+  // Only owners touch owners; the last owner cannot be demoted or leave.
+  auto r = http_->Post("/api/members/invite", admin, R"({"email":"x@a.com","role":"owner"})",
+                       "application/json");
+  EXPECT_EQ(r->status, 403) << r->body;
+  r = http_->Patch("/api/members?id=" + owner_id, admin, R"({"role":"viewer"})",
+                   "application/json");
+  EXPECT_EQ(r->status, 403);
+  r = http_->Patch("/api/members?id=" + owner_id, owner, R"({"role":"admin"})", "application/json");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_THAT(json::parse(r->body)["error"]["message"].get<std::string>(), HasSubstr("last owner"));
+  EXPECT_EQ(http_->Delete("/api/members?id=" + owner_id, owner)->status, 400);
+  r = http_->Patch("/api/members?id=" + admin_id, owner, R"({"role":"owner"})", "application/json");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(json::parse(r->body)["role"], "owner");
+  EXPECT_EQ(json::parse(r->body)["previous_role"], "admin");
+  EXPECT_EQ(http_->Delete("/api/members?id=" + owner_id, owner)->status, 200);  // leaves
+  EXPECT_EQ(http_->Get("/api/tokens", owner)->status, 401);
+
+  // An existing user accepts into a second organization and switches between them.
+  httplib::Headers b = RegisterAndLogin("owner@b.com");
+  r = http_->Post("/api/members/invite", b, R"({"email":"ADMIN@a.com","role":"viewer"})",
+                  "application/json");
+  ASSERT_EQ(r->status, 201);
+  std::string url = json::parse(r->body)["invite_url"];
+  EXPECT_THAT(url, StartsWith("http://127.0.0.1:"));
+  EXPECT_THAT(url, HasSubstr("/#/accept-invite?token=inv_"));
+  std::string token = url.substr(url.find("token=") + 6);
+  r = http_->Post("/api/auth/accept-invite",
+                  json{{"token", token}, {"password", "wrong-password"}}.dump(),
+                  "application/json");
+  EXPECT_EQ(r->status, 403);
+  r = http_->Post("/api/auth/accept-invite",
+                  json{{"token", token}, {"password", "password123"}}.dump(), "application/json");
+  ASSERT_EQ(r->status, 200) << r->body;
+  httplib::Headers both = CookieOf(r);
+  json config = Get("/api/config", both);
+  EXPECT_EQ(config["role"], "viewer");
+  ASSERT_EQ(config["orgs"].size(), 2u);
+  EXPECT_EQ(config["orgs"][0]["role"], "owner");
+  std::string org_a = config["orgs"][0]["id"];
+  r = http_->Post("/api/auth/switch-org", both, json{{"org_id", org_a}}.dump(), "application/json");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Get("/api/config", both)["role"], "owner");
+  // Single use.
+  r = http_->Post("/api/auth/accept-invite",
+                  json{{"token", token}, {"password", "password123"}}.dump(), "application/json");
+  EXPECT_EQ(r->status, 400);
+}
+
+TEST_F(TeamIntegrationTest, AuditLogRecordsEveryActionWithoutSecrets) {
+  httplib::Headers owner = RegisterAndLogin("owner@a.com");
+  std::vector<std::string> secrets;
+  auto r = http_->Post("/api/tokens", owner, R"({"name":"ci"})", "application/json");
+  secrets.push_back(json::parse(r->body)["token"]);
+  std::string token_id = json::parse(r->body)["id"];
+  r = http_->Post("/api/keys", owner, R"({"name":"prod"})", "application/json");
+  secrets.push_back(json::parse(r->body)["key"]);
+  r = http_->Post("/api/provider-connections", owner,
+                  R"({"provider":"openai","admin_key":"sk-admin-very-secret-value"})",
+                  "application/json");
+  ASSERT_EQ(r->status, 201);
+  secrets.push_back("sk-admin-very-secret-value");
+  r = http_->Post("/api/members/invite", owner, R"({"email":"bob@a.com","role":"admin"})",
+                  "application/json");
+  std::string url = json::parse(r->body)["invite_url"];
+  std::string invite_token = url.substr(url.find("token=") + 6);
+  secrets.push_back(invite_token);
+  r = http_->Post(
+      "/api/auth/accept-invite",
+      json{{"token", invite_token}, {"name", "Bob"}, {"password", "bob-password-1"}}.dump(),
+      "application/json");
+  ASSERT_EQ(r->status, 200);
+  secrets.push_back("bob-password-1");
+  secrets.push_back("password123");
+  httplib::Headers bob = CookieOf(r);
+  secrets.push_back(bob.begin()->second.substr(8));  // the session token
+  std::string bob_id = Get("/api/config", bob)["user"]["id"];
+  ASSERT_EQ(http_->Delete("/api/tokens?id=" + token_id, bob)->status, 200);
+  ASSERT_EQ(
+      http_->Patch("/api/members?id=" + bob_id, owner, R"({"role":"member"})", "application/json")
+          ->status,
+      200);
+  ASSERT_EQ(
+      http_->Post("/api/balance/charge", owner, R"({"amount":2.5})", "application/json")->status,
+      200);
+  // Refused and failed calls are not actions.
+  ASSERT_EQ(http_->Post("/api/keys", bob, "{}", "text/plain")->status, 415);
+
+  r = http_->Get("/api/audit", owner);
+  ASSERT_EQ(r->status, 200) << r->body;
+  for (const std::string& secret : secrets) {
+    EXPECT_THAT(r->body, Not(HasSubstr(secret)));
+  }
+  json items = json::parse(r->body)["items"];
+  std::vector<std::string> actions;
+  for (const json& item : items) actions.push_back(item["action"]);
+  EXPECT_THAT(actions, ::testing::ElementsAre(
+                           "balance.top_up", "member.role_change", "monitor_token.revoke",
+                           "member.join", "member.invite", "provider_connection.create",
+                           "api_key.create", "monitor_token.create", "login.new_address"));
+  EXPECT_EQ(items[1]["actor_email"], "owner@a.com");
+  EXPECT_EQ(items[1]["target"], bob_id);
+  EXPECT_EQ(items[1]["details"]["before"]["role"], "admin");
+  EXPECT_EQ(items[1]["details"]["after"]["role"], "member");
+  EXPECT_EQ(items[2]["actor_email"], "bob@a.com");
+  EXPECT_EQ(items[2]["target"], token_id);
+  EXPECT_EQ(items[2]["details"]["after"]["is_active"], false);
+  EXPECT_EQ(items[3]["target"], "bob@a.com");
+  EXPECT_EQ(items[4]["target"], "bob@a.com");
+  EXPECT_EQ(items[4]["details"]["request"]["role"], "admin");
+  EXPECT_EQ(items[8]["target"], "127.0.0.1");
+  EXPECT_EQ(items[8]["actor_email"], "owner@a.com");
+  EXPECT_THAT(items[0]["at"].get<std::string>(), StartsWith("20"));
+  // Pages.
+  r = http_->Get("/api/audit?limit=4", owner);
+  json page = json::parse(r->body);
+  ASSERT_EQ(page["items"].size(), 4u);
+  r = http_->Get("/api/audit?limit=50&before=" + page["next_before"].get<std::string>(), owner);
+  EXPECT_EQ(json::parse(r->body)["items"][0]["action"], "member.invite");
+  EXPECT_EQ(http_->Get("/api/audit?before=x", owner)->status, 400);
 }
 
 }  // namespace

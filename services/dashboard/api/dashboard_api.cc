@@ -1,6 +1,8 @@
 #include "services/dashboard/api/dashboard_api.h"
 
+#include <cstdlib>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -9,6 +11,8 @@
 #include "libs/common/log.h"
 #include "services/dashboard/api/web_assets.h"
 #include "services/dashboard/domain/json_shapes.h"
+#include "services/dashboard/domain/permissions.h"
+#include "services/dashboard/domain/request_guard.h"
 #include "services/dashboard/domain/requests.h"
 #include "services/dashboard/domain/rfc3339.h"
 
@@ -104,6 +108,11 @@ std::string_view ContentType(std::string_view name) {
   return "application/octet-stream";
 }
 
+// "" (any creator) when the role manages every credential, else the session's user.
+std::string OnlyCreatedBy(const Session& session) {
+  return RoleHas(session.role, Permission::kManageCredentials) ? "" : session.user.id;
+}
+
 }  // namespace
 
 std::string SessionFromCookieHeader(std::string_view header) {
@@ -149,6 +158,9 @@ DashboardApi::DashboardApi(AccountsClient& accounts, BillingClient& billing,
   if (provider_sync != nullptr) {
     provider_sync_ = std::make_unique<ProviderSyncApi>(*provider_sync, clock_);
   }
+  team_ =
+      std::make_unique<TeamApi>(accounts_, options_.public_dashboard_url, options_.cookie_secure);
+  audit_ = std::make_unique<AuditApi>(accounts_);
 }
 
 std::string DashboardApi::SessionCookie(const std::string& value, int64_t max_age_seconds) const {
@@ -160,10 +172,12 @@ std::string DashboardApi::SessionCookie(const std::string& value, int64_t max_ag
 
 void DashboardApi::Route(httplib::Server& server, const char* method, const char* pattern,
                          Handler h) {
-  Handler timed = [this, method, pattern, h = std::move(h)](const httplib::Request& req,
-                                                            httplib::Response& res) {
+  const Endpoint* endpoint = FindEndpoint(method, pattern);
+  const bool accepts_csv = endpoint != nullptr && endpoint->accepts_csv;
+  Handler timed = [this, method, pattern, accepts_csv, h = std::move(h)](
+                      const httplib::Request& req, httplib::Response& res) {
     auto start = std::chrono::steady_clock::now();
-    h(req, res);
+    if (!GuardAndRefuse(req, res, accepts_csv)) h(req, res);
     if (metrics_ != nullptr) {
       metrics_->Observe(
           method, pattern, res.status,
@@ -177,27 +191,77 @@ void DashboardApi::Route(httplib::Server& server, const char* method, const char
     server.Post(pattern, timed);
   } else if (m == "DELETE") {
     server.Delete(pattern, timed);
+  } else if (m == "PATCH") {
+    server.Patch(pattern, timed);
+  } else if (m == "PUT") {
+    server.Put(pattern, timed);
   }
 }
 
-// Every /api/ route but register and login: the session cookie, validated by accounts, names
-// the only organization the handler may show or change.
+// The CSRF rules of domain/request_guard for every state-changing request; true when refused.
+bool DashboardApi::GuardAndRefuse(const httplib::Request& req, httplib::Response& res,
+                                  bool accepts_csv) const {
+  std::string origin = req.get_header_value("Origin");
+  std::string site = req.get_header_value("Sec-Fetch-Site");
+  std::string host = req.get_header_value("Host");
+  std::string content_type = req.get_header_value("Content-Type");
+  GuardedRequest guarded{req.method,   origin,          site,       host,
+                         content_type, req.body.size(), accepts_csv};
+  GuardVerdict verdict = CheckStateChangingRequest(guarded, options_.public_dashboard_url);
+  if (verdict.status == 0) return false;
+  SendError(res, verdict.status, verdict.message,
+            verdict.status == 415 ? "invalid_request_error" : "permission_error");
+  return true;
+}
+
+// The browser's address for login throttling: the TCP peer, or behind a trusted reverse proxy
+// (LLMGW_TRUST_FORWARDED_FOR) the last X-Forwarded-For entry, the one that proxy appended.
+std::string DashboardApi::ClientAddress(const httplib::Request& req) const {
+  if (options_.trust_forwarded_for) {
+    std::string forwarded = req.get_header_value("X-Forwarded-For");
+    size_t comma = forwarded.rfind(',');
+    std::string last = comma == std::string::npos ? forwarded : forwarded.substr(comma + 1);
+    absl::StripAsciiWhitespace(&last);
+    if (!last.empty() && last.size() <= 100) return last;
+  }
+  return req.remote_addr;
+}
+
+// Every /api/ route but register, login and accept-invite: the session cookie, validated by
+// accounts, names the only organization the handler may show or change, and the user's role
+// there must have the permission the route needs (domain/permissions.h), checked here and
+// nowhere else.
 void DashboardApi::AuthedRoute(httplib::Server& server, const char* method, const char* pattern,
                                AuthedHandler h) {
+  const Endpoint* endpoint = FindEndpoint(method, pattern);
+  if (endpoint == nullptr) {
+    log::Error("a management route has no permission", {{"method", method}, {"path", pattern}});
+    std::abort();  // a programming error: the table in domain/permissions.cc must list it
+  }
+  const Permission needed = endpoint->permission;
   Route(server, method, pattern,
-        [this, h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
-          std::string session = SessionFromCookieHeader(req.get_header_value("Cookie"));
-          if (session.empty()) {
+        [this, endpoint, needed, h = std::move(h)](const httplib::Request& req,
+                                                   httplib::Response& res) {
+          std::string token = SessionFromCookieHeader(req.get_header_value("Cookie"));
+          if (token.empty()) {
             return SendError(res, 401, "not logged in", "authentication_error");
           }
-          absl::StatusOr<Organization> org = accounts_.ValidateSession(session);
-          if (!org.ok()) {
-            if (org.status().code() == absl::StatusCode::kUnauthenticated) {
+          absl::StatusOr<Session> session = accounts_.ValidateSession(token);
+          if (!session.ok()) {
+            if (session.status().code() == absl::StatusCode::kUnauthenticated) {
               res.set_header("Set-Cookie", SessionCookie("", 0));
             }
-            return SendStatus(res, org.status(), "session");
+            return SendStatus(res, session.status(), "session");
           }
-          h(req, res, *org);
+          if (!RoleHas(session->role, needed)) {
+            return SendError(res, 403,
+                             "the " + std::string(RoleName(session->role)) +
+                                 " role may not do this (needs " +
+                                 std::string(PermissionName(needed)) + ")",
+                             "permission_error");
+          }
+          h(req, res, *session);
+          audit_->RecordIfAudited(*endpoint, req, res, *session);
         });
 }
 
@@ -205,8 +269,19 @@ void DashboardApi::RegisterRoutes(httplib::Server& server) {
   using std::placeholders::_1;
   using std::placeholders::_2;
   using std::placeholders::_3;
+  // A handler takes the session, or only its organization (most read and write their org).
   auto authed = [&](const char* method, const char* pattern, auto member) {
-    AuthedRoute(server, method, pattern, std::bind(member, this, _1, _2, _3));
+    AuthedRoute(server, method, pattern,
+                [this, member](const httplib::Request& req, httplib::Response& res,
+                               const Session& session) {
+                  if constexpr (std::is_invocable_v<decltype(member), DashboardApi*,
+                                                    const httplib::Request&, httplib::Response&,
+                                                    const Organization&>) {
+                    (this->*member)(req, res, session.org);
+                  } else {
+                    (this->*member)(req, res, session);
+                  }
+                });
   };
 
   Route(server, "GET", "/healthz", [](const httplib::Request&, httplib::Response& res) {
@@ -241,11 +316,38 @@ void DashboardApi::RegisterRoutes(httplib::Server& server) {
     for (const ProviderSyncApi::Route& r : ProviderSyncApi::Routes()) {
       AuthedRoute(server, r.method, r.pattern,
                   [this, h = r.handler](const httplib::Request& req, httplib::Response& res,
-                                        const Organization& org) {
-                    ProviderSyncApi::Reply reply = (provider_sync_.get()->*h)(req, org);
+                                        const Session& session) {
+                    ProviderSyncApi::Reply reply = (provider_sync_.get()->*h)(req, session.org);
                     if (!reply.error.ok()) return SendStatus(res, reply.error, reply.what);
                     SendJson(res, reply.status, reply.body);
                   });
+    }
+  }
+
+  AuthedRoute(server, "GET", "/api/audit",
+              [this](const httplib::Request& req, httplib::Response& res, const Session& session) {
+                auto [status, body] = audit_->List(req, session);
+                SendJson(res, status, body);
+              });
+
+  // Members, invitations and switching organization: handlers in team_api.
+  for (const TeamApi::Route& r : TeamApi::Routes()) {
+    auto write = [this](httplib::Response& res, const TeamApi::Reply& reply) {
+      if (!reply.error.ok()) return SendStatus(res, reply.error, reply.what);
+      if (reply.login.has_value()) return SendLogin(res, *reply.login);
+      SendJson(res, reply.status, reply.body);
+    };
+    if (r.needs_session) {
+      AuthedRoute(server, r.method, r.pattern,
+                  [this, h = r.handler, write](const httplib::Request& req, httplib::Response& res,
+                                               const Session& session) {
+                    write(res, (team_.get()->*h)(req, session));
+                  });
+    } else {
+      Route(server, r.method, r.pattern,
+            [this, h = r.handler, write](const httplib::Request& req, httplib::Response& res) {
+              write(res, (team_.get()->*h)(req, Session{}));
+            });
     }
   }
 
@@ -324,7 +426,7 @@ void DashboardApi::Register(const httplib::Request& req, httplib::Response& res)
 void DashboardApi::Login(const httplib::Request& req, httplib::Response& res) {
   absl::StatusOr<LoginInput> in = ParseLoginBody(req.body);
   if (!in.ok()) return SendStatus(res, in.status(), "request");
-  absl::StatusOr<LoginResult> login = accounts_.Login(in->email, in->password);
+  absl::StatusOr<LoginResult> login = accounts_.Login(in->email, in->password, ClientAddress(req));
   if (!login.ok()) {
     switch (login.status().code()) {
       case absl::StatusCode::kUnauthenticated:
@@ -332,14 +434,25 @@ void DashboardApi::Login(const httplib::Request& req, httplib::Response& res) {
       case absl::StatusCode::kResourceExhausted:
         return SendError(res, 429, "too many failed login attempts; try again later",
                          "rate_limit_error");
+      case absl::StatusCode::kPermissionDenied:
+        return SendError(res, 403, "this user is not a member of any organization",
+                         "permission_error");
       default:
         return SendStatus(res, login.status(), "organization");
     }
   }
-  int64_t ttl_seconds = (login->expires_at_unix_ms - clock_.NowUnixMs()) / 1000;
+  SendLogin(res, *login);
+}
+
+// 200 {org, user, role} with the session cookie: login, accepting an invitation.
+void DashboardApi::SendLogin(httplib::Response& res, const LoginResult& login) const {
+  int64_t ttl_seconds = (login.expires_at_unix_ms - clock_.NowUnixMs()) / 1000;
   if (ttl_seconds < 0) ttl_seconds = 0;
-  res.set_header("Set-Cookie", SessionCookie(login->session_token, ttl_seconds));
-  SendJson(res, 200, Json{{"org", OrganizationJson(login->organization)}});
+  res.set_header("Set-Cookie", SessionCookie(login.session_token, ttl_seconds));
+  Json body{{"org", OrganizationJson(login.organization)},
+            {"user", UserJson(login.user)},
+            {"role", std::string(RoleName(login.role))}};
+  SendJson(res, 200, body);
 }
 
 void DashboardApi::Logout(const httplib::Request& req, httplib::Response& res,
@@ -351,8 +464,10 @@ void DashboardApi::Logout(const httplib::Request& req, httplib::Response& res,
   res.status = 204;
 }
 
+// The session's organization, user, role and permissions (the UI hides what the role may not
+// do), the user's organizations for switching, and where the gateway is.
 void DashboardApi::Config(const httplib::Request& req, httplib::Response& res,
-                          const Organization& org) {
+                          const Session& session) {
   std::string gateway = options_.public_gateway_url;
   if (gateway.empty()) {
     std::string host = HostWithoutPort(req.get_header_value("Host"));
@@ -361,7 +476,13 @@ void DashboardApi::Config(const httplib::Request& req, httplib::Response& res,
   Json body;
   body["gateway_url"] = gateway;
   body["self_topup"] = options_.self_topup;
-  body["org"] = OrganizationJson(org);
+  body["org"] = OrganizationJson(session.org);
+  body["user"] = UserJson(session.user);
+  body["role"] = std::string(RoleName(session.role));
+  body["permissions"] = PermissionNames(session.role);
+  auto orgs = accounts_.ListMemberships(session.user.id);
+  if (!orgs.ok()) return SendStatus(res, orgs.status(), "organizations");
+  body["orgs"] = OrgMembershipsJson(*orgs);
   SendJson(res, 200, body);
 }
 
@@ -373,24 +494,25 @@ void DashboardApi::ListTokens(const httplib::Request&, httplib::Response& res,
 }
 
 void DashboardApi::CreateToken(const httplib::Request& req, httplib::Response& res,
-                               const Organization& org) {
+                               const Session& session) {
   absl::StatusOr<std::string> name = ParseCredentialNameBody(req.body);
   if (!name.ok()) return SendStatus(res, name.status(), "request");
-  auto created = accounts_.CreateMonitorToken(org.id, *name);
+  auto created = accounts_.CreateMonitorToken(session.org.id, *name, session.user.id);
   if (!created.ok()) return SendStatus(res, created.status(), "token");
   SendJson(res, 201, CreatedCredentialJson(*created, "token"));
 }
 
 // DELETE answers 200 with the revoked item (is_active false), so the UI can update its row
 // without a second request. Unknown ids, malformed ids and other organizations' ids are all 404.
+// A role without manage_credentials revokes only what its user created (403 otherwise).
 void DashboardApi::RevokeToken(const httplib::Request& req, httplib::Response& res,
-                               const Organization& org) {
+                               const Session& session) {
   std::optional<std::string> id = Param(req, "id");
   if (!id.has_value() || id->empty()) {
     return SendError(res, 400, "id is required", "invalid_request_error");
   }
   if (!IsUuid(*id)) return SendError(res, 404, "token not found", "not_found_error");
-  auto revoked = accounts_.RevokeMonitorToken(org.id, *id);
+  auto revoked = accounts_.RevokeMonitorToken(session.org.id, *id, OnlyCreatedBy(session));
   if (!revoked.ok()) return SendStatus(res, revoked.status(), "token");
   SendJson(res, 200, CredentialJson(*revoked));
 }
@@ -403,23 +525,23 @@ void DashboardApi::ListKeys(const httplib::Request&, httplib::Response& res,
 }
 
 void DashboardApi::CreateKey(const httplib::Request& req, httplib::Response& res,
-                             const Organization& org) {
+                             const Session& session) {
   absl::StatusOr<std::string> name = ParseCredentialNameBody(req.body);
   if (!name.ok()) return SendStatus(res, name.status(), "request");
-  auto created = accounts_.CreateApiKey(org.id, *name);
+  auto created = accounts_.CreateApiKey(session.org.id, *name, session.user.id);
   if (!created.ok()) return SendStatus(res, created.status(), "key");
   SendJson(res, 201, CreatedCredentialJson(*created, "key"));
 }
 
 // Same contract as RevokeToken: 200 with the revoked key.
 void DashboardApi::RevokeKey(const httplib::Request& req, httplib::Response& res,
-                             const Organization& org) {
+                             const Session& session) {
   std::optional<std::string> id = Param(req, "id");
   if (!id.has_value() || id->empty()) {
     return SendError(res, 400, "id is required", "invalid_request_error");
   }
   if (!IsUuid(*id)) return SendError(res, 404, "key not found", "not_found_error");
-  auto revoked = accounts_.RevokeApiKey(org.id, *id);
+  auto revoked = accounts_.RevokeApiKey(session.org.id, *id, OnlyCreatedBy(session));
   if (!revoked.ok()) return SendStatus(res, revoked.status(), "key");
   SendJson(res, 200, CredentialJson(*revoked));
 }

@@ -11,8 +11,10 @@
 #include <string>
 
 #include "libs/common/clock.h"
+#include "services/dashboard/api/audit_api.h"
 #include "services/dashboard/api/http_metrics.h"
 #include "services/dashboard/api/provider_sync_api.h"
+#include "services/dashboard/api/team_api.h"
 #include "services/dashboard/clients/accounts_client.h"
 #include "services/dashboard/clients/billing_client.h"
 #include "services/dashboard/clients/metering_client.h"
@@ -28,6 +30,13 @@ struct DashboardOptions {
   // LLMGW_PUBLIC_GATEWAY_URL for the SDK snippets and the playground (GET /api/config, with the
   // session's organization); empty: http://<the page's host>:8080.
   std::string public_gateway_url;
+  // LLMGW_PUBLIC_DASHBOARD_URL: the dashboard's own origin (scheme://host[:port]) that a
+  // state-changing request's Origin must equal, and the base of invite links; empty: the
+  // request's Host.
+  std::string public_dashboard_url;
+  // LLMGW_TRUST_FORWARDED_FOR: behind a reverse proxy, take the client address for login
+  // throttling from the last X-Forwarded-For entry instead of the TCP peer.
+  bool trust_forwarded_for = false;
 };
 
 inline constexpr char kSessionCookie[] = "session";
@@ -45,8 +54,10 @@ class DashboardApi {
 
  private:
   using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+  // Runs after the session is validated and its role has the route's permission (the
+  // ManagementEndpoints() table of domain/permissions.h).
   using AuthedHandler =
-      std::function<void(const httplib::Request&, httplib::Response&, const Organization&)>;
+      std::function<void(const httplib::Request&, httplib::Response&, const Session&)>;
 
   void Route(httplib::Server& server, const char* method, const char* pattern, Handler h);
   void AuthedRoute(httplib::Server& server, const char* method, const char* pattern,
@@ -55,14 +66,14 @@ class DashboardApi {
   void Register(const httplib::Request& req, httplib::Response& res);
   void Login(const httplib::Request& req, httplib::Response& res);
   void Logout(const httplib::Request& req, httplib::Response& res, const Organization& org);
-  void Config(const httplib::Request& req, httplib::Response& res, const Organization& org);
+  void Config(const httplib::Request& req, httplib::Response& res, const Session& session);
 
   void ListTokens(const httplib::Request& req, httplib::Response& res, const Organization& org);
-  void CreateToken(const httplib::Request& req, httplib::Response& res, const Organization& org);
-  void RevokeToken(const httplib::Request& req, httplib::Response& res, const Organization& org);
+  void CreateToken(const httplib::Request& req, httplib::Response& res, const Session& session);
+  void RevokeToken(const httplib::Request& req, httplib::Response& res, const Session& session);
   void ListKeys(const httplib::Request& req, httplib::Response& res, const Organization& org);
-  void CreateKey(const httplib::Request& req, httplib::Response& res, const Organization& org);
-  void RevokeKey(const httplib::Request& req, httplib::Response& res, const Organization& org);
+  void CreateKey(const httplib::Request& req, httplib::Response& res, const Session& session);
+  void RevokeKey(const httplib::Request& req, httplib::Response& res, const Session& session);
 
   void GetBalance(const httplib::Request& req, httplib::Response& res, const Organization& org);
   void Charge(const httplib::Request& req, httplib::Response& res, const Organization& org);
@@ -78,7 +89,10 @@ class DashboardApi {
   void Readyz(const httplib::Request& req, httplib::Response& res);
   void ServeAsset(const httplib::Request& req, httplib::Response& res, std::string_view name);
 
+  bool GuardAndRefuse(const httplib::Request& req, httplib::Response& res, bool accepts_csv) const;
+  std::string ClientAddress(const httplib::Request& req) const;
   std::string SessionCookie(const std::string& value, int64_t max_age_seconds) const;
+  void SendLogin(httplib::Response& res, const LoginResult& login) const;
 
   AccountsClient& accounts_;
   BillingClient& billing_;
@@ -87,6 +101,8 @@ class DashboardApi {
   DashboardOptions options_;
   HttpMetrics* metrics_;
   std::unique_ptr<ProviderSyncApi> provider_sync_;  // null without a ProviderSyncClient
+  std::unique_ptr<TeamApi> team_;
+  std::unique_ptr<AuditApi> audit_;
 };
 
 // Server settings measured for cpp-httplib 0.11.4: TCP_NODELAY (else 40 ms per response), no

@@ -219,6 +219,9 @@ TEST_F(DashboardApiTest, MonitorTokens) {
   std::string id = created["id"];
   std::string secret = created["token"];
   EXPECT_THAT(secret, StartsWith("mon_sk_"));
+  std::string me = Body(client_->Get("/api/config", WithSession(session)))["user"]["id"];
+  EXPECT_EQ(created["created_by"], me);
+  created.erase("created_by");
   EXPECT_EQ(created, json({{"id", id},
                            {"name", "prod"},
                            {"prefix", secret.substr(0, 11)},
@@ -230,13 +233,16 @@ TEST_F(DashboardApiTest, MonitorTokens) {
   accounts_.Touch(id, kNow + 1500);
   r = client_->Get("/api/tokens", WithSession(session));
   ASSERT_EQ(r->status, 200);
-  EXPECT_EQ(Body(r), json({{"tokens",
-                            {{{"id", id},
-                              {"name", "prod"},
-                              {"prefix", secret.substr(0, 11)},
-                              {"is_active", true},
-                              {"last_used_at", "2023-11-14T22:13:21.500Z"},
-                              {"created_at", "2023-11-14T22:13:20Z"}}}}}));
+  json listed = Body(r);
+  EXPECT_EQ(listed["tokens"][0]["created_by"], me);
+  listed["tokens"][0].erase("created_by");
+  EXPECT_EQ(listed, json({{"tokens",
+                           {{{"id", id},
+                             {"name", "prod"},
+                             {"prefix", secret.substr(0, 11)},
+                             {"is_active", true},
+                             {"last_used_at", "2023-11-14T22:13:21.500Z"},
+                             {"created_at", "2023-11-14T22:13:20Z"}}}}}));
   EXPECT_THAT(r->body, ::testing::Not(HasSubstr(secret)));
 
   // Another organization sees none of it and cannot revoke it.
@@ -489,9 +495,20 @@ TEST_F(DashboardApiTest, Config) {
   headers.emplace("Host", "dash.example.com:3000");
   auto r = client_->Get("/api/config", headers);
   ASSERT_EQ(r->status, 200);
-  EXPECT_EQ(Body(r), json::parse(R"({"gateway_url":"http://dash.example.com:8080",
+  json config = Body(r);
+  std::string user_id = config["user"]["id"];
+  EXPECT_EQ(
+      config, json::parse(R"({"gateway_url":"http://dash.example.com:8080",
       "self_topup":false,"org":{"id":")" +
-                                 org_id + R"(","name":"Org c@test.com","email":"c@test.com"}})"));
+                          org_id +
+                          R"(","name":"Org c@test.com","email":"c@test.com"},
+      "user":{"id":")" + user_id +
+                          R"(","name":"Org c@test.com","email":"c@test.com"},
+      "role":"owner","permissions":["signed_in","read","use_own_credentials",
+      "manage_credentials","manage_settings","manage_members","read_audit","manage_owners",
+      "top_up","delete_organization"],
+      "orgs":[{"id":")" + org_id +
+                          R"(","name":"Org c@test.com","email":"c@test.com","role":"owner"}]})"));
   Restart({.self_topup = true, .public_gateway_url = "https://gw.example.com"});
   session = SignUp("c2@test.com");
   r = client_->Get("/api/config", WithSession(session));
@@ -520,6 +537,140 @@ TEST_F(DashboardApiTest, WebUiAndUnknownPaths) {
   r = client_->Post("/api/auth/register", std::string(2 << 20, 'x'), "application/json");
   EXPECT_EQ(r->status, 413);
   EXPECT_EQ(Body(r)["error"]["type"], "invalid_request_error");
+}
+
+}  // namespace
+}  // namespace llmgw::dashboard
+
+namespace llmgw::dashboard {
+namespace {
+
+// The probe's attack: a page on another origin posts with the victim's cookie. Every
+// state-changing method and body type is refused; the same request from the dashboard's own
+// page (or from curl, without Origin) goes through.
+TEST_F(DashboardApiTest, CrossSiteRequestsAreRefused) {
+  Restart({.self_topup = true});
+  std::string session = SignUp("csrf@test.com");
+  const std::string evil = "http://evil.example";
+  const std::string own = "http://127.0.0.1:" + std::to_string(port_);
+  struct Case {
+    std::string method, path, origin, site, type, body;
+    int want;
+  };
+  const std::string name = R"({"name":"x"})";
+  const std::vector<Case> cases = {
+      {"POST", "/api/tokens", evil, "", "text/plain", name, 403},
+      {"POST", "/api/tokens", evil, "", "application/x-www-form-urlencoded", "name=x", 403},
+      {"POST", "/api/tokens", evil, "", "application/json", name, 403},
+      {"POST", "/api/keys", evil, "", "multipart/form-data; boundary=b",
+       "--b\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nx\r\n--b--\r\n", 403},
+      {"POST", "/api/balance/charge", evil, "", "text/plain", R"({"amount":5})", 403},
+      {"POST", "/api/auth/logout", evil, "", "", "", 403},
+      {"POST", "/api/auth/login", evil, "", "text/plain",
+       R"({"email":"csrf@test.com","password":"password123"})", 403},
+      {"DELETE", "/api/tokens?id=00000000-0000-4000-8000-000000000001", evil, "", "", "", 403},
+      {"POST", "/api/tokens", "", "cross-site", "application/json", name, 403},
+      {"POST", "/api/tokens", own, "same-origin", "text/plain", name, 415},
+      {"POST", "/api/tokens", own, "", "application/x-www-form-urlencoded", "name=x", 415},
+      {"POST", "/api/balance/charge", "", "", "text/plain", R"({"amount":5})", 415},
+      {"POST", "/api/tokens", own, "same-origin", "application/json", name, 201},
+      {"POST", "/api/tokens", "", "", "application/json", name, 201},
+      {"POST", "/api/balance/charge", own, "", "application/json", R"({"amount":5})", 200},
+  };
+  for (const Case& c : cases) {
+    httplib::Headers h = WithSession(session);
+    if (!c.origin.empty()) h.emplace("Origin", c.origin);
+    if (!c.site.empty()) h.emplace("Sec-Fetch-Site", c.site);
+    httplib::Result r = c.method == "POST"
+                            ? client_->Post(c.path.c_str(), h, c.body, c.type.c_str())
+                            : client_->Delete(c.path.c_str(), h);
+    ASSERT_TRUE(r) << c.method << " " << c.path;
+    EXPECT_EQ(r->status, c.want) << c.method << " " << c.path << " " << c.origin << " " << c.type;
+    if (c.want == 403 || c.want == 415) {
+      EXPECT_EQ(Body(r)["error"]["type"],
+                c.want == 403 ? "permission_error" : "invalid_request_error");
+    }
+  }
+  // Only the two allowed creations happened.
+  auto list = client_->Get("/api/tokens", WithSession(session));
+  EXPECT_EQ(Body(list)["tokens"].size(), 2u);
+}
+
+TEST_F(DashboardApiTest, LoginPassesTheClientAddressForThrottling) {
+  SignUp("addr@test.com");
+  EXPECT_EQ(accounts_.last_login_address, "127.0.0.1");
+  Restart({.trust_forwarded_for = true});
+  auto r =
+      client_->Post("/api/auth/login", {{"X-Forwarded-For", "203.0.113.5, 198.51.100.9"}},
+                    R"({"email":"addr@test.com","password":"password123"})", "application/json");
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(accounts_.last_login_address, "198.51.100.9");
+}
+
+}  // namespace
+}  // namespace llmgw::dashboard
+
+namespace llmgw::dashboard {
+namespace {
+
+// The role check runs before any handler, in the route itself: a role without the permission
+// gets 403 and the client is never called.
+TEST_F(DashboardApiTest, ARoleWithoutThePermissionIs403BeforeTheHandler) {
+  Restart({.self_topup = true});
+  std::string session = SignUp("roles@test.com");
+  accounts_.SetSessionRole(session, Role::kViewer);
+  auto r =
+      client_->Post("/api/tokens", WithSession(session), R"({"name":"x"})", "application/json");
+  EXPECT_EQ(r->status, 403);
+  EXPECT_EQ(Body(r), Error("the viewer role may not do this (needs use_own_credentials)",
+                           "permission_error"));
+  EXPECT_EQ(Body(client_->Get("/api/tokens", WithSession(session)))["tokens"].size(), 0u);
+  EXPECT_EQ(
+      client_
+          ->Post("/api/balance/charge", WithSession(session), R"({"amount":1})", "application/json")
+          ->status,
+      403);
+  EXPECT_EQ(client_->Get("/api/audit", WithSession(session))->status, 403);
+  EXPECT_EQ(client_->Get("/api/balance", WithSession(session))->status, 200);
+
+  // A member creates, and revokes only what they created.
+  accounts_.SetSessionRole(session, Role::kMember);
+  r = client_->Post("/api/tokens", WithSession(session), R"({"name":"mine"})", "application/json");
+  ASSERT_EQ(r->status, 201);
+  std::string mine = Body(r)["id"];
+  EXPECT_EQ(
+      client_
+          ->Post("/api/balance/charge", WithSession(session), R"({"amount":1})", "application/json")
+          ->status,
+      403);
+  EXPECT_EQ(client_->Delete("/api/tokens?id=" + mine, WithSession(session))->status, 200);
+  // Config mirrors the role for the UI.
+  json config = Body(client_->Get("/api/config", WithSession(session)));
+  EXPECT_EQ(config["role"], "member");
+  EXPECT_EQ(config["permissions"], json({"signed_in", "read", "use_own_credentials"}));
+  // Each audited success was recorded once, with the actor.
+  std::vector<AuditRecord> audit = accounts_.audit();
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_EQ(audit[0].action, "monitor_token.create");
+  EXPECT_EQ(audit[1].action, "monitor_token.revoke");
+  EXPECT_EQ(audit[1].actor_email, "roles@test.com");
+  EXPECT_EQ(audit[1].target, mine);
+}
+
+TEST_F(DashboardApiTest, PatchAndPutAreGuardedToo) {
+  std::string session = SignUp("patch@test.com");
+  httplib::Headers h = WithSession(session);
+  h.emplace("Origin", "http://evil.example");
+  EXPECT_EQ(client_
+                ->Patch("/api/members?id=00000000-0000-4000-8000-000000000001", h,
+                        R"({"role":"viewer"})", "application/json")
+                ->status,
+            403);
+  EXPECT_EQ(client_
+                ->Patch("/api/members?id=00000000-0000-4000-8000-000000000001",
+                        WithSession(session), "role=viewer", "application/x-www-form-urlencoded")
+                ->status,
+            415);
 }
 
 }  // namespace

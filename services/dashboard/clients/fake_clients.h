@@ -24,6 +24,7 @@ class FakeAccountsClient final : public AccountsClient {
   bool healthy = true;
   bool throttle_login = false;
   int64_t session_ttl_ms = 86'400'000;
+  std::string last_login_address;  // the client address of the latest Login
 
   // AccountsClient
   absl::StatusOr<Organization> Register(const std::string& name, const std::string& email,
@@ -36,38 +37,43 @@ class FakeAccountsClient final : public AccountsClient {
     if (password.size() < 8) {
       return absl::InvalidArgumentError("password must be at least 8 characters");
     }
-    for (const auto& [id, o] : orgs_) {
-      if (o.org.email == email) return absl::AlreadyExistsError("email taken");
+    for (const auto& [id, u] : users_) {
+      if (u.user.email == email) return absl::AlreadyExistsError("email taken");
     }
     Organization org{NextId(), name, email, clock_.NowUnixMs()};
-    orgs_[org.id] = {org, password};
+    User user{NextId(), name, email};
+    orgs_[org.id] = org;
+    users_[user.id] = {user, password};
+    roles_[{org.id, user.id}] = Role::kOwner;
     return org;
   }
 
-  absl::StatusOr<LoginResult> Login(const std::string& email,
-                                    const std::string& password) override {
+  absl::StatusOr<LoginResult> Login(const std::string& email, const std::string& password,
+                                    const std::string& client_address) override {
     std::lock_guard<std::mutex> lock(mu_);
+    last_login_address = client_address;
     if (!fail_with.ok()) return fail_with;
     if (throttle_login) return absl::ResourceExhaustedError("too many attempts");
-    for (const auto& [id, o] : orgs_) {
-      if (o.org.email == email && o.password == password) {
-        std::string token = absl::StrCat("sess_", ++counter_);
-        int64_t expires = clock_.NowUnixMs() + session_ttl_ms;
-        sessions_[token] = {id, expires};
-        return LoginResult{o.org, token, expires};
+    for (const auto& [id, u] : users_) {
+      if (u.user.email != email || u.password != password) continue;
+      for (const auto& [key, role] : roles_) {
+        if (key.second == id) return StartSessionLocked(u.user, key.first, role);
       }
+      return absl::PermissionDeniedError("not a member of any organization");
     }
     return absl::UnauthenticatedError("invalid email or password");
   }
 
-  absl::StatusOr<Organization> ValidateSession(const std::string& session_token) override {
+  absl::StatusOr<Session> ValidateSession(const std::string& session_token) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (!fail_with.ok()) return fail_with;
     auto it = sessions_.find(session_token);
     if (it == sessions_.end() || it->second.expires_at <= clock_.NowUnixMs()) {
       return absl::UnauthenticatedError("invalid session");
     }
-    return orgs_.at(it->second.org_id).org;
+    auto role = roles_.find({it->second.org_id, it->second.user_id});
+    if (role == roles_.end()) return absl::UnauthenticatedError("invalid session");
+    return Session{orgs_.at(it->second.org_id), users_.at(it->second.user_id).user, role->second};
   }
 
   absl::Status Logout(const std::string& session_token) override {
@@ -77,30 +83,125 @@ class FakeAccountsClient final : public AccountsClient {
     return absl::OkStatus();
   }
 
+  absl::StatusOr<Session> SwitchOrganization(const std::string& session_token,
+                                             const std::string& org_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = sessions_.find(session_token);
+    if (it == sessions_.end()) return absl::UnauthenticatedError("invalid session");
+    auto role = roles_.find({org_id, it->second.user_id});
+    if (role == roles_.end()) return absl::NotFoundError("organization not found");
+    it->second.org_id = org_id;
+    return Session{orgs_.at(org_id), users_.at(it->second.user_id).user, role->second};
+  }
+
+  absl::StatusOr<std::vector<OrgMembership>> ListMemberships(const std::string& user_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<OrgMembership> out;
+    for (const auto& [key, role] : roles_) {
+      if (key.second == user_id) out.push_back({orgs_.at(key.first), role});
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::vector<Member>> ListMembers(const std::string& org_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<Member> out;
+    for (const auto& [key, role] : roles_) {
+      if (key.first == org_id) out.push_back({users_.at(key.second).user, role, 0});
+    }
+    return out;
+  }
+
+  absl::StatusOr<Invitation> InviteMember(const std::string& org_id, const std::string&,
+                                          const std::string& email, Role role) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string token = absl::StrCat("inv_fake", ++counter_);
+    invites_[token] = {org_id, email, role};
+    return Invitation{token, clock_.NowUnixMs() + 7 * 86'400'000LL};
+  }
+
+  absl::StatusOr<LoginResult> AcceptInvitation(const std::string& token, const std::string& name,
+                                               const std::string& password) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = invites_.find(token);
+    if (it == invites_.end()) return absl::FailedPreconditionError("invalid invitation");
+    Invite inv = it->second;
+    invites_.erase(it);
+    User user{NextId(), name, inv.email};
+    users_[user.id] = {user, password};
+    roles_[{inv.org_id, user.id}] = inv.role;
+    return StartSessionLocked(user, inv.org_id, inv.role);
+  }
+
+  absl::StatusOr<MemberChange> ChangeMember(const std::string& org_id, const std::string&,
+                                            const std::string& target_user_id,
+                                            std::optional<Role> role) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = roles_.find({org_id, target_user_id});
+    if (it == roles_.end()) return absl::NotFoundError("member not found");
+    MemberChange change{Member{users_.at(target_user_id).user, it->second, 0}, role};
+    if (role.has_value()) {
+      it->second = *role;
+    } else {
+      roles_.erase(it);
+    }
+    return change;
+  }
+
+  absl::Status RecordAudit(const AuditRecord& record) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    AuditRecord r = record;
+    r.id = static_cast<int64_t>(audit_.size()) + 1;
+    r.at_unix_ms = clock_.NowUnixMs();
+    audit_.push_back(r);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<AuditRecord>> ListAudit(const std::string& org_id, int32_t limit,
+                                                     int64_t before_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<AuditRecord> out;
+    for (auto it = audit_.rbegin(); it != audit_.rend() && out.size() < size_t(limit); ++it) {
+      if (it->org_id == org_id && (before_id == 0 || it->id < before_id)) out.push_back(*it);
+    }
+    return out;
+  }
+  std::vector<AuditRecord> audit() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return audit_;
+  }
+
   absl::StatusOr<CreatedCredential> CreateMonitorToken(const std::string& org_id,
-                                                       const std::string& name) override {
-    return Create(org_id, name, "mon_sk_", tokens_);
+                                                       const std::string& name,
+                                                       const std::string& created_by) override {
+    return Create(org_id, name, "mon_sk_", created_by, tokens_);
   }
   absl::StatusOr<std::vector<Credential>> ListMonitorTokens(const std::string& org_id) override {
     return List(org_id, tokens_);
   }
-  absl::StatusOr<Credential> RevokeMonitorToken(const std::string& org_id,
-                                                const std::string& id) override {
-    return Revoke(org_id, id, tokens_);
+  absl::StatusOr<Credential> RevokeMonitorToken(const std::string& org_id, const std::string& id,
+                                                const std::string& only_created_by) override {
+    return Revoke(org_id, id, only_created_by, tokens_);
   }
-  absl::StatusOr<CreatedCredential> CreateApiKey(const std::string& org_id,
-                                                 const std::string& name) override {
-    return Create(org_id, name, "llm_sk_", keys_);
+  absl::StatusOr<CreatedCredential> CreateApiKey(const std::string& org_id, const std::string& name,
+                                                 const std::string& created_by) override {
+    return Create(org_id, name, "llm_sk_", created_by, keys_);
   }
   absl::StatusOr<std::vector<Credential>> ListApiKeys(const std::string& org_id) override {
     return List(org_id, keys_);
   }
-  absl::StatusOr<Credential> RevokeApiKey(const std::string& org_id,
-                                          const std::string& id) override {
-    return Revoke(org_id, id, keys_);
+  absl::StatusOr<Credential> RevokeApiKey(const std::string& org_id, const std::string& id,
+                                          const std::string& only_created_by) override {
+    return Revoke(org_id, id, only_created_by, keys_);
   }
   absl::Status CheckHealth() override {
     return healthy ? absl::OkStatus() : absl::UnavailableError("down");
+  }
+
+  // Sets the role of the session's user in the session's organization.
+  void SetSessionRole(const std::string& session_token, Role role) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const StoredSession& s = sessions_.at(session_token);
+    roles_[{s.org_id, s.user_id}] = role;
   }
 
   // Marks a credential as used, for the last_used_at rendering.
@@ -114,14 +215,27 @@ class FakeAccountsClient final : public AccountsClient {
   }
 
  private:
-  struct StoredOrg {
-    Organization org;
+  struct StoredUser {
+    User user;
     std::string password;
   };
-  struct Session {
+  struct StoredSession {
     std::string org_id;
+    std::string user_id;
     int64_t expires_at;
   };
+  struct Invite {
+    std::string org_id;
+    std::string email;
+    Role role;
+  };
+
+  LoginResult StartSessionLocked(const User& user, const std::string& org_id, Role role) {
+    std::string token = absl::StrCat("sess_", ++counter_);
+    int64_t expires = clock_.NowUnixMs() + session_ttl_ms;
+    sessions_[token] = {org_id, user.id, expires};
+    return LoginResult{orgs_.at(org_id), token, expires, user, role};
+  }
   struct Owned {
     std::string org_id;
     Credential cred;
@@ -134,12 +248,14 @@ class FakeAccountsClient final : public AccountsClient {
   }
 
   absl::StatusOr<CreatedCredential> Create(const std::string& org_id, const std::string& name,
-                                           const std::string& prefix, std::vector<Owned>& store) {
+                                           const std::string& prefix, const std::string& created_by,
+                                           std::vector<Owned>& store) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!fail_with.ok()) return fail_with;
     std::string id = NextId();
     std::string secret = absl::StrCat(prefix, "secret", counter_, "abcdefghijklmnop");
-    Credential c{id, name, secret.substr(0, prefix.size() + 4), true, 0, clock_.NowUnixMs()};
+    Credential c{id,        name, secret.substr(0, prefix.size() + 4), true, 0, clock_.NowUnixMs(),
+                 created_by};
     store.insert(store.begin(), Owned{org_id, c});  // newest first
     return CreatedCredential{c, secret};
   }
@@ -156,11 +272,14 @@ class FakeAccountsClient final : public AccountsClient {
   }
 
   absl::StatusOr<Credential> Revoke(const std::string& org_id, const std::string& id,
-                                    std::vector<Owned>& store) {
+                                    const std::string& only_created_by, std::vector<Owned>& store) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!fail_with.ok()) return fail_with;
     for (Owned& o : store) {
       if (o.org_id == org_id && o.cred.id == id) {
+        if (!only_created_by.empty() && o.cred.created_by_user_id != only_created_by) {
+          return absl::PermissionDeniedError("your role revokes only the credentials you created");
+        }
         o.cred.is_active = false;
         return o.cred;
       }
@@ -171,8 +290,12 @@ class FakeAccountsClient final : public AccountsClient {
   const Clock& clock_;
   std::mutex mu_;
   int counter_ = 0;
-  std::map<std::string, StoredOrg> orgs_;
-  std::map<std::string, Session> sessions_;
+  std::map<std::string, Organization> orgs_;
+  std::map<std::string, StoredUser> users_;
+  std::map<std::pair<std::string, std::string>, Role> roles_;  // (org id, user id)
+  std::map<std::string, StoredSession> sessions_;
+  std::map<std::string, Invite> invites_;
+  std::vector<AuditRecord> audit_;
   std::vector<Owned> tokens_;
   std::vector<Owned> keys_;
 };

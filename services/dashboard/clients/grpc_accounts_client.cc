@@ -16,7 +16,50 @@ Credential FromProto(const pb::Credential& c) {
                     c.prefix(),
                     c.is_active(),
                     c.last_used_at_unix_ms(),
-                    c.created_at_unix_ms()};
+                    c.created_at_unix_ms(),
+                    c.created_by_user_id()};
+}
+
+User FromProto(const pb::User& u) { return User{u.id(), u.name(), u.email()}; }
+
+Role FromProto(pb::Role r) {
+  switch (r) {
+    case pb::ROLE_OWNER:
+      return Role::kOwner;
+    case pb::ROLE_ADMIN:
+      return Role::kAdmin;
+    case pb::ROLE_MEMBER:
+      return Role::kMember;
+    default:
+      return Role::kViewer;  // the least privilege for anything unknown
+  }
+}
+
+pb::Role ToProto(Role r) {
+  switch (r) {
+    case Role::kOwner:
+      return pb::ROLE_OWNER;
+    case Role::kAdmin:
+      return pb::ROLE_ADMIN;
+    case Role::kMember:
+      return pb::ROLE_MEMBER;
+    case Role::kViewer:
+      return pb::ROLE_VIEWER;
+  }
+  return pb::ROLE_UNSPECIFIED;
+}
+
+Session FromProto(const pb::ValidateSessionResponse& s) {
+  return Session{FromProto(s.organization()), FromProto(s.user()), FromProto(s.role())};
+}
+
+LoginResult FromProto(const pb::LoginResponse& r) {
+  return LoginResult{FromProto(r.organization()), r.session_token(), r.expires_at_unix_ms(),
+                     FromProto(r.user()), FromProto(r.role())};
+}
+
+Member FromProto(const pb::Member& m) {
+  return Member{FromProto(m.user()), FromProto(m.role()), m.joined_at_unix_ms()};
 }
 
 std::vector<Credential> FromProto(const google::protobuf::RepeatedPtrField<pb::Credential>& list) {
@@ -49,26 +92,113 @@ absl::StatusOr<Organization> GrpcAccountsClient::Register(const std::string& nam
 }
 
 absl::StatusOr<LoginResult> GrpcAccountsClient::Login(const std::string& email,
-                                                      const std::string& password) {
+                                                      const std::string& password,
+                                                      const std::string& client_address) {
   pb::LoginRequest req;
   req.set_email(email);
   req.set_password(password);
+  req.set_client_address(client_address);
   pb::LoginResponse resp;
   absl::Status s = internal::Call(stub_.get(), &Stub::Login, opts_, req, &resp,
                                   /*user_unauthenticated=*/true);
   if (!s.ok()) return s;
-  return LoginResult{FromProto(resp.organization()), resp.session_token(),
-                     resp.expires_at_unix_ms()};
+  return FromProto(resp);
 }
 
-absl::StatusOr<Organization> GrpcAccountsClient::ValidateSession(const std::string& session_token) {
+absl::StatusOr<Session> GrpcAccountsClient::ValidateSession(const std::string& session_token) {
   pb::ValidateSessionRequest req;
   req.set_session_token(session_token);
   pb::ValidateSessionResponse resp;
   absl::Status s = internal::Call(stub_.get(), &Stub::ValidateSession, opts_, req, &resp,
                                   /*user_unauthenticated=*/true);
   if (!s.ok()) return s;
-  return FromProto(resp.organization());
+  return FromProto(resp);
+}
+
+absl::StatusOr<Session> GrpcAccountsClient::SwitchOrganization(const std::string& session_token,
+                                                               const std::string& org_id) {
+  pb::SwitchOrganizationRequest req;
+  req.set_session_token(session_token);
+  req.set_organization_id(org_id);
+  pb::SwitchOrganizationResponse resp;
+  absl::Status s = internal::Call(stub_.get(), &Stub::SwitchOrganization, opts_, req, &resp,
+                                  /*user_unauthenticated=*/true);
+  if (!s.ok()) return s;
+  return FromProto(resp.session());
+}
+
+absl::StatusOr<std::vector<OrgMembership>> GrpcAccountsClient::ListMemberships(
+    const std::string& user_id) {
+  pb::ListMembershipsRequest req;
+  req.set_user_id(user_id);
+  pb::ListMembershipsResponse resp;
+  absl::Status s = internal::Call(stub_.get(), &Stub::ListMemberships, opts_, req, &resp);
+  if (!s.ok()) return s;
+  std::vector<OrgMembership> out;
+  for (const pb::Membership& m : resp.memberships()) {
+    out.push_back(OrgMembership{FromProto(m.organization()), FromProto(m.role())});
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Member>> GrpcAccountsClient::ListMembers(const std::string& org_id) {
+  pb::ListMembersRequest req;
+  req.set_organization_id(org_id);
+  pb::ListMembersResponse resp;
+  absl::Status s = internal::Call(stub_.get(), &Stub::ListMembers, opts_, req, &resp);
+  if (!s.ok()) return s;
+  std::vector<Member> out;
+  for (const pb::Member& m : resp.members()) out.push_back(FromProto(m));
+  return out;
+}
+
+absl::StatusOr<Invitation> GrpcAccountsClient::InviteMember(const std::string& org_id,
+                                                            const std::string& actor_user_id,
+                                                            const std::string& email, Role role) {
+  pb::InviteMemberRequest req;
+  req.set_organization_id(org_id);
+  req.set_actor_user_id(actor_user_id);
+  req.set_email(email);
+  req.set_role(ToProto(role));
+  pb::InviteMemberResponse resp;
+  absl::Status s = internal::Call(stub_.get(), &Stub::InviteMember, opts_, req, &resp);
+  if (!s.ok()) return s;
+  return Invitation{resp.token(), resp.expires_at_unix_ms()};
+}
+
+absl::StatusOr<LoginResult> GrpcAccountsClient::AcceptInvitation(const std::string& token,
+                                                                 const std::string& name,
+                                                                 const std::string& password) {
+  pb::AcceptInvitationRequest req;
+  req.set_token(token);
+  req.set_name(name);
+  req.set_password(password);
+  pb::LoginResponse resp;
+  absl::Status s = internal::Call(stub_.get(), &Stub::AcceptInvitation, opts_, req, &resp,
+                                  /*user_unauthenticated=*/true);
+  if (!s.ok()) return s;
+  return FromProto(resp);
+}
+
+absl::StatusOr<MemberChange> GrpcAccountsClient::ChangeMember(const std::string& org_id,
+                                                              const std::string& actor_user_id,
+                                                              const std::string& target_user_id,
+                                                              std::optional<Role> role) {
+  pb::ChangeMemberRequest req;
+  req.set_organization_id(org_id);
+  req.set_actor_user_id(actor_user_id);
+  req.set_target_user_id(target_user_id);
+  if (role.has_value()) {
+    req.set_role(ToProto(*role));
+  } else {
+    req.set_remove(true);
+  }
+  pb::ChangeMemberResponse resp;
+  absl::Status s = internal::Call(stub_.get(), &Stub::ChangeMember, opts_, req, &resp);
+  if (!s.ok()) return s;
+  MemberChange out{FromProto(resp.before()), std::nullopt};
+  if (resp.after() != pb::ROLE_UNSPECIFIED) out.after = FromProto(resp.after());
+  return out;
 }
 
 absl::Status GrpcAccountsClient::Logout(const std::string& session_token) {
@@ -78,11 +208,43 @@ absl::Status GrpcAccountsClient::Logout(const std::string& session_token) {
   return internal::Call(stub_.get(), &Stub::Logout, opts_, req, &resp);
 }
 
-absl::StatusOr<CreatedCredential> GrpcAccountsClient::CreateMonitorToken(const std::string& org_id,
-                                                                         const std::string& name) {
+absl::Status GrpcAccountsClient::RecordAudit(const AuditRecord& record) {
+  pb::RecordAuditRequest req;
+  pb::AuditEntry* e = req.mutable_entry();
+  e->set_organization_id(record.org_id);
+  e->set_actor_user_id(record.actor_user_id);
+  e->set_actor_email(record.actor_email);
+  e->set_action(record.action);
+  e->set_target(record.target);
+  e->set_details_json(record.details_json);
+  pb::RecordAuditResponse resp;
+  return internal::Call(stub_.get(), &Stub::RecordAudit, opts_, req, &resp);
+}
+
+absl::StatusOr<std::vector<AuditRecord>> GrpcAccountsClient::ListAudit(const std::string& org_id,
+                                                                       int32_t limit,
+                                                                       int64_t before_id) {
+  pb::ListAuditRequest req;
+  req.set_organization_id(org_id);
+  req.set_limit(limit);
+  req.set_before_id(before_id);
+  pb::ListAuditResponse resp;
+  absl::Status s = internal::Call(stub_.get(), &Stub::ListAudit, opts_, req, &resp);
+  if (!s.ok()) return s;
+  std::vector<AuditRecord> out;
+  for (const pb::AuditEntry& e : resp.entries()) {
+    out.push_back(AuditRecord{e.id(), e.organization_id(), e.at_unix_ms(), e.actor_user_id(),
+                              e.actor_email(), e.action(), e.target(), e.details_json()});
+  }
+  return out;
+}
+
+absl::StatusOr<CreatedCredential> GrpcAccountsClient::CreateMonitorToken(
+    const std::string& org_id, const std::string& name, const std::string& created_by) {
   pb::CreateMonitorTokenRequest req;
   req.set_organization_id(org_id);
   req.set_name(name);
+  req.set_created_by_user_id(created_by);
   pb::CreateMonitorTokenResponse resp;
   absl::Status s = internal::Call(stub_.get(), &Stub::CreateMonitorToken, opts_, req, &resp);
   if (!s.ok()) return s;
@@ -99,11 +261,12 @@ absl::StatusOr<std::vector<Credential>> GrpcAccountsClient::ListMonitorTokens(
   return FromProto(resp.credentials());
 }
 
-absl::StatusOr<Credential> GrpcAccountsClient::RevokeMonitorToken(const std::string& org_id,
-                                                                  const std::string& id) {
+absl::StatusOr<Credential> GrpcAccountsClient::RevokeMonitorToken(
+    const std::string& org_id, const std::string& id, const std::string& only_created_by) {
   pb::RevokeMonitorTokenRequest req;
   req.set_organization_id(org_id);
   req.set_credential_id(id);
+  req.set_only_created_by(only_created_by);
   pb::RevokeMonitorTokenResponse resp;
   absl::Status s = internal::Call(stub_.get(), &Stub::RevokeMonitorToken, opts_, req, &resp);
   if (!s.ok()) return s;
@@ -111,10 +274,12 @@ absl::StatusOr<Credential> GrpcAccountsClient::RevokeMonitorToken(const std::str
 }
 
 absl::StatusOr<CreatedCredential> GrpcAccountsClient::CreateApiKey(const std::string& org_id,
-                                                                   const std::string& name) {
+                                                                   const std::string& name,
+                                                                   const std::string& created_by) {
   pb::CreateApiKeyRequest req;
   req.set_organization_id(org_id);
   req.set_name(name);
+  req.set_created_by_user_id(created_by);
   pb::CreateApiKeyResponse resp;
   absl::Status s = internal::Call(stub_.get(), &Stub::CreateApiKey, opts_, req, &resp);
   if (!s.ok()) return s;
@@ -131,10 +296,12 @@ absl::StatusOr<std::vector<Credential>> GrpcAccountsClient::ListApiKeys(const st
 }
 
 absl::StatusOr<Credential> GrpcAccountsClient::RevokeApiKey(const std::string& org_id,
-                                                            const std::string& id) {
+                                                            const std::string& id,
+                                                            const std::string& only_created_by) {
   pb::RevokeApiKeyRequest req;
   req.set_organization_id(org_id);
   req.set_credential_id(id);
+  req.set_only_created_by(only_created_by);
   pb::RevokeApiKeyResponse resp;
   absl::Status s = internal::Call(stub_.get(), &Stub::RevokeApiKey, opts_, req, &resp);
   if (!s.ok()) return s;

@@ -22,19 +22,37 @@ class GrpcAccountsClient final : public AccountsClient {
   // AccountsClient
   absl::StatusOr<Organization> Register(const std::string& name, const std::string& email,
                                         const std::string& password) override;
-  absl::StatusOr<LoginResult> Login(const std::string& email, const std::string& password) override;
-  absl::StatusOr<Organization> ValidateSession(const std::string& session_token) override;
+  absl::StatusOr<LoginResult> Login(const std::string& email, const std::string& password,
+                                    const std::string& client_address) override;
+  absl::StatusOr<Session> ValidateSession(const std::string& session_token) override;
   absl::Status Logout(const std::string& session_token) override;
+  absl::StatusOr<Session> SwitchOrganization(const std::string& session_token,
+                                             const std::string& org_id) override;
+  absl::StatusOr<std::vector<OrgMembership>> ListMemberships(const std::string& user_id) override;
+  absl::StatusOr<std::vector<Member>> ListMembers(const std::string& org_id) override;
+  absl::StatusOr<Invitation> InviteMember(const std::string& org_id,
+                                          const std::string& actor_user_id,
+                                          const std::string& email, Role role) override;
+  absl::StatusOr<LoginResult> AcceptInvitation(const std::string& token, const std::string& name,
+                                               const std::string& password) override;
+  absl::StatusOr<MemberChange> ChangeMember(const std::string& org_id,
+                                            const std::string& actor_user_id,
+                                            const std::string& target_user_id,
+                                            std::optional<Role> role) override;
+  absl::Status RecordAudit(const AuditRecord& record) override;
+  absl::StatusOr<std::vector<AuditRecord>> ListAudit(const std::string& org_id, int32_t limit,
+                                                     int64_t before_id) override;
   absl::StatusOr<CreatedCredential> CreateMonitorToken(const std::string& org_id,
-                                                       const std::string& name) override;
+                                                       const std::string& name,
+                                                       const std::string& created_by) override;
   absl::StatusOr<std::vector<Credential>> ListMonitorTokens(const std::string& org_id) override;
-  absl::StatusOr<Credential> RevokeMonitorToken(const std::string& org_id,
-                                                const std::string& id) override;
-  absl::StatusOr<CreatedCredential> CreateApiKey(const std::string& org_id,
-                                                 const std::string& name) override;
+  absl::StatusOr<Credential> RevokeMonitorToken(const std::string& org_id, const std::string& id,
+                                                const std::string& only_created_by) override;
+  absl::StatusOr<CreatedCredential> CreateApiKey(const std::string& org_id, const std::string& name,
+                                                 const std::string& created_by) override;
   absl::StatusOr<std::vector<Credential>> ListApiKeys(const std::string& org_id) override;
-  absl::StatusOr<Credential> RevokeApiKey(const std::string& org_id,
-                                          const std::string& id) override;
+  absl::StatusOr<Credential> RevokeApiKey(const std::string& org_id, const std::string& id,
+                                          const std::string& only_created_by) override;
   absl::Status CheckHealth() override;
 
  private:

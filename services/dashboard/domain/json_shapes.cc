@@ -42,6 +42,43 @@ Json CredentialJson(const Credential& c) {
   j["is_active"] = c.is_active;
   j["last_used_at"] = TimeOrNull(c.last_used_at_unix_ms);
   j["created_at"] = FormatRfc3339(c.created_at_unix_ms);
+  j["created_by"] = c.created_by_user_id.empty() ? Json(nullptr) : Json(c.created_by_user_id);
+  return j;
+}
+
+Json UserJson(const User& u) {
+  Json j;
+  j["id"] = u.id;
+  j["name"] = u.name;
+  j["email"] = u.email;
+  return j;
+}
+
+Json OrgMembershipsJson(const std::vector<OrgMembership>& list) {
+  Json items = Json::array();
+  for (const OrgMembership& m : list) {
+    Json j = OrganizationJson(m.org);
+    j["role"] = std::string(RoleName(m.role));
+    items.push_back(std::move(j));
+  }
+  return items;
+}
+
+Json MemberJson(const Member& m) {
+  Json j;
+  j["id"] = m.user.id;
+  j["email"] = m.user.email;
+  j["name"] = m.user.name;
+  j["role"] = std::string(RoleName(m.role));
+  j["joined_at"] = TimeOrNull(m.joined_at_unix_ms);
+  return j;
+}
+
+Json MembersJson(const std::vector<Member>& list) {
+  Json items = Json::array();
+  for (const Member& m : list) items.push_back(MemberJson(m));
+  Json j;
+  j["members"] = std::move(items);
   return j;
 }
 

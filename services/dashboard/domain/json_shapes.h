@@ -23,6 +23,11 @@ Json TimeOrNull(int64_t unix_ms);
 Json ErrorJson(std::string_view message, std::string_view type);
 
 Json OrganizationJson(const Organization& org);  // {id,name,email}
+Json UserJson(const User& u);                    // {id,name,email}
+// [{id,name,email,role}]: the organizations a user can switch between.
+Json OrgMembershipsJson(const std::vector<OrgMembership>& list);
+Json MemberJson(const Member& m);  // {id,email,name,role,joined_at}; id is the user's
+Json MembersJson(const std::vector<Member>& list);  // {members:[…]}
 // {id,name,prefix,is_active,last_used_at,created_at}; last_used_at null when never used.
 Json CredentialJson(const Credential& c);
 // The credential plus `secret_field` (token / key) holding the secret.

@@ -3,10 +3,12 @@
 // types here: the clients translate protos into these, the API renders them as JSON.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "libs/common/money.h"
+#include "services/dashboard/domain/permissions.h"
 
 namespace llmgw::dashboard {
 
@@ -17,9 +19,47 @@ struct Organization {
   int64_t created_at_unix_ms = 0;
 };
 
+struct User {
+  std::string id;
+  std::string name;
+  std::string email;
+};
+
+// Who a valid session is: its user, the organization it acts in and the user's role there.
+struct Session {
+  Organization org;
+  User user;
+  Role role = Role::kViewer;
+};
+
 struct LoginResult {
   Organization organization;
   std::string session_token;  // secret: never logged
+  int64_t expires_at_unix_ms = 0;
+  User user;
+  Role role = Role::kViewer;
+};
+
+// One organization of the session's user.
+struct OrgMembership {
+  Organization org;
+  Role role = Role::kViewer;
+};
+
+struct Member {
+  User user;
+  Role role = Role::kViewer;
+  int64_t joined_at_unix_ms = 0;
+};
+
+// A role change as applied; `after` empty: removed.
+struct MemberChange {
+  Member before;
+  std::optional<Role> after;
+};
+
+struct Invitation {
+  std::string token;  // secret: shown once, in the invite link
   int64_t expires_at_unix_ms = 0;
 };
 
@@ -31,12 +71,25 @@ struct Credential {
   bool is_active = false;
   int64_t last_used_at_unix_ms = 0;  // 0: never used
   int64_t created_at_unix_ms = 0;
+  std::string created_by_user_id;  // "": unknown
 };
 
 // A freshly created credential plus its secret, shown once.
 struct CreatedCredential {
   Credential credential;
   std::string secret;
+};
+
+// One entry of an organization's audit log.
+struct AuditRecord {
+  int64_t id = 0;
+  std::string org_id;
+  int64_t at_unix_ms = 0;
+  std::string actor_user_id;
+  std::string actor_email;
+  std::string action;
+  std::string target;
+  std::string details_json;  // a JSON object without secrets
 };
 
 struct Balance {

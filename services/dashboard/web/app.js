@@ -96,6 +96,12 @@ function card(label, value, sub) {
     h('div', { class: 'value' }, value), sub ? h('div', { class: 'sub' }, sub) : null);
 }
 
+// Whether the session's role has a permission (GET /api/config's `permissions`). The server
+// enforces every one of them; the UI only hides what would be refused.
+function can(permission) {
+  return Boolean(state.config && state.config.permissions && state.config.permissions.includes(permission));
+}
+
 function setMain(...children) {
   const main = document.getElementById('main');
   main.replaceChildren(...children);
@@ -261,6 +267,8 @@ async function credentialsPage(kind) {
     },
   }, name, h('button', { type: 'submit' }, isTokens ? 'Create token' : 'Create key'));
   secretBox.id = 'secret-box';
+  const me = state.config && state.config.user ? state.config.user.id : null;
+  const mayRevoke = (c) => can('manage_credentials') || (can('use_own_credentials') && c.created_by === me);
   const revoke = async (c) => {
     if (!confirm(`Revoke "${c.name}"? Requests using it will be rejected.`)) return;
     try { await api('DELETE', `${path}?id=${encodeURIComponent(c.id)}`); toast('Revoked'); await credentialsPage(kind); }
@@ -269,14 +277,15 @@ async function credentialsPage(kind) {
   setMain(
     h('h1', {}, title),
     h('p', { class: 'muted' }, blurb),
-    h('div', { class: 'panel' }, form, err, secretBox),
+    can('use_own_credentials') ? h('div', { class: 'panel' }, form, err, secretBox)
+      : h('p', { class: 'muted', id: 'read-only' }, 'Your role can see these but not create or revoke them.'),
     h('div', { class: 'panel' }, table([
       { title: 'Name', cell: (c) => c.name },
       { title: 'Prefix', cell: (c) => h('code', {}, `${c.prefix}…`) },
       { title: 'Status', cell: (c) => h('span', { class: `badge ${c.is_active ? 'on' : 'off'}` }, c.is_active ? 'active' : 'revoked') },
       { title: 'Last used', cell: (c) => fmt.time(c.last_used_at) },
       { title: 'Created', cell: (c) => fmt.time(c.created_at) },
-      { title: '', cell: (c) => (c.is_active ? h('button', { class: 'danger', type: 'button', onclick: () => revoke(c) }, 'Revoke') : '') },
+      { title: '', cell: (c) => (c.is_active && mayRevoke(c) ? h('button', { class: 'danger', type: 'button', onclick: () => revoke(c) }, 'Revoke') : '') },
     ], list[kind])));
 }
 
@@ -286,7 +295,9 @@ async function balancePage() {
   const [bal, txs] = await Promise.all([api('GET', '/api/balance'), api('GET', '/api/balance/transactions?limit=100')]);
   const cfg = await config();
   let topup = h('p', { class: 'muted' }, 'Top-ups are made by an operator. Contact them to add funds.');
-  if (cfg.self_topup) {
+  if (cfg.self_topup && !can('top_up')) {
+    topup = h('p', { class: 'muted' }, 'Only an owner of this organization can top it up.');
+  } else if (cfg.self_topup) {
     const err = h('div', { class: 'error' });
     const amount = h('input', { placeholder: 'Amount in USD, e.g. 10.00', inputmode: 'decimal', required: true });
     topup = h('form', {
@@ -661,18 +672,19 @@ function connectionsPanel(list, rerender) {
     catch (ex) { toast(ex.message); }
   };
   const badge = { ok: ['on', 'synced'], failed: ['unpriced', 'failed'], pending: ['off', 'pending'] };
+  const manage = can('manage_settings');
   return h('div', { class: 'panel' },
     h('p', { class: 'muted' }, 'The key is checked with one call to the provider, stored encrypted and never shown again; only its prefix is listed.'),
-    form, err,
+    manage ? form : null, err,
     h('div', { class: 'table-scroll', id: 'connections' }, table([
       { title: 'Provider', cell: (c) => c.provider },
       { title: 'Key', cell: (c) => h('code', {}, `${c.key_prefix}…`) },
       { title: 'Status', cell: (c) => h('span', { class: `badge ${(badge[c.status] || badge.pending)[0]}` }, (badge[c.status] || badge.pending)[1]) },
       { title: 'Last sync', cell: (c) => fmt.time(c.last_sync_at) },
       { title: 'Error', cell: (c) => c.last_error || '' },
-      { title: '', cell: (c) => h('span', { class: 'actions' },
+      { title: '', cell: (c) => (manage ? h('span', { class: 'actions' },
         h('button', { class: 'secondary', type: 'button', onclick: () => syncNow(c) }, 'Sync now'),
-        h('button', { class: 'danger', type: 'button', onclick: () => remove(c) }, 'Remove')) },
+        h('button', { class: 'danger', type: 'button', onclick: () => remove(c) }, 'Remove')) : '') },
     ], list)));
 }
 
@@ -699,6 +711,7 @@ function csvPanel(rerender) {
         fault && fault.line ? 'Nothing was imported. ' : '', fault ? fault.message : `HTTP ${res.status}`));
     },
   }, file, h('button', { type: 'submit', class: 'secondary' }, 'Import CSV'));
+  if (!can('manage_settings')) return h('p', { class: 'muted' }, 'Your role cannot import usage.');
   return h('div', { class: 'panel' },
     h('p', { class: 'muted' }, 'For providers without a usage API (Google, xAI) or any provider’s export. One row per UTC day, provider and model; a bad row refuses the whole file.'),
     h('pre', {}, h('code', {}, 'date,provider,model,input_tokens,cached_input_tokens,output_tokens,cost_usd\n2025-01-31,google,gemini-1.5-flash,120000,20000,3400,0.010020')),
@@ -751,6 +764,132 @@ async function providerBillsPage() {
     csvPanel(providerBillsPage));
 }
 
+// ---- members, invitations, audit log ----
+
+const ROLES = ['owner', 'admin', 'member', 'viewer'];
+
+async function membersPage() {
+  const data = await api('GET', '/api/members');
+  const manage = can('manage_members');
+  const roles = ROLES.filter((r) => r !== 'owner' || can('manage_owners'));
+  const err = h('div', { class: 'error' });
+  const linkBox = h('div', { id: 'invite-box' });
+  const email = h('input', { name: 'invite_email', type: 'email', placeholder: 'colleague@example.com', required: true });
+  const role = h('select', { name: 'invite_role' }, roles.map((r) => h('option', { value: r, selected: r === 'member' }, r)));
+  const invite = h('form', {
+    class: 'inline', id: 'invite-form',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      err.textContent = '';
+      try {
+        const r = await api('POST', '/api/members/invite', { email: email.value, role: role.value });
+        email.value = '';
+        linkBox.replaceChildren(h('div', { class: 'secret' }, h('code', {}, r.invite_url), copyButton(r.invite_url)),
+          h('p', { class: 'muted' }, `Send this link to ${r.email}: it works once, until ${fmt.time(r.expires_at)}, and is shown only now.`));
+      } catch (ex) { err.textContent = ex.message; }
+    },
+  }, email, role, h('button', { type: 'submit' }, 'Invite'));
+  const me = state.config.user.id;
+  const change = async (m, newRole) => {
+    try { await api('PATCH', `/api/members?id=${encodeURIComponent(m.id)}`, { role: newRole }); toast('Role changed'); }
+    catch (ex) { toast(ex.message); }
+    await membersPage();
+  };
+  const remove = async (m) => {
+    const leaving = m.id === me;
+    if (!confirm(leaving ? 'Leave this organization?' : `Remove ${m.email} from this organization?`)) return;
+    try {
+      await api('DELETE', `/api/members?id=${encodeURIComponent(m.id)}`);
+      if (leaving) { state.config = null; state.org = null; location.hash = '#/login'; return; }
+      toast('Removed');
+    } catch (ex) { toast(ex.message); }
+    await membersPage();
+  };
+  const editable = (m) => manage && (m.role !== 'owner' || can('manage_owners'));
+  setMain(
+    h('h1', {}, 'Members'),
+    manage ? h('div', { class: 'panel' }, h('h2', {}, 'Invite someone'), invite, err, linkBox) : null,
+    h('div', { class: 'panel' }, table([
+      { title: 'Name', cell: (m) => m.name },
+      { title: 'Email', cell: (m) => m.email },
+      { title: 'Role', cell: (m) => (editable(m)
+        ? h('select', { 'aria-label': `role of ${m.email}`, onchange: (e) => change(m, e.target.value) },
+          roles.map((r) => h('option', { value: r, selected: r === m.role }, r)))
+        : m.role) },
+      { title: 'Joined', cell: (m) => fmt.time(m.joined_at) },
+      { title: '', cell: (m) => (editable(m) ? h('button', { class: 'danger', type: 'button', onclick: () => remove(m) }, m.id === me ? 'Leave' : 'Remove') : '') },
+    ], data.members)));
+}
+
+// The link of an invitation: a new user picks a name and password; someone who already has an
+// account gives its password.
+function acceptInvitePage() {
+  const token = new URLSearchParams(location.hash.split('?')[1] || '').get('token') || '';
+  const err = h('div', { class: 'error' });
+  const name = h('input', { name: 'name', type: 'text', autocomplete: 'name', placeholder: 'Your name (new accounts)' });
+  const password = h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password' });
+  const form = h('form', {
+    onsubmit: async (e) => {
+      e.preventDefault();
+      err.textContent = '';
+      try {
+        const r = await api('POST', '/api/auth/accept-invite', { token, name: name.value, password: password.value });
+        state.config = null;
+        state.org = r.org;
+        location.hash = '#/overview';
+      } catch (ex) { err.textContent = ex.message; }
+    },
+  }, h('label', {}, 'Name', name), h('label', {}, 'Password', password), err,
+  h('button', { type: 'submit' }, 'Join'));
+  setMain(h('div', { class: 'auth panel' }, h('h1', {}, 'Join an organization'),
+    h('p', { class: 'muted' }, 'New here? Choose your name and a password (8 characters or more). Already have an account with this e-mail? Enter its password.'),
+    form));
+}
+
+async function auditPage() {
+  const rows = [];
+  const holder = h('div', { class: 'panel table-scroll' });
+  const more = h('button', { class: 'secondary', type: 'button' }, 'Load more');
+  let before = null;
+  const load = async () => {
+    const r = await api('GET', `/api/audit?limit=100${before ? `&before=${encodeURIComponent(before)}` : ''}`);
+    rows.push(...r.items);
+    before = r.next_before;
+    more.classList.toggle('hidden', !before);
+    holder.replaceChildren(table([
+      { title: 'When', cell: (e) => fmt.time(e.at) },
+      { title: 'Who', cell: (e) => e.actor_email },
+      { title: 'Action', cell: (e) => h('code', {}, e.action) },
+      { title: 'Target', cell: (e) => e.target },
+      { title: 'Details', cell: (e) => h('code', { class: 'details' }, JSON.stringify(e.details)) },
+    ], rows));
+  };
+  more.addEventListener('click', () => load().catch((ex) => toast(ex.message)));
+  setMain(h('h1', {}, 'Audit log'),
+    h('p', { class: 'muted' }, 'Every change made in this organization: who, when, on what, before and after. Secrets are never recorded.'),
+    holder, more);
+  await load();
+}
+
+// The organization switcher in the header, for users in several.
+function renderOrgSwitcher() {
+  const holder = document.getElementById('org-name');
+  const orgs = (state.config && state.config.orgs) || [];
+  if (orgs.length < 2) { holder.textContent = state.org ? state.org.name : ''; return; }
+  const select = h('select', {
+    id: 'org-switch', 'aria-label': 'Organization',
+    onchange: async (e) => {
+      try {
+        await api('POST', '/api/auth/switch-org', { org_id: e.target.value });
+        state.config = null;
+        await whoAmI();
+        await route();
+      } catch (ex) { toast(ex.message); }
+    },
+  }, orgs.map((o) => h('option', { value: o.id, selected: state.org && o.id === state.org.id }, `${o.name} (${o.role})`)));
+  holder.replaceChildren(select);
+}
+
 // ---- router ----
 
 const pages = {
@@ -762,6 +901,8 @@ const pages = {
   sdk: sdkPage,
   playground: playgroundPage,
   'provider-bills': providerBillsPage,
+  members: membersPage,
+  audit: auditPage,
 };
 
 async function whoAmI() {
@@ -785,18 +926,21 @@ async function renderRoute() {
   const page = (location.hash.replace(/^#\//, '') || 'overview').split('?')[0];
   const nav = document.getElementById('nav');
   const logout = document.getElementById('logout');
-  if (page === 'login' || page === 'register') {
+  if (page === 'login' || page === 'register' || page === 'accept-invite') {
     nav.classList.add('hidden');
     logout.classList.add('hidden');
     document.getElementById('org-name').textContent = '';
-    authPage(page);
+    if (page === 'accept-invite') acceptInvitePage(); else authPage(page);
     return;
   }
   if (!state.config && !(await whoAmI())) { location.hash = '#/login'; return; }
   nav.classList.remove('hidden');
   logout.classList.remove('hidden');
-  document.getElementById('org-name').textContent = state.org ? state.org.name : '';
-  for (const a of nav.querySelectorAll('a')) a.classList.toggle('active', a.dataset.page === page);
+  renderOrgSwitcher();
+  for (const a of nav.querySelectorAll('a')) {
+    a.classList.toggle('active', a.dataset.page === page);
+    a.classList.toggle('hidden', Boolean(a.dataset.perm) && !can(a.dataset.perm));
+  }
   const fn = pages[page] || pages.overview;
   try { await fn(); } catch (ex) {
     if (ex.status !== 401) setMain(h('div', { class: 'panel error' }, `Could not load this page: ${ex.message}`));
