@@ -11,6 +11,14 @@ function buildNav() {
   const nav = document.getElementById('nav');
   nav.replaceChildren(...pages.filter((p) => !p.hidden)
     .map((p) => h('a', { href: `#/${p.id}`, 'data-page': p.id }, p.title)));
+  // Under 700 px the navigation is a menu (style.css): the button opens it, a choice closes it.
+  const toggle = document.getElementById('menu-toggle');
+  const setOpen = (open) => {
+    nav.classList.toggle('open', open);
+    toggle.setAttribute('aria-expanded', String(open));
+  };
+  toggle.addEventListener('click', () => setOpen(!nav.classList.contains('open')));
+  nav.addEventListener('click', (e) => { if (e.target.closest('a')) setOpen(false); });
 }
 
 async function whoAmI() {
@@ -38,6 +46,7 @@ async function renderRoute() {
   if (id === 'login' || id === 'register') {
     nav.classList.add('hidden');
     logout.classList.add('hidden');
+    document.getElementById('menu-toggle').classList.add('hidden');
     document.getElementById('org-name').textContent = '';
     authPage(id);
     return;
@@ -45,9 +54,14 @@ async function renderRoute() {
   if (!state.config && !(await whoAmI())) { location.hash = '#/login'; return; }
   nav.classList.remove('hidden');
   logout.classList.remove('hidden');
+  document.getElementById('menu-toggle').classList.remove('hidden');
   document.getElementById('org-name').textContent = state.org ? state.org.name : '';
   const page = findPage(id);
-  for (const a of nav.querySelectorAll('a')) a.classList.toggle('active', a.dataset.page === page.id);
+  for (const a of nav.querySelectorAll('a')) {
+    a.classList.toggle('active', a.dataset.page === page.id);
+    if (a.dataset.page === page.id) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
   try { await page.render(); } catch (ex) {
     if (ex.status !== 401) setMain(h('div', { class: 'panel error' }, `Could not load this page: ${ex.message}`));
   }

@@ -34,12 +34,15 @@ export function copyButton(text) {
   }, 'Copy');
 }
 
-export function table(columns, rows) {
-  return h('table', {},
-    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { class: c.num ? 'num' : '' }, c.title)))),
+// A table inside its own horizontal scroller (focusable, so the keyboard can scroll it): a wide
+// table never widens the page.
+export function table(columns, rows, label) {
+  const el = h('table', {},
+    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { class: c.num ? 'num' : '', scope: 'col' }, c.title)))),
     h('tbody', {}, rows.length === 0
       ? h('tr', {}, h('td', { colspan: columns.length, class: 'muted' }, 'Nothing yet.'))
       : rows.map((r) => h('tr', {}, columns.map((c) => h('td', { class: c.num ? 'num' : '' }, c.cell(r)))))));
+  return h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': label || 'Table' }, el);
 }
 
 export function card(label, value, sub) {
