@@ -2,10 +2,12 @@
 // Chromium driven by playwright-core: traffic through the gateway in both modes and on several
 // providers, then the overview's uPlot series hold the API's totals, the usage table filters and
 // pages with the keyset cursor, its CSV equals the API's rows, and every page fits 1366 px and
-// 390 px with no horizontal page scroll and no console error. Screenshots of every page at both
+// 390 px with no horizontal page scroll, no console error and no serious or critical axe-core
+// violation. Screenshots of every page at both
 // widths go to $LLMGW_SCREENSHOT_DIR (default: the build's test output folder, when it exists).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
@@ -15,6 +17,7 @@ import { System, eventually } from './harness.mjs';
 
 const CHROMIUM = process.env.LLMGW_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = process.env.LLMGW_SCREENSHOT_DIR;
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PAGES = ['overview', 'tokens', 'keys', 'balance', 'usage', 'provider-bills', 'sdk', 'playground'];
 
 let sys;
@@ -238,7 +241,7 @@ test('playground: a three-turn streamed chat in pass-through mode (Anthropic Mes
   const sent = await chat(p, { mode: 'passthrough', provider: 'anthropic', model: 'claude-3-5-haiku-20241022', key: 'sk-ant-ui-test', monitor: org.monitorToken });
   assert.equal(sent[2].system, 'You are a terse test assistant.');
   assert.deepEqual(sent[2].messages.map((m) => m.role), ['user', 'assistant', 'user', 'assistant', 'user']);
-  if (SHOTS) await p.screenshot({ path: path.join(SHOTS, 'playground-passthrough-390.png'), fullPage: true });
+  if (SHOTS) await p.screenshot({ path: path.join(SHOTS, 'playground-passthrough-1366.png'), fullPage: true });
   await p.close();
 });
 
@@ -256,6 +259,13 @@ for (const width of [1366, 390]) {
       await p.waitForTimeout(150);  // charts resize on the next frame
       const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       assert.ok(overflow <= 0, `#/${id} at ${width} px scrolls sideways by ${overflow} px`);
+      // axe-core: no serious or critical accessibility violation.
+      await p.evaluate(AXE);
+      const violations = await p.evaluate(async () => (await window.axe.run(document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+      })).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`));
+      assert.deepEqual(violations, [], `axe on #/${id} at ${width} px`);
       if (SHOTS) await p.screenshot({ path: path.join(SHOTS, `${id}-${width}.png`), fullPage: true });
     }
     if (width < 700) {

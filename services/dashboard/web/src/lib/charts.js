@@ -45,14 +45,15 @@ export function timeChart(id, { title, xs, series, stacked = false, yFormat = (v
     legend: { live: true },
     scales: { x: { time: true }, ...(scales || {}) },
     axes: [
-      { stroke: '#4b5563', grid: { stroke: '#eef0f3' }, values: bucket === 'hour' ? '{HH}:00' : '{M}/{D}' },
+      // Buckets label their start; a chart without buckets (the balance) lets uPlot pick the format.
+      { stroke: '#4b5563', grid: { stroke: '#eef0f3' }, ...(bucket ? { values: bucket === 'hour' ? '{HH}:00' : '{M}/{D}' } : {}) },
       { stroke: '#4b5563', grid: { stroke: '#eef0f3' }, size: 64, values: (u, vals) => vals.map(yFormat) },
       ...series.some((s) => s.scale === 'pct')
         ? [{ scale: 'pct', side: 1, stroke: '#4b5563', grid: { show: false }, values: (u, vals) => vals.map((v) => `${v}%`) }]
         : [],
     ],
     series: [
-      { value: (u, v) => (v == null ? '—' : new Date(v * 1000).toISOString().slice(0, bucket === 'hour' ? 16 : 10).replace('T', ' ')) },
+      { value: (u, v) => (v == null ? '—' : new Date(v * 1000).toISOString().slice(0, bucket === 'day' ? 10 : 16).replace('T', ' ')) },
       ...series.map((s, i) => ({
         label: s.total === undefined ? s.label : `${s.label} (${s.total})`,
         scale: s.scale || 'y',

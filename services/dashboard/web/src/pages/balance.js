@@ -36,9 +36,9 @@ function historyChart(txs) {
   // uPlot needs increasing x: transactions in one second are nudged apart by a millisecond.
   for (let i = 1; i < xs.length; i++) if (xs[i] <= xs[i - 1]) xs[i] = xs[i - 1] + 0.001;
   return timeChart('balance', {
-    title: 'Balance over time', xs, bucket: xs[xs.length - 1] - xs[0] <= 2 * 86400 ? 'hour' : 'day',
+    title: 'Balance over time', xs,
     yFormat: (v) => `$${v}`,
-    series: [{ label: 'balance', kind: 'line', values: asc.map((t) => Number(t.balance_after_nano) / 1e9), format: (v) => `$${v.toFixed(2)}` }],
+    series: [{ label: 'balance', kind: 'line', values: asc.map((t) => Number(t.balance_after_nano) / 1e9), format: (v) => `$${v.toFixed(6)}`, total: `now ${fmt.usd(txs[0].balance_after_usd)}` }],
   });
 }
 

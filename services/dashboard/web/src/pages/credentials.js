@@ -13,7 +13,7 @@ export async function credentialsPage(kind) {
   const list = await api('GET', path);
   const secretBox = h('div', {});
   const err = h('div', { class: 'error' });
-  const name = h('input', { placeholder: 'Name, e.g. production', maxlength: 100, required: true });
+  const name = h('input', { placeholder: 'Name, e.g. production', maxlength: 100, required: true, 'aria-label': 'Name' });
   const form = h('form', {
     class: 'inline',
     onsubmit: async (e) => {

@@ -72,9 +72,9 @@ function billsChart(rows, from, days) {
 // Connections: add (checked with one call to the provider), sync now, remove.
 function connectionsPanel(list, rerender) {
   const err = h('div', { class: 'error' });
-  const provider = h('select', { name: 'provider' }, h('option', { value: 'openai' }, 'OpenAI'),
+  const provider = h('select', { name: 'provider', 'aria-label': 'Provider' }, h('option', { value: 'openai' }, 'OpenAI'),
     h('option', { value: 'anthropic' }, 'Anthropic'));
-  const key = h('input', { name: 'admin_key', type: 'password', autocomplete: 'off', required: true,
+  const key = h('input', { name: 'admin_key', type: 'password', autocomplete: 'off', required: true, 'aria-label': 'Admin key',
     placeholder: 'Admin key: sk-admin-… or sk-ant-admin…' });
   const add = h('button', { type: 'submit' }, 'Connect');
   // Polls until a sync finished (its last_sync_at or status moved; with no connection given,
@@ -132,7 +132,7 @@ function connectionsPanel(list, rerender) {
 // CSV import for providers without a usage API (or any provider's export).
 function csvPanel(rerender) {
   const result = h('div', {});
-  const file = h('input', { type: 'file', accept: '.csv,text/csv', required: true });
+  const file = h('input', { type: 'file', accept: '.csv,text/csv', required: true, 'aria-label': 'CSV file' });
   const form = h('form', {
     class: 'inline',
     onsubmit: async (e) => {
@@ -154,7 +154,7 @@ function csvPanel(rerender) {
   }, file, h('button', { type: 'submit', class: 'secondary' }, 'Import CSV'));
   return h('div', { class: 'panel' },
     h('p', { class: 'muted' }, 'For providers without a usage API (Google, xAI) or any provider’s export. One row per UTC day, provider and model; a bad row refuses the whole file.'),
-    h('pre', {}, h('code', {}, 'date,provider,model,input_tokens,cached_input_tokens,output_tokens,cost_usd\n2025-01-31,google,gemini-1.5-flash,120000,20000,3400,0.010020')),
+    h('pre', { tabindex: '0' }, h('code', {}, 'date,provider,model,input_tokens,cached_input_tokens,output_tokens,cost_usd\n2025-01-31,google,gemini-1.5-flash,120000,20000,3400,0.010020')),
     form, result);
 }
 
@@ -168,6 +168,7 @@ export async function providerBillsPage() {
   ]);
   const rows = rec.rows;
   const select = h('select', {
+    'aria-label': 'Date range',
     onchange: (e) => { sessionStorage.setItem('bills-range', e.target.value); rerender(); },
   }, [7, 30, 90].map((d) => h('option', { value: d, selected: d === days }, `Last ${d} days (UTC)`)));
   const total = (f) => fmt.usd(nano.usd(nano.sum(rows, f)));

@@ -4,7 +4,7 @@ import { copyButton, h, setMain } from '../lib/dom.js';
 export async function sdkPage() {
   const gw = (await config()).gateway_url;
   const snippet = (title, text) => h('div', { class: 'panel' },
-    h('div', { class: 'toolbar' }, h('strong', {}, title), copyButton(text)), h('pre', {}, h('code', {}, text)));
+    h('div', { class: 'toolbar' }, h('strong', {}, title), copyButton(text)), h('pre', { tabindex: '0' }, h('code', {}, text)));
   setMain(
     h('h1', {}, 'SDK setup'),
     h('p', { class: 'muted' }, 'Point the official SDKs at the gateway. Pass-through keeps your provider key; reseller uses one llm_sk_ key from the API keys page.'),
