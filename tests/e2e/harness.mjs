@@ -217,6 +217,8 @@ export class System {
       LLMGW_BILLING_ADDR: `127.0.0.1:${ports.billing}`,
       LLMGW_GATEWAY_ADDR: `127.0.0.1:${ports.gateway}`,
       LLMGW_DASHBOARD_ADDR: `127.0.0.1:${ports.dashboard}`,
+      // The dashboard's SDK page and playground point the browser at this gateway.
+      LLMGW_PUBLIC_GATEWAY_URL: this.gatewayUrl,
       LLMGW_OPENAI_BASE_URL: `${this.mockUrl}/openai/v1`,
       LLMGW_ANTHROPIC_BASE_URL: `${this.mockUrl}/anthropic`,
       LLMGW_GOOGLE_BASE_URL: `${this.mockUrl}/google/v1beta/openai`,

@@ -616,20 +616,67 @@ void DashboardApi::Timeseries(const httplib::Request& req, httplib::Response& re
   if (!range.ok()) return SendStatus(res, range.status(), "request");
   auto bucket = ParseBucket(Param(req, "bucket"));
   if (!bucket.ok()) return SendStatus(res, bucket.status(), "request");
-  auto points = metering_.GetTimeseries(org.id, *range, *bucket);
+  // ?group=provider: one point per bucket and provider (the overview's stacked cost).
+  std::optional<std::string> group = Param(req, "group");
+  if (group.has_value() && *group != "provider") {
+    return SendError(res, 400, "group must be provider", "invalid_request_error");
+  }
+  auto points = metering_.GetTimeseries(org.id, *range, *bucket, group.has_value());
   if (!points.ok()) return SendStatus(res, points.status(), "stats");
   SendJson(res, 200, TimeseriesJson(*points));
 }
 
 void DashboardApi::Usage(const httplib::Request& req, httplib::Response& res,
                          const Organization& org) {
-  auto limit = ParseLimit(Param(req, "limit"));
-  if (!limit.ok()) return SendStatus(res, limit.status(), "request");
-  auto before = ParseBefore(Param(req, "before"));
-  if (!before.ok()) return SendStatus(res, before.status(), "request");
-  auto rows = metering_.ListUsage(org.id, *limit, *before);
+  absl::StatusOr<UsageQuery> query =
+      ParseUsageQuery([&](const char* name) { return Param(req, name); });
+  if (!query.ok()) return SendStatus(res, query.status(), "request");
+  std::optional<std::string> format = Param(req, "format");
+  if (format.has_value() && *format != "csv" && *format != "json") {
+    return SendError(res, 400, "format must be json or csv", "invalid_request_error");
+  }
+  if (format == "csv") return UsageCsv(*query, res, org);
+  auto rows = metering_.ListUsage(org.id, *query);
   if (!rows.ok()) return SendStatus(res, rows.status(), "usage");
-  SendJson(res, 200, UsageJson(*rows));
+  // A page shorter than the limit may still have rows after it (metering never ends a page
+  // inside a millisecond): one row past it tells.
+  std::optional<int64_t> next_before;
+  if (!rows->empty()) {
+    int64_t last = rows->back().requested_at_unix_ms;
+    bool more = static_cast<int32_t>(rows->size()) >= query->limit;
+    if (!more) {
+      UsageQuery probe = *query;
+      probe.limit = 1;
+      probe.before_unix_ms = last;
+      auto after = metering_.ListUsage(org.id, probe);
+      if (!after.ok()) return SendStatus(res, after.status(), "usage");
+      more = !after->empty();
+    }
+    if (more) next_before = last;
+  }
+  SendJson(res, 200, UsageJson(*rows, next_before));
+}
+
+// Every row matching the filters (from `before`, newest first), at most kMaxCsvRows, as CSV with
+// a header row; pages of 500 from metering.
+void DashboardApi::UsageCsv(UsageQuery query, httplib::Response& res, const Organization& org) {
+  constexpr size_t kMaxCsvRows = 100'000;
+  std::string body = kUsageCsvHeader;
+  size_t written = 0;
+  query.limit = kMaxLimit;
+  while (written < kMaxCsvRows) {
+    auto rows = metering_.ListUsage(org.id, query);
+    if (!rows.ok()) return SendStatus(res, rows.status(), "usage");
+    if (rows->empty()) break;
+    if (written + rows->size() > kMaxCsvRows) rows->resize(kMaxCsvRows - written);
+    body += UsageCsvRows(*rows);
+    written += rows->size();
+    query.before_unix_ms = rows->back().requested_at_unix_ms;
+  }
+  res.status = 200;
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("Content-Disposition", "attachment; filename=\"usage.csv\"");
+  res.set_content(body, "text/csv; charset=utf-8");
 }
 
 }  // namespace llmgw::dashboard

@@ -85,6 +85,7 @@ class DashboardApi {
   void ByProvider(const httplib::Request& req, httplib::Response& res, const Organization& org);
   void Timeseries(const httplib::Request& req, httplib::Response& res, const Organization& org);
   void Usage(const httplib::Request& req, httplib::Response& res, const Organization& org);
+  void UsageCsv(UsageQuery query, httplib::Response& res, const Organization& org);
 
   void Readyz(const httplib::Request& req, httplib::Response& res);
   void ServeAsset(const httplib::Request& req, httplib::Response& res, std::string_view name);

@@ -393,11 +393,11 @@ TEST_F(DashboardApiTest, StatsShapes) {
   auto r = client_->Get("/api/stats/summary", WithSession(session));
   ASSERT_EQ(r->status, 200);
   EXPECT_EQ(Body(r), json::parse(R"({"requests":3,"input_tokens":30,"output_tokens":60,
-      "cost_nano":900,"cost_usd":"0.000000900","by_mode":{
+      "cost_nano":900,"cost_usd":"0.000000900","errors":0,"by_mode":{
       "passthrough":{"requests":1,"input_tokens":10,"output_tokens":20,"cost_nano":300,
-        "cost_usd":"0.000000300"},
+        "cost_usd":"0.000000300","errors":0},
       "reseller":{"requests":2,"input_tokens":20,"output_tokens":40,"cost_nano":600,
-        "cost_usd":"0.000000600","provider_cost_nano":500,"provider_cost_usd":"0.000000500",
+        "cost_usd":"0.000000600","errors":0,"provider_cost_nano":500,"provider_cost_usd":"0.000000500",
         "margin_nano":100,"margin_usd":"0.000000100"}}})"));
   EXPECT_EQ(metering_.asked().org_id, org_id);
   EXPECT_EQ(metering_.asked().range.to_unix_ms, kNow);
@@ -408,19 +408,19 @@ TEST_F(DashboardApiTest, StatsShapes) {
   ASSERT_EQ(r->status, 200);
   EXPECT_EQ(Body(r), json::parse(R"({"models":[{"provider":"openai","model":"gpt-4o",
       "requests":2,"input_tokens":20,"output_tokens":40,"cost_nano":600,
-      "cost_usd":"0.000000600"}]})"));
+      "cost_usd":"0.000000600","errors":0}]})"));
   EXPECT_EQ(metering_.asked().range.from_unix_ms, 1'698'796'800'000);
   EXPECT_EQ(metering_.asked().range.to_unix_ms, 1'698'883'200'000);
 
   r = client_->Get("/api/stats/by-provider", WithSession(session));
   EXPECT_EQ(Body(r), json::parse(R"({"providers":[{"provider":"openai","requests":2,
-      "input_tokens":20,"output_tokens":40,"cost_nano":600,"cost_usd":"0.000000600"}]})"));
+      "input_tokens":20,"output_tokens":40,"cost_nano":600,"cost_usd":"0.000000600","errors":0}]})"));
 
   r = client_->Get("/api/stats/timeseries?bucket=hour", WithSession(session));
   ASSERT_EQ(r->status, 200);
   EXPECT_EQ(metering_.asked().bucket, Bucket::kHour);
   EXPECT_EQ(Body(r), json::parse(R"({"points":[{"ts":"2023-11-14T00:00:00Z","requests":3,
-      "input_tokens":30,"output_tokens":60,"cost_nano":900,"cost_usd":"0.000000900"}]})"));
+      "input_tokens":30,"output_tokens":60,"cost_nano":900,"cost_usd":"0.000000900","errors":0}]})"));
   client_->Get("/api/stats/timeseries", WithSession(session));
   EXPECT_EQ(metering_.asked().bucket, Bucket::kDay);
 
@@ -442,8 +442,8 @@ TEST_F(DashboardApiTest, UsagePages) {
                      true, kNow - 2500}};
   auto r = client_->Get("/api/usage", WithSession(session));
   ASSERT_EQ(r->status, 200);
-  EXPECT_EQ(metering_.asked().limit, 50);
-  EXPECT_EQ(metering_.asked().before_unix_ms, 0);
+  EXPECT_EQ(metering_.usage_queries().front().limit, 50);
+  EXPECT_EQ(metering_.usage_queries().front().before_unix_ms, 0);
   EXPECT_EQ(Body(r), json::parse(R"({"items":[
       {"request_id":"req-2","mode":"reseller","provider":"anthropic",
        "model":"claude-3-5-haiku-20241022","input_tokens":1,"output_tokens":2,
@@ -451,17 +451,48 @@ TEST_F(DashboardApiTest, UsagePages) {
        "cost_usd":"0.000000120","unpriced":false,"price_id":0,
        "provider_cost_nano":100,"provider_cost_usd":"0.000000100",
        "margin_nano":20,"margin_usd":"0.000000020","latency_ms":50,"status_code":200,
-       "is_streaming":false,"requested_at":"2023-11-14T22:13:19Z"},
+       "is_streaming":false,"requested_at":"2023-11-14T22:13:19Z","credential_id":"",
+       "endpoint":"","ttft_ms":0,"incomplete":false,"cache_write_1h_tokens":0},
       {"request_id":"req-1","mode":"passthrough","provider":"openai","model":"gpt-4o",
        "input_tokens":10,"output_tokens":20,"cached_input_tokens":0,"cache_write_tokens":0,
        "reasoning_tokens":0,"cost_nano":300,"cost_usd":"0.000000300","unpriced":false,
        "price_id":0,"latency_ms":120,"status_code":200,"is_streaming":true,
-       "requested_at":"2023-11-14T22:13:17.500Z"}]})"));
-  // The next page: before = the last row's requested_at, exactly.
-  r = client_->Get("/api/usage?limit=2&before=2023-11-14T22:13:17.500Z", WithSession(session));
+       "requested_at":"2023-11-14T22:13:17.500Z","credential_id":"","endpoint":"","ttft_ms":0,
+       "incomplete":false,"cache_write_1h_tokens":0}],"next_before":null})"));
+  // Keyset paging: a full page names its cursor, the last page has none.
+  r = client_->Get("/api/usage?limit=1", WithSession(session));
   ASSERT_EQ(r->status, 200);
-  EXPECT_EQ(metering_.asked().limit, 2);
-  EXPECT_EQ(metering_.asked().before_unix_ms, kNow - 2500);
+  EXPECT_EQ(Body(r)["items"][0]["request_id"], "req-2");
+  EXPECT_EQ(Body(r)["next_before"], "2023-11-14T22:13:19Z");
+  r = client_->Get("/api/usage?limit=2&before=2023-11-14T22:13:19Z", WithSession(session));
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(metering_.usage_queries().back().before_unix_ms, kNow - 2500);  // the probe
+  EXPECT_EQ(Body(r)["items"].size(), 1u);
+  EXPECT_EQ(Body(r)["next_before"], nullptr);
+  // Filters reach metering.
+  r = client_->Get("/api/usage?mode=reseller&provider=anthropic&model=m&status=error&streaming=false"
+                   "&credential_id=123e4567-e89b-12d3-a456-426614174000",
+                   WithSession(session));
+  ASSERT_EQ(r->status, 200);
+  UsageQuery q = metering_.usage_queries().back();
+  EXPECT_EQ(q.mode, Mode::kReseller);
+  EXPECT_EQ(q.provider, "anthropic");
+  EXPECT_EQ(q.model, "m");
+  EXPECT_EQ(q.status_min, 400);
+  EXPECT_EQ(q.status_max, 999);
+  EXPECT_EQ(q.streaming, 0);
+  EXPECT_EQ(q.credential_id, "123e4567-e89b-12d3-a456-426614174000");
+  EXPECT_EQ(client_->Get("/api/usage?status=2xx", WithSession(session))->status, 400);
+  EXPECT_EQ(client_->Get("/api/usage?mode=x", WithSession(session))->status, 400);
+  EXPECT_EQ(client_->Get("/api/usage?credential_id=x", WithSession(session))->status, 400);
+  EXPECT_EQ(client_->Get("/api/usage?format=xml", WithSession(session))->status, 400);
+  // CSV: every matching row, a header first.
+  r = client_->Get("/api/usage?format=csv&provider=openai", WithSession(session));
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/csv; charset=utf-8");
+  EXPECT_THAT(r->body, testing::StartsWith("requested_at,request_id,"));
+  EXPECT_THAT(r->body, HasSubstr("\r\n2023-11-14T22:13:17.500Z,req-1,passthrough,openai,gpt-4o,"));
+  EXPECT_THAT(r->body, testing::Not(HasSubstr("req-2")));
   EXPECT_EQ(client_->Get("/api/usage?before=x", WithSession(session))->status, 400);
   EXPECT_EQ(client_->Get("/api/usage?limit=501", WithSession(session))->status, 400);
 }

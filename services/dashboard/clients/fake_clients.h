@@ -392,6 +392,11 @@ class FakeMeteringClient final : public MeteringClient {
     std::lock_guard<std::mutex> lock(mu_);
     return asked_;
   }
+  // Every ListUsage query, in order.
+  std::vector<UsageQuery> usage_queries() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return usage_queries_;
+  }
 
   // MeteringClient
   absl::StatusOr<Summary> GetSummary(const std::string& org_id, TimeRange range) override {
@@ -415,24 +420,37 @@ class FakeMeteringClient final : public MeteringClient {
     return providers;
   }
   absl::StatusOr<std::vector<TimeseriesPoint>> GetTimeseries(const std::string& org_id,
-                                                             TimeRange range,
-                                                             Bucket bucket) override {
+                                                             TimeRange range, Bucket bucket,
+                                                             bool by_provider) override {
     std::lock_guard<std::mutex> lock(mu_);
     asked_ = {org_id, range, bucket};
+    timeseries_by_provider_ = by_provider;
     if (!fail_with.ok()) return fail_with;
     return points;
   }
-  absl::StatusOr<std::vector<UsageRow>> ListUsage(const std::string& org_id, int32_t limit,
-                                                  int64_t before_unix_ms) override {
+  absl::StatusOr<std::vector<UsageRow>> ListUsage(const std::string& org_id,
+                                                  const UsageQuery& query) override {
     std::lock_guard<std::mutex> lock(mu_);
-    asked_ = {org_id, {}, Bucket::kDay, limit, before_unix_ms};
+    usage_queries_.push_back(query);
     if (!fail_with.ok()) return fail_with;
-    return rows;
+    // Keyset paging over `rows` (newest first), like metering: rows before the cursor that
+    // match the provider and model filters.
+    std::vector<UsageRow> page;
+    for (const UsageRow& r : rows) {
+      if (query.before_unix_ms != 0 && r.requested_at_unix_ms >= query.before_unix_ms) continue;
+      if (!query.provider.empty() && r.provider != query.provider) continue;
+      if (!query.model.empty() && r.model != query.model) continue;
+      if (static_cast<int32_t>(page.size()) == query.limit) break;
+      page.push_back(r);
+    }
+    return page;
   }
 
  private:
   std::mutex mu_;
   Asked asked_;
+  std::vector<UsageQuery> usage_queries_;
+  bool timeseries_by_provider_ = false;
 };
 
 }  // namespace llmgw::dashboard

@@ -8,7 +8,8 @@ using Stub = pb::MeteringService::Stub;
 
 Totals FromProto(const pb::Totals& t) {
   return Totals{t.requests(),  t.input_tokens(),       t.output_tokens(),
-                t.cost_nano(), t.provider_cost_nano(), t.margin_nano()};
+                t.cost_nano(), t.provider_cost_nano(), t.margin_nano(),
+                t.errors()};
 }
 
 void SetRange(pb::TimeRange* out, TimeRange range) {
@@ -77,8 +78,9 @@ absl::StatusOr<std::vector<ProviderUsage>> GrpcMeteringClient::GetUsageByProvide
 }
 
 absl::StatusOr<std::vector<TimeseriesPoint>> GrpcMeteringClient::GetTimeseries(
-    const std::string& org_id, TimeRange range, Bucket bucket) {
+    const std::string& org_id, TimeRange range, Bucket bucket, bool by_provider) {
   pb::GetTimeseriesRequest req;
+  req.set_by_provider(by_provider);
   req.set_organization_id(org_id);
   SetRange(req.mutable_range(), range);
   req.set_bucket(bucket == Bucket::kHour ? pb::BUCKET_HOUR : pb::BUCKET_DAY);
@@ -87,18 +89,26 @@ absl::StatusOr<std::vector<TimeseriesPoint>> GrpcMeteringClient::GetTimeseries(
   if (!s.ok()) return s;
   std::vector<TimeseriesPoint> out;
   for (const pb::TimeseriesPoint& p : resp.points()) {
-    out.push_back(TimeseriesPoint{p.bucket_start_unix_ms(), FromProto(p.totals())});
+    out.push_back(TimeseriesPoint{p.bucket_start_unix_ms(), FromProto(p.totals()), p.provider()});
   }
   return out;
 }
 
 absl::StatusOr<std::vector<UsageRow>> GrpcMeteringClient::ListUsage(const std::string& org_id,
-                                                                    int32_t limit,
-                                                                    int64_t before_unix_ms) {
+                                                                    const UsageQuery& query) {
   pb::ListUsageRequest req;
   req.set_organization_id(org_id);
-  req.set_limit(limit);
-  req.set_before_unix_ms(before_unix_ms);
+  req.set_limit(query.limit);
+  req.set_before_unix_ms(query.before_unix_ms);
+  req.set_mode(query.mode == Mode::kPassthrough ? pb::MODE_PASSTHROUGH
+               : query.mode == Mode::kReseller  ? pb::MODE_RESELLER
+                                                : 0);
+  req.set_provider(query.provider);
+  req.set_model(query.model);
+  req.set_credential_id(query.credential_id);
+  req.set_status_min(query.status_min);
+  req.set_status_max(query.status_max);
+  req.set_streaming(query.streaming == 1 ? 1 : query.streaming == 0 ? 2 : 0);
   pb::ListUsageResponse resp;
   absl::Status s = internal::Call(stub_.get(), &Stub::ListUsage, opts_, req, &resp);
   if (!s.ok()) return s;
@@ -124,6 +134,11 @@ absl::StatusOr<std::vector<UsageRow>> GrpcMeteringClient::ListUsage(const std::s
     r.reasoning_tokens = e.reasoning_tokens();
     r.unpriced = e.unpriced();
     r.price_id = e.price_id();
+    r.credential_id = e.credential_id();
+    r.endpoint = e.endpoint();
+    r.ttft_ms = e.ttft_ms();
+    r.incomplete = e.incomplete();
+    r.cache_write_1h_tokens = e.cache_write_1h_tokens();
     out.push_back(std::move(r));
   }
   return out;

@@ -25,10 +25,10 @@ class GrpcMeteringClient final : public MeteringClient {
   absl::StatusOr<std::vector<ProviderUsage>> GetUsageByProvider(const std::string& org_id,
                                                                 TimeRange range) override;
   absl::StatusOr<std::vector<TimeseriesPoint>> GetTimeseries(const std::string& org_id,
-                                                             TimeRange range,
-                                                             Bucket bucket) override;
-  absl::StatusOr<std::vector<UsageRow>> ListUsage(const std::string& org_id, int32_t limit,
-                                                  int64_t before_unix_ms) override;
+                                                             TimeRange range, Bucket bucket,
+                                                             bool by_provider) override;
+  absl::StatusOr<std::vector<UsageRow>> ListUsage(const std::string& org_id,
+                                                  const UsageQuery& query) override;
 
  private:
   std::unique_ptr<llmgw::metering::v1::MeteringService::Stub> stub_;

@@ -20,10 +20,11 @@ class MeteringClient {
                                                                         TimeRange range) = 0;
   virtual absl::StatusOr<std::vector<TimeseriesPoint>> GetTimeseries(const std::string& org_id,
                                                                      TimeRange range,
-                                                                     Bucket bucket) = 0;
-  // Newest first; before_unix_ms 0 means from now.
-  virtual absl::StatusOr<std::vector<UsageRow>> ListUsage(const std::string& org_id, int32_t limit,
-                                                          int64_t before_unix_ms) = 0;
+                                                                     Bucket bucket,
+                                                                     bool by_provider) = 0;
+  // One page of the rows matching `query`, newest first.
+  virtual absl::StatusOr<std::vector<UsageRow>> ListUsage(const std::string& org_id,
+                                                          const UsageQuery& query) = 0;
 };
 
 }  // namespace llmgw::dashboard

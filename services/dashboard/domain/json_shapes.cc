@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "libs/common/money.h"
 #include "services/dashboard/domain/rfc3339.h"
 
@@ -150,6 +151,7 @@ static void PutTotals(Json& j, const Totals& t, bool reseller) {
   j["input_tokens"] = t.input_tokens;
   j["output_tokens"] = t.output_tokens;
   PutMoney(j, "cost", t.cost_nano);
+  j["errors"] = t.errors;
   if (reseller) {
     PutMoney(j, "provider_cost", t.provider_cost_nano);
     PutMoney(j, "margin", t.margin_nano);
@@ -203,6 +205,7 @@ Json TimeseriesJson(const std::vector<TimeseriesPoint>& points) {
   for (const TimeseriesPoint& p : points) {
     Json row;
     row["ts"] = FormatRfc3339(p.bucket_start_unix_ms);
+    if (!p.provider.empty()) row["provider"] = p.provider;
     PutTotals(row, p.totals, false);
     items.push_back(std::move(row));
   }
@@ -223,7 +226,7 @@ std::string_view ModeName(Mode m) {
   return "unknown";
 }
 
-Json UsageJson(const std::vector<UsageRow>& rows) {
+Json UsageJson(const std::vector<UsageRow>& rows, std::optional<int64_t> next_before_unix_ms) {
   Json items = Json::array();
   for (const UsageRow& r : rows) {
     Json row;
@@ -247,11 +250,60 @@ Json UsageJson(const std::vector<UsageRow>& rows) {
     row["status_code"] = r.status_code;
     row["is_streaming"] = r.is_streaming;
     row["requested_at"] = FormatRfc3339(r.requested_at_unix_ms);
+    row["credential_id"] = r.credential_id;
+    row["endpoint"] = r.endpoint;
+    row["ttft_ms"] = r.ttft_ms;
+    row["incomplete"] = r.incomplete;
+    row["cache_write_1h_tokens"] = r.cache_write_1h_tokens;
     items.push_back(std::move(row));
   }
   Json j;
   j["items"] = std::move(items);
+  j["next_before"] =
+      next_before_unix_ms ? Json(FormatRfc3339(*next_before_unix_ms)) : Json(nullptr);
   return j;
+}
+
+namespace {
+// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. A field that a
+// spreadsheet would run as a formula (=, +, -, @ first) gets a leading apostrophe.
+std::string CsvField(std::string_view v) {
+  std::string s(v);
+  if (!s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@')) s.insert(0, "'");
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+}  // namespace
+
+const char kUsageCsvHeader[] =
+    "requested_at,request_id,mode,provider,model,endpoint,credential_id,status_code,"
+    "is_streaming,incomplete,input_tokens,cached_input_tokens,cache_write_tokens,"
+    "cache_write_1h_tokens,output_tokens,reasoning_tokens,cost_usd,provider_cost_usd,margin_usd,"
+    "unpriced,price_id,latency_ms,ttft_ms\r\n";
+
+std::string UsageCsvRows(const std::vector<UsageRow>& rows) {
+  std::string out;
+  for (const UsageRow& r : rows) {
+    bool reseller = r.mode == Mode::kReseller;
+    absl::StrAppend(
+        &out, FormatRfc3339(r.requested_at_unix_ms), ",", CsvField(r.request_id), ",",
+        std::string(ModeName(r.mode)), ",", CsvField(r.provider), ",", CsvField(r.model), ",",
+        CsvField(r.endpoint), ",", CsvField(r.credential_id), ",", r.status_code, ",",
+        r.is_streaming ? "true" : "false", ",", r.incomplete ? "true" : "false", ",",
+        r.input_tokens, ",", r.cached_input_tokens, ",", r.cache_write_tokens, ",",
+        r.cache_write_1h_tokens, ",", r.output_tokens, ",", r.reasoning_tokens, ",");
+    absl::StrAppend(&out, money::FormatUsd(r.cost_nano), ",",
+                    reseller ? money::FormatUsd(r.provider_cost_nano) : "", ",",
+                    reseller ? money::FormatUsd(r.margin_nano) : "", ",",
+                    r.unpriced ? "true" : "false", ",", r.price_id, ",", r.latency_ms, ",",
+                    r.ttft_ms, "\r\n");
+  }
+  return out;
 }
 
 }  // namespace llmgw::dashboard

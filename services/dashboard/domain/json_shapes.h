@@ -3,6 +3,7 @@
 // `<name>_nano` (integer nano-USD) and `<name>_usd` (money::FormatUsd string); every time is an
 // RFC 3339 UTC string.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,12 @@ Json ByModelJson(const std::vector<ModelUsage>& models);
 Json ByProviderJson(const std::vector<ProviderUsage>& providers);
 Json TimeseriesJson(const std::vector<TimeseriesPoint>& points);
 std::string_view ModeName(Mode m);
-Json UsageJson(const std::vector<UsageRow>& rows);
+// `next_before`: the cursor of the next page, null on the last page.
+Json UsageJson(const std::vector<UsageRow>& rows,
+               std::optional<int64_t> next_before_unix_ms = std::nullopt);
+// GET /api/usage?format=csv: the header line, then one line per row (CRLF, RFC 4180), every
+// recorded field; money as decimal USD.
+extern const char kUsageCsvHeader[];
+std::string UsageCsvRows(const std::vector<UsageRow>& rows);
 
 }  // namespace llmgw::dashboard

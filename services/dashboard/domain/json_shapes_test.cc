@@ -51,21 +51,21 @@ TEST(JsonShapes, Stats) {
   s.passthrough = {1, 10, 20, 300, 0, 0};
   s.reseller = {2, 20, 40, 600, 500, 100};
   EXPECT_EQ(Plain(SummaryJson(s)), json::parse(R"({"requests":3,"input_tokens":30,
-      "output_tokens":60,"cost_nano":900,"cost_usd":"0.000000900","by_mode":{
+      "output_tokens":60,"cost_nano":900,"cost_usd":"0.000000900","errors":0,"by_mode":{
       "passthrough":{"requests":1,"input_tokens":10,"output_tokens":20,"cost_nano":300,
-        "cost_usd":"0.000000300"},
+        "cost_usd":"0.000000300","errors":0},
       "reseller":{"requests":2,"input_tokens":20,"output_tokens":40,"cost_nano":600,
-        "cost_usd":"0.000000600","provider_cost_nano":500,"provider_cost_usd":"0.000000500",
+        "cost_usd":"0.000000600","errors":0,"provider_cost_nano":500,"provider_cost_usd":"0.000000500",
         "margin_nano":100,"margin_usd":"0.000000100"}}})"));
   EXPECT_EQ(Plain(ByModelJson({{"openai", "gpt-4o", {2, 5, 6, 7, 0, 0}}})),
             json::parse(R"({"models":[{"provider":"openai","model":"gpt-4o","requests":2,
-      "input_tokens":5,"output_tokens":6,"cost_nano":7,"cost_usd":"0.000000007"}]})"));
+      "input_tokens":5,"output_tokens":6,"cost_nano":7,"cost_usd":"0.000000007","errors":0}]})"));
   EXPECT_EQ(Plain(ByProviderJson({{"anthropic", {1, 2, 3, 4'000'000'000, 0, 0}}})),
             json::parse(R"({"providers":[{"provider":"anthropic","requests":1,
-      "input_tokens":2,"output_tokens":3,"cost_nano":4000000000,"cost_usd":"4.000000000"}]})"));
+      "input_tokens":2,"output_tokens":3,"cost_nano":4000000000,"cost_usd":"4.000000000","errors":0}]})"));
   EXPECT_EQ(Plain(TimeseriesJson({{1'704'067'200'000, {1, 2, 3, 4, 0, 0}}})),
             json::parse(R"({"points":[{"ts":"2024-01-01T00:00:00Z","requests":1,
-      "input_tokens":2,"output_tokens":3,"cost_nano":4,"cost_usd":"0.000000004"}]})"));
+      "input_tokens":2,"output_tokens":3,"cost_nano":4,"cost_usd":"0.000000004","errors":0}]})"));
 }
 
 TEST(JsonShapes, UsageRows) {
@@ -94,14 +94,28 @@ TEST(JsonShapes, UsageRows) {
        "input_tokens":10,"output_tokens":20,"cached_input_tokens":0,"cache_write_tokens":0,
        "reasoning_tokens":0,"cost_nano":0,"cost_usd":"0.000000000","unpriced":true,
        "price_id":0,"latency_ms":120,"status_code":200,"is_streaming":true,
-       "requested_at":"2023-11-14T22:13:20.123Z"},
+       "credential_id":"","endpoint":"","ttft_ms":0,"incomplete":false,
+       "cache_write_1h_tokens":0,"requested_at":"2023-11-14T22:13:20.123Z"},
       {"request_id":"req-2","mode":"reseller","provider":"anthropic",
        "model":"claude-3-5-haiku-20241022","input_tokens":1,"output_tokens":2,
        "cached_input_tokens":1,"cache_write_tokens":0,"reasoning_tokens":2,"cost_nano":120,
        "cost_usd":"0.000000120","unpriced":false,"price_id":77,
        "provider_cost_nano":100,"provider_cost_usd":"0.000000100",
        "margin_nano":20,"margin_usd":"0.000000020","latency_ms":50,"status_code":200,
-       "is_streaming":false,"requested_at":"2023-11-14T22:13:20Z"}]})"));
+       "is_streaming":false,"credential_id":"","endpoint":"","ttft_ms":0,"incomplete":false,
+       "cache_write_1h_tokens":0,"requested_at":"2023-11-14T22:13:20Z"}],
+      "next_before":null})"));
+  EXPECT_EQ(Plain(UsageJson({}, 1'700'000'000'123))["next_before"], "2023-11-14T22:13:20.123Z");
+}
+
+TEST(JsonShapes, UsageCsv) {
+  UsageRow r{"req,\"1\"", Mode::kReseller, "openai", "=cmd()", 1, 2, 120, 100, 20, 50, 429, true,
+             1'700'000'000'000};
+  r.endpoint = "/chat/completions";
+  EXPECT_EQ(UsageCsvRows({r}),
+            "2023-11-14T22:13:20Z,\"req,\"\"1\"\"\",reseller,openai,'=cmd(),/chat/completions,,429,"
+            "true,false,1,0,0,0,2,0,0.000000120,0.000000100,0.000000020,false,0,50,0\r\n");
+  EXPECT_EQ(std::string(kUsageCsvHeader).substr(0, 25), "requested_at,request_id,m");
 }
 
 }  // namespace

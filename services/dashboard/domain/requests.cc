@@ -1,5 +1,6 @@
 #include "services/dashboard/domain/requests.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <string>
@@ -206,6 +207,62 @@ absl::StatusOr<Bucket> ParseBucket(const std::optional<std::string>& bucket) {
 absl::StatusOr<int64_t> ParseBefore(const std::optional<std::string>& before) {
   if (!before.has_value()) return 0;
   return ParseRfc3339(*before, "before");
+}
+
+absl::StatusOr<UsageQuery> ParseUsageQuery(
+    const std::function<std::optional<std::string>(const char*)>& param) {
+  UsageQuery q;
+  auto limit = ParseLimit(param("limit"));
+  if (!limit.ok()) return limit.status();
+  q.limit = *limit;
+  auto before = ParseBefore(param("before"));
+  if (!before.ok()) return before.status();
+  q.before_unix_ms = *before;
+  auto bad = [](const std::string& message) { return absl::InvalidArgumentError(message); };
+  if (auto mode = param("mode"); mode && !mode->empty()) {
+    if (*mode == "passthrough") {
+      q.mode = Mode::kPassthrough;
+    } else if (*mode == "reseller") {
+      q.mode = Mode::kReseller;
+    } else {
+      return bad("mode must be passthrough or reseller");
+    }
+  }
+  for (auto [name, field] : {std::pair{"provider", &q.provider}, std::pair{"model", &q.model}}) {
+    std::optional<std::string> value = param(name);
+    if (!value) continue;
+    if (value->size() > 200) return bad(absl::StrCat(name, " must be at most 200 characters"));
+    *field = *value;
+  }
+  if (auto cred = param("credential_id"); cred && !cred->empty()) {
+    if (!IsUuid(*cred)) return bad("credential_id must be a UUID");
+    q.credential_id = *cred;
+  }
+  if (auto status = param("status"); status && !status->empty()) {
+    if (*status == "ok") {
+      q.status_min = 0;
+      q.status_max = 399;
+    } else if (*status == "error") {
+      q.status_min = 400;
+      q.status_max = 999;
+    } else if (status->size() == 3 && std::all_of(status->begin(), status->end(), [](char ch) {
+                 return ch >= '0' && ch <= '9';
+               }) && (*status)[0] != '0') {
+      q.status_min = q.status_max = std::stoi(*status);
+    } else {
+      return bad("status must be ok, error or a three-digit HTTP status");
+    }
+  }
+  if (auto streaming = param("streaming"); streaming && !streaming->empty()) {
+    if (*streaming == "true") {
+      q.streaming = 1;
+    } else if (*streaming == "false") {
+      q.streaming = 0;
+    } else {
+      return bad("streaming must be true or false");
+    }
+  }
+  return q;
 }
 
 bool IsUuid(std::string_view s) {

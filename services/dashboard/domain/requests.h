@@ -3,6 +3,7 @@
 // InvalidArgument whose message is safe to show (it never echoes a password).
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +53,13 @@ absl::StatusOr<Bucket> ParseBucket(const std::optional<std::string>& bucket);
 
 // `?before=` of GET /api/usage: absent → 0 (from now); otherwise RFC 3339.
 absl::StatusOr<int64_t> ParseBefore(const std::optional<std::string>& before);
+
+// GET /api/usage's query: limit and before as above, and the filters `mode` (passthrough |
+// reseller), `provider`, `model` (at most 200 characters), `status` (ok = below 400, error = 400
+// and above, or one three-digit code), `credential_id` (a UUID), `streaming` (true | false).
+// `param(name)` reads one query parameter.
+absl::StatusOr<UsageQuery> ParseUsageQuery(
+    const std::function<std::optional<std::string>(const char*)>& param);
 
 // 8-4-4-4-12 hex digits.
 bool IsUuid(std::string_view s);

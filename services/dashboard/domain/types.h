@@ -128,6 +128,7 @@ struct Totals {
   money::Nano cost_nano = 0;
   money::Nano provider_cost_nano = 0;
   money::Nano margin_nano = 0;
+  int64_t errors = 0;  // requests answered with status >= 400
 };
 
 struct Summary {
@@ -150,6 +151,7 @@ struct ProviderUsage {
 struct TimeseriesPoint {
   int64_t bucket_start_unix_ms = 0;
   Totals totals;
+  std::string provider;  // when asked per provider
 };
 
 enum class Mode { kUnspecified, kPassthrough, kReseller };
@@ -173,6 +175,25 @@ struct UsageRow {
   int64_t reasoning_tokens = 0;
   bool unpriced = false;  // no price for the model: the cost is unknown, not $0
   int64_t price_id = 0;   // billing's price row that priced it
+  std::string credential_id;
+  std::string endpoint;
+  int64_t ttft_ms = 0;
+  bool incomplete = false;
+  int64_t cache_write_1h_tokens = 0;
+};
+
+// GET /api/usage: one page (keyset: rows with requested_at < before, newest first) of the rows
+// matching the filters; an empty or zero filter field does not filter.
+struct UsageQuery {
+  int32_t limit = 50;
+  int64_t before_unix_ms = 0;  // 0: from now
+  Mode mode = Mode::kUnspecified;
+  std::string provider;
+  std::string model;
+  std::string credential_id;
+  int32_t status_min = 0;  // status_code in [status_min, status_max] when status_max > 0
+  int32_t status_max = 0;
+  int streaming = -1;  // -1 any, 0 not streamed, 1 streamed
 };
 
 }  // namespace llmgw::dashboard

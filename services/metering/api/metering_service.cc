@@ -78,6 +78,7 @@ void ToProto(const Totals& t, pb::Totals* p) {
   p->set_cost_nano(t.cost_nano);
   p->set_provider_cost_nano(t.provider_cost_nano);
   p->set_margin_nano(t.margin_nano);
+  p->set_errors(t.errors);
 }
 
 absl::StatusOr<Bucket> BucketFromProto(pb::Bucket b) {
@@ -173,9 +174,12 @@ grpc::ServerUnaryReactor* MeteringService::GetTimeseries(grpc::CallbackServerCon
   return grpcutil::ServeUnary(ctx, env_, "GetTimeseries", [this, req, resp]() -> absl::Status {
     LLMGW_ASSIGN_OR_RETURN(Bucket bucket, BucketFromProto(req->bucket()));
     LLMGW_ASSIGN_OR_RETURN(auto groups, Groups(req->organization_id(), req->range(), bucket));
-    for (const TimeseriesPoint& p : Timeseries(groups, bucket)) {
+    std::vector<TimeseriesPoint> points =
+        req->by_provider() ? TimeseriesByProvider(groups, bucket) : Timeseries(groups, bucket);
+    for (const TimeseriesPoint& p : points) {
       pb::TimeseriesPoint* out = resp->add_points();
       out->set_bucket_start_unix_ms(p.bucket_start_unix_ms);
+      out->set_provider(p.provider);
       ToProto(p.totals, out->mutable_totals());
     }
     return absl::OkStatus();
@@ -188,6 +192,13 @@ grpc::ServerUnaryReactor* MeteringService::ListUsage(grpc::CallbackServerContext
   return grpcutil::ServeUnary(ctx, env_, "ListUsage", [this, req, resp]() -> absl::Status {
     LLMGW_ASSIGN_OR_RETURN(
         ListQuery q, MakeListQuery(req->organization_id(), req->limit(), req->before_unix_ms()));
+    q.filter.mode = static_cast<Mode>(req->mode());
+    q.filter.provider = req->provider();
+    q.filter.model = req->model();
+    q.filter.credential_id = req->credential_id();
+    q.filter.status_min = req->status_min();
+    q.filter.status_max = req->status_max();
+    q.filter.streaming = req->streaming() == 1 ? 1 : req->streaming() == 2 ? 0 : -1;
     LLMGW_ASSIGN_OR_RETURN(auto events, store_.List(q));
     for (const UsageEvent& e : events) *resp->add_items() = ToProto(e);
     return absl::OkStatus();

@@ -119,7 +119,20 @@ std::vector<TimeseriesPoint> Timeseries(const std::vector<UsageGroup>& groups, B
   }
   std::vector<TimeseriesPoint> out;
   for (auto& [start, totals] : by) {
-    if (totals.requests > 0) out.push_back({start, totals});
+    if (totals.requests > 0) out.push_back({start, "", totals});
+  }
+  return out;
+}
+
+std::vector<TimeseriesPoint> TimeseriesByProvider(const std::vector<UsageGroup>& groups,
+                                                  Bucket bucket) {
+  std::map<std::pair<int64_t, std::string>, Totals> by;  // ordered: bucket, then provider
+  for (const UsageGroup& g : groups) {
+    by[{BucketStart(g.bucket_start_unix_ms, bucket), g.provider}].Add(g.totals);
+  }
+  std::vector<TimeseriesPoint> out;
+  for (auto& [key, totals] : by) {
+    if (totals.requests > 0) out.push_back({key.first, key.second, totals});
   }
   return out;
 }

@@ -75,6 +75,7 @@ struct ProviderUsage {
 };
 struct TimeseriesPoint {
   int64_t bucket_start_unix_ms = 0;
+  std::string provider;  // set by TimeseriesByProvider only
   Totals totals;
 };
 
@@ -85,14 +86,29 @@ std::vector<ModelUsage> UsageByModel(const std::vector<UsageGroup>& groups);
 std::vector<ProviderUsage> UsageByProvider(const std::vector<UsageGroup>& groups);
 // Groups re-bucketed to `bucket`, ascending; buckets without requests are omitted.
 std::vector<TimeseriesPoint> Timeseries(const std::vector<UsageGroup>& groups, Bucket bucket);
+// The same, one point per bucket and provider (ascending by bucket, then provider).
+std::vector<TimeseriesPoint> TimeseriesByProvider(const std::vector<UsageGroup>& groups,
+                                                  Bucket bucket);
 
 // ListUsage paging.
 inline constexpr int kDefaultPageSize = 50;
 inline constexpr int kMaxPageSize = 500;
+// Which rows ListUsage returns; an empty or zero field does not filter.
+struct UsageFilter {
+  Mode mode = Mode::kUnspecified;
+  std::string provider;
+  std::string model;
+  std::string credential_id;
+  int32_t status_min = 0;  // status_code in [status_min, status_max] when status_max > 0
+  int32_t status_max = 0;
+  int streaming = -1;  // -1 any, 0 not streamed, 1 streamed
+};
+
 struct ListQuery {
   std::string organization_id;
   int limit = kDefaultPageSize;
   int64_t before_unix_ms = kMaxUnixMs + 1;  // exclusive
+  UsageFilter filter;
 };
 // limit 0 → 50, above 500 → 500; before 0 → no bound. InvalidArgument for a missing
 // organization, a negative limit or a negative cursor.

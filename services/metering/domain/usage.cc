@@ -17,6 +17,7 @@ void Totals::Add(const UsageEvent& e) {
   cost_nano += e.cost_nano;
   provider_cost_nano += e.provider_cost_nano;
   margin_nano += e.margin_nano;
+  if (e.status_code >= 400) errors += 1;
 }
 
 void Totals::Add(const Totals& t) {
@@ -29,6 +30,7 @@ void Totals::Add(const Totals& t) {
   cost_nano += t.cost_nano;
   provider_cost_nano += t.provider_cost_nano;
   margin_nano += t.margin_nano;
+  errors += t.errors;
 }
 
 namespace {

@@ -55,6 +55,8 @@ struct Totals {
   int64_t cost_nano = 0;
   int64_t provider_cost_nano = 0;
   int64_t margin_nano = 0;
+  // Requests answered with an HTTP status of 400 or more (the gateway's or the provider's).
+  int64_t errors = 0;
 
   void Add(const UsageEvent& e);
   void Add(const Totals& t);

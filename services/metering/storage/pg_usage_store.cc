@@ -64,15 +64,15 @@ WITH input AS (
   ON CONFLICT (event_id) DO NOTHING
   RETURNING org_id, requested_at, mode, provider, model, input_tokens, cached_input_tokens,
       cache_write_tokens, output_tokens, reasoning_tokens, cost_nano, provider_cost_nano,
-      margin_nano
+      margin_nano, status_code
 ), rolled AS (
   INSERT INTO metering.usage_hourly AS h (org_id, hour, mode, provider, model, requests,
       input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
-      cost_nano, provider_cost_nano, margin_nano)
+      cost_nano, provider_cost_nano, margin_nano, errors)
   SELECT org_id, date_trunc('hour', requested_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', mode,
       provider, model, count(*), sum(input_tokens), sum(cached_input_tokens),
       sum(cache_write_tokens), sum(output_tokens), sum(reasoning_tokens), sum(cost_nano),
-      sum(provider_cost_nano), sum(margin_nano)
+      sum(provider_cost_nano), sum(margin_nano), count(*) FILTER (WHERE status_code >= 400)
   FROM inserted
   GROUP BY 1, 2, 3, 4, 5
   ORDER BY 1, 2, 3, 4, 5
@@ -85,7 +85,8 @@ WITH input AS (
     reasoning_tokens = h.reasoning_tokens + EXCLUDED.reasoning_tokens,
     cost_nano = h.cost_nano + EXCLUDED.cost_nano,
     provider_cost_nano = h.provider_cost_nano + EXCLUDED.provider_cost_nano,
-    margin_nano = h.margin_nano + EXCLUDED.margin_nano
+    margin_nano = h.margin_nano + EXCLUDED.margin_nano,
+    errors = h.errors + EXCLUDED.errors
 )
 SELECT count(*) FROM inserted
 )sql";
@@ -191,11 +192,11 @@ absl::StatusOr<std::vector<UsageGroup>> PgUsageStore::Aggregate(const std::strin
   RangePlan plan = PlanRange(range);
   if (!options_.use_rollups) plan = {ClampToEventTimes(range), {}, {}};
   std::string sql = absl::StrCat(
-      "WITH parts AS (SELECT hour, mode, provider, model, requests, ", kSumColumns,
+      "WITH parts AS (SELECT hour, mode, provider, model, requests, errors, ", kSumColumns,
       " FROM metering.usage_hourly WHERE org_id = $1 AND hour >= $2::timestamptz"
       " AND hour < $3::timestamptz"
       " UNION ALL SELECT date_trunc('hour', requested_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',"
-      " mode, provider, model, 1, ",
+      " mode, provider, model, 1, (status_code >= 400)::int, ",
       kSumColumns,
       " FROM metering.usage_events WHERE org_id = $1"
       " AND ((requested_at >= $4::timestamptz AND requested_at < $5::timestamptz)"
@@ -205,7 +206,7 @@ absl::StatusOr<std::vector<UsageGroup>> PgUsageStore::Aggregate(const std::strin
       ", mode, provider, model, sum(requests)::bigint, sum(input_tokens)::bigint,"
       " sum(cached_input_tokens)::bigint, sum(cache_write_tokens)::bigint,"
       " sum(output_tokens)::bigint, sum(reasoning_tokens)::bigint, sum(cost_nano)::bigint,"
-      " sum(provider_cost_nano)::bigint, sum(margin_nano)::bigint"
+      " sum(provider_cost_nano)::bigint, sum(margin_nano)::bigint, sum(errors)::bigint"
       " FROM parts GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4");
   auto ts = [](int64_t ms) { return TimestampLiteral(ms); };
   return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<std::vector<UsageGroup>> {
@@ -224,7 +225,8 @@ absl::StatusOr<std::vector<UsageGroup>> PgUsageStore::Aggregate(const std::strin
       g.model = row[3].as<std::string>();
       g.totals = {row[4].as<int64_t>(),  row[5].as<int64_t>(),  row[6].as<int64_t>(),
                   row[7].as<int64_t>(),  row[8].as<int64_t>(),  row[9].as<int64_t>(),
-                  row[10].as<int64_t>(), row[11].as<int64_t>(), row[12].as<int64_t>()};
+                  row[10].as<int64_t>(), row[11].as<int64_t>(), row[12].as<int64_t>(),
+                  row[13].as<int64_t>()};
       groups.push_back(std::move(g));
     }
     return groups;
@@ -232,20 +234,31 @@ absl::StatusOr<std::vector<UsageGroup>> PgUsageStore::Aggregate(const std::strin
 }
 
 absl::StatusOr<std::vector<UsageEvent>> PgUsageStore::List(const ListQuery& query) {
+  // The filters as parameters ($4..$10) that match everything when unset: one statement whose
+  // custom plan (unnamed statement) drops the unused ones.
+  constexpr char kFilterSql[] =
+      " AND ($4::int = 0 OR mode = $4::int) AND ($5::text = '' OR provider = $5::text)"
+      " AND ($6::text = '' OR model = $6::text) AND ($7::text = '' OR credential_id = $7::text)"
+      " AND ($9::int = 0 OR status_code BETWEEN $8::int AND $9::int)"
+      " AND ($10::int < 0 OR is_streaming = ($10::int = 1))";
   std::string page_sql = absl::StrCat(
       "SELECT ", kEventColumns,
-      " FROM metering.usage_events WHERE org_id = $1 AND requested_at < $2::timestamptz"
-      " ORDER BY requested_at DESC, event_id DESC LIMIT $3");
+      " FROM metering.usage_events WHERE org_id = $1 AND requested_at < $2::timestamptz",
+      kFilterSql, " ORDER BY requested_at DESC, event_id DESC LIMIT $3");
   std::string same_ms_sql = absl::StrCat(
       "SELECT ", kEventColumns,
       " FROM metering.usage_events WHERE org_id = $1 AND requested_at = $2::timestamptz"
-      " ORDER BY event_id DESC");
+      " AND $3::int IS NOT NULL",
+      kFilterSql, " ORDER BY event_id DESC");
+  const UsageFilter& f = query.filter;
+  const int mode = static_cast<int>(f.mode);
   return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<std::vector<UsageEvent>> {
     pqxx::read_transaction tx(c);
     std::vector<UsageEvent> rows;
     for (const pqxx::row& row :
          tx.exec_params(page_sql, query.organization_id, TimestampLiteral(query.before_unix_ms),
-                        query.limit + 1)) {
+                        query.limit + 1, mode, f.provider, f.model, f.credential_id,
+                        f.status_min, f.status_max, f.streaming)) {
       rows.push_back(EventFromRow(row));
     }
     size_t keep = PageLength(rows, query.limit);
@@ -254,7 +267,9 @@ absl::StatusOr<std::vector<UsageEvent>> PgUsageStore::List(const ListQuery& quer
       int64_t ms = rows.front().requested_at_unix_ms;
       rows.clear();
       for (const pqxx::row& row :
-           tx.exec_params(same_ms_sql, query.organization_id, TimestampLiteral(ms))) {
+           tx.exec_params(same_ms_sql, query.organization_id, TimestampLiteral(ms), 0, mode,
+                          f.provider, f.model, f.credential_id, f.status_min, f.status_max,
+                          f.streaming)) {
         rows.push_back(EventFromRow(row));
       }
       return rows;

@@ -128,13 +128,14 @@ TEST(PgUsageStoreMigration, ByteOrderKeysKeepStoredEventsAndIdempotency) {
   const auto& all = meteringMigrations();
   ASSERT_GE(all.size(), 2u);
   ASSERT_THAT(pg::ApplyMigrations(**pool, "metering", {all.front()}), IsOk());
-  // Today's store also writes the columns of a later migration (003, which adds them only when
-  // missing); a database at migration 1 gets them first, as that migration would add them.
+  // Today's store also writes the columns of later migrations (003 and 005, which add them only
+  // when missing); a database at migration 1 gets them first, as that migration would add them.
   ASSERT_THAT((*pool)->Run([](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
     tx.exec(
         "ALTER TABLE metering.usage_events ADD COLUMN price_id bigint NOT NULL DEFAULT 0, "
         "ADD COLUMN cache_write_1h_tokens bigint NOT NULL DEFAULT 0");
+    tx.exec("ALTER TABLE metering.usage_hourly ADD COLUMN errors bigint NOT NULL DEFAULT 0");
     tx.commit();
     return absl::OkStatus();
   }),
@@ -412,6 +413,44 @@ TEST_F(PgUsageStoreTest, RollupsEqualTheRawEvents) {
         Compute(events, kOrgA, {e.requested_at_unix_ms - kHourMs, e.requested_at_unix_ms}).total);
     break;
   }
+}
+
+TEST_F(PgUsageStoreTest, ErrorsAreCountedInTheRollupsAndListFilters) {
+  std::vector<UsageEvent> events = Batch(0, 6);
+  events[1].status_code = 429;
+  events[2].status_code = 502;
+  events[2].provider = "anthropic";
+  events[3].is_streaming = true;
+  events[4].mode = Mode::kPassthrough;
+  events[5].credential_id = "key_2";
+  events[5].model = "gpt-4o-mini";
+  ASSERT_THAT(store_->Ingest(events), IsOk());
+  TimeRange day{kDay0, kDay0 + kDayMs};
+  EXPECT_EQ(SummaryTotal(kOrgA, day).errors, 2);
+  auto raw = raw_store_->Aggregate(kOrgA, day, Bucket::kNone);
+  ASSERT_THAT(raw, IsOk());
+  EXPECT_EQ(Summarize(*raw).total.errors, 2);
+  auto ids = [&](UsageFilter f) {
+    ListQuery q{kOrgA, 50, kMaxUnixMs + 1, f};
+    auto page = store_->List(q);
+    EXPECT_THAT(page, IsOk());
+    std::vector<std::string> out;
+    if (page.ok()) {
+      for (const UsageEvent& e : *page) out.push_back(e.event_id);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids({}).size(), 6u);
+  EXPECT_EQ(ids({.status_min = 400, .status_max = 999}), (V{"ev-2", "ev-1"}));
+  EXPECT_EQ(ids({.status_min = 429, .status_max = 429}), (V{"ev-1"}));
+  EXPECT_EQ(ids({.provider = "anthropic"}), (V{"ev-2"}));
+  EXPECT_EQ(ids({.model = "gpt-4o-mini"}), (V{"ev-5"}));
+  EXPECT_EQ(ids({.credential_id = "key_2"}), (V{"ev-5"}));
+  EXPECT_EQ(ids({.mode = Mode::kPassthrough}), (V{"ev-4"}));
+  EXPECT_EQ(ids({.streaming = 1}), (V{"ev-3"}));
+  EXPECT_EQ(ids({.streaming = 0}).size(), 5u);
+  EXPECT_EQ(ids({.provider = "openai", .status_min = 400, .status_max = 999}), (V{"ev-1"}));
 }
 
 TEST_F(PgUsageStoreTest, OrganizationsAreIsolated) {
