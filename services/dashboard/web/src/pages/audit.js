@@ -3,6 +3,15 @@ import { api } from '../lib/api.js';
 import { h, setMain, table, toast } from '../lib/dom.js';
 import { fmt } from '../lib/fmt.js';
 
+// Collapsed to the names of what was recorded ("request, before, after"); opened, the JSON,
+// indented and scrolling inside its own box (a row stays one line high until asked).
+function detailsCell(e) {
+  const keys = Object.keys(e.details || {});
+  if (!keys.length) return '';
+  return h('details', {}, h('summary', {}, keys.join(', ')),
+    h('pre', { class: 'details', tabindex: '0' }, JSON.stringify(e.details, null, 2)));
+}
+
 export async function auditPage() {
   const rows = [];
   const holder = h('div', { class: 'panel' });
@@ -18,7 +27,7 @@ export async function auditPage() {
       { title: 'Who', cell: (e) => e.actor_email },
       { title: 'Action', cell: (e) => h('code', {}, e.action) },
       { title: 'Target', cell: (e) => e.target },
-      { title: 'Details', cell: (e) => h('code', { class: 'details' }, JSON.stringify(e.details)) },
+      { title: 'Details', cell: detailsCell },
     ], rows, 'Audit log'));
   };
   more.addEventListener('click', () => load().catch((ex) => toast(ex.message)));
