@@ -60,6 +60,64 @@ int RequeueDeadLettersCommand() {
   return 0;
 }
 
+template <typename StatusOrValue>
+auto OrExit(StatusOrValue v) {
+  return llmgw::config::ValueOrExit(std::move(v), kService);
+}
+
+// The providers' base URLs (LLMGW_*_BASE_URL), indexed by Provider, plus Gemini's native API.
+llmgw::gateway::UpstreamEndpoints EndpointsFromEnv() {
+  using namespace llmgw;
+  using namespace llmgw::gateway;
+  UpstreamEndpoints endpoints;
+  const struct {
+    Provider p;
+    const char* env;
+    const char* fallback;
+  } kUpstreams[] = {
+      {Provider::kOpenAI, "LLMGW_OPENAI_BASE_URL", "https://api.openai.com/v1"},
+      {Provider::kAnthropic, "LLMGW_ANTHROPIC_BASE_URL", "https://api.anthropic.com"},
+      {Provider::kGoogle, "LLMGW_GOOGLE_BASE_URL",
+       "https://generativelanguage.googleapis.com/v1beta/openai"},
+      {Provider::kXai, "LLMGW_XAI_BASE_URL", "https://api.x.ai/v1"},
+  };
+  for (const auto& u : kUpstreams) {
+    const std::string url = OrExit(config::Url(u.env, u.fallback));
+    endpoints[static_cast<size_t>(u.p)] = OrExit(ParseBaseUrl(url));
+  }
+  endpoints[kGoogleNativeEndpoint] = OrExit(ParseBaseUrl(OrExit(config::Url(
+      "LLMGW_GOOGLE_NATIVE_BASE_URL", "https://generativelanguage.googleapis.com"))));
+  return endpoints;
+}
+
+// Reseller: a provider is offered only when the operator configured its key.
+llmgw::gateway::ResellerOptions ResellerOptionsFromEnv() {
+  using llmgw::gateway::Provider;
+  llmgw::gateway::ResellerOptions options;
+  for (const auto& [p, env] : {std::pair{Provider::kOpenAI, "LLMGW_OPENAI_API_KEY"},
+                               std::pair{Provider::kAnthropic, "LLMGW_ANTHROPIC_API_KEY"},
+                               std::pair{Provider::kGoogle, "LLMGW_GOOGLE_API_KEY"},
+                               std::pair{Provider::kXai, "LLMGW_XAI_API_KEY"}}) {
+    options.operator_keys[static_cast<size_t>(p)] = llmgw::config::String(env);
+  }
+  return options;
+}
+
+llmgw::gateway::GrpcUsageShipper::Options ShipperOptionsFromEnv(const std::string& metering_addr,
+                                                                 const std::string& internal_token,
+                                                                 const std::string& spool_dir) {
+  using namespace llmgw;
+  gateway::GrpcUsageShipper::Options options;
+  options.metering_target = metering_addr;
+  options.internal_token = internal_token;
+  options.spool_dir = spool_dir;
+  options.batch_size = static_cast<size_t>(OrExit(config::Int(
+      "LLMGW_USAGE_BATCH_SIZE", static_cast<int64_t>(options.batch_size), 1, 10'000)));
+  options.flush_interval = std::chrono::milliseconds(
+      OrExit(config::Int("LLMGW_USAGE_FLUSH_MS", options.flush_interval.count(), 1, 60'000)));
+  return options;
+}
+
 int Serve() {
   using namespace llmgw;
   using namespace llmgw::gateway;
@@ -90,24 +148,7 @@ int Serve() {
   const auto grace =
       std::chrono::seconds(V(config::Int("LLMGW_SHUTDOWN_GRACE_SECONDS", 30, 0, 3'600)));
 
-  UpstreamEndpoints endpoints;
-  const struct {
-    Provider p;
-    const char* env;
-    const char* fallback;
-  } kUpstreams[] = {
-      {Provider::kOpenAI, "LLMGW_OPENAI_BASE_URL", "https://api.openai.com/v1"},
-      {Provider::kAnthropic, "LLMGW_ANTHROPIC_BASE_URL", "https://api.anthropic.com"},
-      {Provider::kGoogle, "LLMGW_GOOGLE_BASE_URL",
-       "https://generativelanguage.googleapis.com/v1beta/openai"},
-      {Provider::kXai, "LLMGW_XAI_BASE_URL", "https://api.x.ai/v1"},
-  };
-  for (const auto& u : kUpstreams) {
-    const std::string url = V(config::Url(u.env, u.fallback));
-    endpoints[static_cast<size_t>(u.p)] = V(ParseBaseUrl(url));
-  }
-  endpoints[kGoogleNativeEndpoint] = V(ParseBaseUrl(V(config::Url(
-      "LLMGW_GOOGLE_NATIVE_BASE_URL", "https://generativelanguage.googleapis.com"))));
+  const UpstreamEndpoints endpoints = EndpointsFromEnv();
 
   auto registry = std::make_shared<prometheus::Registry>();
   auto metrics_server = V(metrics::MetricsServer::Start(metrics_addr, registry));
@@ -121,14 +162,8 @@ int Serve() {
       std::chrono::seconds(V(config::Int("LLMGW_PRICE_REFRESH_SECONDS", 60, 1, 3'600)));
   auto refresher = std::make_unique<PriceBookRefresher>(grpcutil::MakeChannel(billing_addr),
                                                         internal_token, price_book, price_refresh);
-  GrpcUsageShipper::Options shipper_options;
-  shipper_options.metering_target = metering_addr;
-  shipper_options.internal_token = internal_token;
-  shipper_options.spool_dir = spool_dir;
-  shipper_options.batch_size = static_cast<size_t>(V(config::Int(
-      "LLMGW_USAGE_BATCH_SIZE", static_cast<int64_t>(shipper_options.batch_size), 1, 10'000)));
-  shipper_options.flush_interval = std::chrono::milliseconds(
-      V(config::Int("LLMGW_USAGE_FLUSH_MS", shipper_options.flush_interval.count(), 1, 60'000)));
+  GrpcUsageShipper::Options shipper_options =
+      ShipperOptionsFromEnv(metering_addr, internal_token, spool_dir);
   // Every usage event is journaled before it is queued: a killed process loses none (the
   // journal replays what the shipper never reported safe).
   std::unique_ptr<UsageJournal> usage_journal =
@@ -151,14 +186,6 @@ int Serve() {
                          http.body_limit);
   handler.Register(RouteKind::kPassthrough, &passthrough);
 
-  // Reseller: a provider is offered only when the operator configured its key.
-  ResellerOptions reseller_options;
-  for (const auto& [p, env] : {std::pair{Provider::kOpenAI, "LLMGW_OPENAI_API_KEY"},
-                               std::pair{Provider::kAnthropic, "LLMGW_ANTHROPIC_API_KEY"},
-                               std::pair{Provider::kGoogle, "LLMGW_GOOGLE_API_KEY"},
-                               std::pair{Provider::kXai, "LLMGW_XAI_API_KEY"}}) {
-    reseller_options.operator_keys[static_cast<size_t>(p)] = config::String(env);
-  }
   GrpcBillingClient billing(grpcutil::MakeChannel(billing_addr), internal_token);
   // What an earlier process still owed billing (its journal) is delivered from here on.
   std::unique_ptr<SettleQueue> settles =
@@ -171,7 +198,7 @@ int Serve() {
                             .billing = billing,
                             .settles = *settles,
                             .usage = *usage_journal,
-                            .options = reseller_options,
+                            .options = ResellerOptionsFromEnv(),
                             .metrics = &gateway_metrics,
                             .reseller_metrics = &reseller_metrics});
   handler.Register(RouteKind::kResellerChat, &reseller);
