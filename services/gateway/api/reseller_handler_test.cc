@@ -84,19 +84,16 @@ using testsupport::InMemorySink;
 // faults injected on demand.
 class SwitchableHolds : public BillingHolds {
  public:
-  void Hold(std::string org, std::string id, money::Nano bound,
-            Done<absl::StatusOr<HoldReceipt>> done) override {
-    last_hold_bound = bound;
+  void Hold(HoldOrder order, Done<absl::StatusOr<HoldReceipt>> done) override {
+    last_hold_bound = order.provider_cost_bound;
     if (hold_commits_then_times_out) {
       // Billing commits the hold, but the answer comes too late for the gateway.
-      target.load()->Hold(
-          std::move(org), std::move(id), bound,
-          [done = std::move(done)](absl::StatusOr<HoldReceipt> r) {
-            done(r.ok() ? absl::DeadlineExceededError("Deadline Exceeded") : r.status());
-          });
+      target.load()->Hold(std::move(order), [done = std::move(done)](absl::StatusOr<HoldReceipt> r) {
+        done(r.ok() ? absl::DeadlineExceededError("Deadline Exceeded") : r.status());
+      });
       return;
     }
-    target.load()->Hold(std::move(org), std::move(id), bound, std::move(done));
+    target.load()->Hold(std::move(order), std::move(done));
   }
   void Settle(std::string id, money::Nano cost, std::string description,
               Done<absl::StatusOr<SettleReceipt>> done) override {
