@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace llmgw::gateway {
@@ -181,6 +182,10 @@ std::unique_ptr<RedisRateLimiter> StartRedisLimiter(std::string url, int connect
   o.redis_url = std::move(url);
   o.connections = connections;
   o.replicas = 2;
+  // Generous timeouts: a loaded test machine must not look like an unreachable Redis. (A killed
+  // server is noticed at once anyway: connection refused or reset.)
+  o.connect_timeout = milliseconds(2'000);
+  o.command_timeout = milliseconds(2'000);
   o.retry_min = milliseconds(20);
   o.retry_max = milliseconds(100);
   o.registry = registry;
@@ -283,6 +288,62 @@ TEST(RedisRateLimiterTest, UnlimitedRequestsNeverReachRedis) {
   EXPECT_TRUE(d.allowed);
   EXPECT_FALSE(d.fallback);
   EXPECT_FALSE(a->InFallback());
+  // A limited one does, and is decided locally at the share (2 replicas: 1 of 2 rpm).
+  RateDecision first = AcquireSync(*a, {Scope("cred:a", 2, 0)}, 0);
+  EXPECT_TRUE(first.allowed);
+  EXPECT_TRUE(first.fallback);
+  EXPECT_EQ(first.limit_requests, 1);
+  EXPECT_TRUE(a->InFallback());
+  RateDecision second = AcquireSync(*a, {Scope("cred:a", 2, 0)}, 0);
+  EXPECT_FALSE(second.allowed);
+  EXPECT_TRUE(second.fallback);
+}
+
+// The value of a key and its remaining time to live in ms (-2: no such key).
+std::pair<std::string, long long> KeyAndTtl(const std::string& url, const std::string& key) {
+  auto ep = ParseRedisUrl(url);
+  redisContext* c = redisConnect(ep->host.c_str(), ep->port);
+  std::pair<std::string, long long> out{"", -3};
+  if (c == nullptr || c->err != 0) return out;
+  if (auto* r = static_cast<redisReply*>(redisCommand(c, "GET %s", key.c_str()))) {
+    if (r->type == REDIS_REPLY_STRING) out.first.assign(r->str, r->len);
+    freeReplyObject(r);
+  }
+  if (auto* r = static_cast<redisReply*>(redisCommand(c, "PTTL %s", key.c_str()))) {
+    if (r->type == REDIS_REPLY_INTEGER) out.second = r->integer;
+    freeReplyObject(r);
+  }
+  redisFree(c);
+  return out;
+}
+
+TEST(RedisRateLimiterTest, KeysExpireOnceTheBucketIsFull) {
+  LLMGW_REQUIRE_REDIS();
+  auto a = StartRedisLimiter(TestRedisUrl());
+  const std::string cred = UniqueKey("cred");
+  ASSERT_TRUE(AcquireSync(*a, {Scope(cred, 60, 1000)}, 500).allowed);
+  // Requests: 1 s of TAT, tokens: 30 s; each key lives one second past it.
+  auto [req_tat, req_ttl] = KeyAndTtl(TestRedisUrl(), "llmgw:rl:" + cred + ":r");
+  auto [tok_tat, tok_ttl] = KeyAndTtl(TestRedisUrl(), "llmgw:rl:" + cred + ":t");
+  EXPECT_GT(req_ttl, 1'000);
+  EXPECT_LE(req_ttl, 2'000);
+  EXPECT_GT(tok_ttl, 30'000);
+  EXPECT_LE(tok_ttl, 31'000);
+  int64_t req_us = 0, tok_us = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(req_tat, &req_us)) << req_tat;
+  ASSERT_TRUE(absl::SimpleAtoi(tok_tat, &tok_us)) << tok_tat;
+  EXPECT_EQ(tok_us - req_us, 29'000'000);
+  // Refusals write nothing.
+  ASSERT_FALSE(AcquireSync(*a, {Scope(cred, 60, 1000)}, 600).allowed);
+  EXPECT_EQ(KeyAndTtl(TestRedisUrl(), "llmgw:rl:" + cred + ":t").first, tok_tat);
+  // A refund down to nothing deletes the token key.
+  a->Correct({Scope(cred, 60, 1000)}, 500, 0);
+  AcquireSync(*a, {Scope(cred, 0, 0), Scope(UniqueKey("org"), 1, 0)}, 0);  // after the Correct
+  for (int i = 0; i < 100 && KeyAndTtl(TestRedisUrl(), "llmgw:rl:" + cred + ":t").second != -2;
+       ++i) {
+    std::this_thread::sleep_for(milliseconds(10));  // two workers: the Correct may still run
+  }
+  EXPECT_EQ(KeyAndTtl(TestRedisUrl(), "llmgw:rl:" + cred + ":t").second, -2);
 }
 
 // A private redis-server this test may kill: started in the foreground as a child process.
@@ -346,6 +407,7 @@ double FallbackGauge(prometheus::Registry& registry) {
 
 TEST(RedisRateLimiterTest, FallsBackToTheLocalShareAndRecovers) {
   LLMGW_REQUIRE_REDIS();
+  signal(SIGPIPE, SIG_IGN);  // as the gateway does (libs/common/signals): a dead peer's socket
   const int port = FreePort();
   RedisProcess redis(port);
   ASSERT_TRUE(redis.Start());
