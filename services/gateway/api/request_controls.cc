@@ -22,7 +22,7 @@ asio::awaitable<RateDecision> RequestControls::AcquireRate(const std::vector<Lim
 
 Refusal RequestControls::HoldRefusal(const absl::Status& hold, const std::string& request_id) {
   if (BudgetRefused(hold)) {
-    return Refusal{BudgetExceeded(BudgetRefusalText(hold.message())), 0, false, {}};
+    return Refusal{BudgetExceeded(BudgetRefusalText(std::string(hold.message()))), 0, false, {}};
   }
   if (hold.code() == absl::StatusCode::kResourceExhausted) {
     return Refusal{InsufficientQuota(), 0, false, {}};

@@ -307,13 +307,15 @@ class ResellerTest : public ::testing::Test {
     ResellerOptions options;
     options.operator_keys[static_cast<size_t>(Provider::kOpenAI)] = kOpenAIKey;
     options.operator_keys[static_cast<size_t>(Provider::kAnthropic)] = kAnthropicKey;
+    controls_ = std::make_unique<RequestControls>(RequestControls::Deps{
+        .billing = &holds_, .settles = settles_.get(), .metrics = reseller_metrics_.get(),
+        .clock = clock_});
     reseller_ = std::make_unique<ResellerHandler>(
         ResellerHandler::Deps{.auth = *auth_,
                               .upstream = *client_,
                               .endpoints = endpoints_,
                               .prices = prices_,
-                              .billing = holds_,
-                              .settles = *settles_,
+                              .controls = *controls_,
                               .usage = sink_,
                               .options = options,
                               .metrics = metrics_.get(),
@@ -434,6 +436,7 @@ class ResellerTest : public ::testing::Test {
   std::unique_ptr<ResellerMetrics> reseller_metrics_;
   InMemorySink sink_;
   std::unique_ptr<UpstreamClient> client_;
+  std::unique_ptr<RequestControls> controls_;
   std::unique_ptr<ResellerHandler> reseller_;
   std::unique_ptr<PassthroughHandler> passthrough_;
   std::unique_ptr<GatewayHandler> handler_;

@@ -96,9 +96,10 @@ int64_t RetryAfterSeconds(const RateDecision& d) {
 
 std::string BudgetRefusalText(std::string_view billing_message) {
   const std::string period =
-      absl::StrContains(billing_message, "month budget") ? "monthly" : "daily";
+      billing_message.find("month budget") != std::string_view::npos ? "monthly" : "daily";
   const std::string whose =
-      absl::StrContains(billing_message, "budget of org") ? "this organization" : "this key";
+      billing_message.find("budget of org") != std::string_view::npos ? "this organization"
+                                                                     : "this key";
   return "the " + period + " budget of " + whose + " is spent";
 }
 
