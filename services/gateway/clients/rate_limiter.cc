@@ -397,26 +397,21 @@ void RedisRateLimiter::Acquire(std::vector<LimitScope> scopes, int64_t token_bou
   // A bound above a tpm is refused by the arithmetic alone: no round trip.
   RateCheck alone = CheckRateLimits(scopes, std::vector<ScopeTats>(scopes.size()), token_bound, 0);
   if (alone.decision.exceeds_limit) return done(std::move(alone.decision));
-  Job job{false, std::move(scopes), token_bound, 0, 0, std::move(done)};
-  {
-    std::unique_lock lock(mu_);
-    if (RedisDue() && queue_.size() < options_.max_queue) {
-      queue_.push_back(std::move(job));
-      lock.unlock();
-      cv_.notify_one();
-      return;
-    }
-  }
-  RunLocally(job);
+  Job job{false, false, std::move(scopes), token_bound, 0, 0, std::move(done)};
+  Submit(std::move(job));
 }
 
 void RedisRateLimiter::Correct(std::vector<LimitScope> scopes, int64_t reserved_tokens,
                                int64_t actual_tokens) {
   if (reserved_tokens == actual_tokens || !AnyTokenLimit(scopes)) return;
-  Job job{true, std::move(scopes), 0, reserved_tokens, actual_tokens, nullptr};
-  {
+  Job job{true, false, std::move(scopes), 0, reserved_tokens, actual_tokens, nullptr};
+  Submit(std::move(job));
+}
+
+void RedisRateLimiter::Submit(Job job) {
+  if (ClaimRedis(job.probe)) {
     std::unique_lock lock(mu_);
-    if (RedisDue() && queue_.size() < options_.max_queue) {
+    if (queue_.size() < options_.max_queue) {
       queue_.push_back(std::move(job));
       lock.unlock();
       cv_.notify_one();
@@ -426,12 +421,19 @@ void RedisRateLimiter::Correct(std::vector<LimitScope> scopes, int64_t reserved_
   RunLocally(job);
 }
 
-bool RedisRateLimiter::RedisDue() const {
-  return !fallback_.load() || SteadyMs() >= retry_at_ms_.load();
+bool RedisRateLimiter::ClaimRedis(bool& probe) {
+  if (!fallback_.load()) return true;
+  int64_t at = retry_at_ms_.load();
+  const int64_t now = SteadyMs();
+  if (now < at) return false;
+  // One probe per retry time; everything else stays local until it succeeds. Should the probe
+  // vanish (the queue full), the next claim comes retry_max later.
+  probe = retry_at_ms_.compare_exchange_strong(at, now + options_.retry_max.count());
+  return probe;
 }
 
 void RedisRateLimiter::Work(int index) {
-  threads::NameThisThread(absl::StrCat("llmgw-ratelim", index).c_str());
+  threads::NameThisThread(absl::StrCat("rate-limit-", index).c_str());
   Connection conn(endpoint_, options_);
   while (true) {
     Job job;
@@ -442,7 +444,8 @@ void RedisRateLimiter::Work(int index) {
       job = std::move(queue_.front());
       queue_.pop_front();
     }
-    if (RedisDue()) {
+    // Queued before Redis failed: decided locally, without waiting on Redis again.
+    if (job.probe || !fallback_.load()) {
       Run(job, conn);
     } else {
       RunLocally(job);
@@ -464,7 +467,8 @@ void RedisRateLimiter::Run(Job& job, Connection& conn) {
       EnterFallback(error);
       return RunLocally(job);
     }
-    return LeaveFallback();
+    if (job.probe) LeaveFallback();
+    return;
   }
   for (const LimitScope& s : job.scopes) {
     if (s.limits.rpm > 0) {
@@ -488,7 +492,7 @@ void RedisRateLimiter::Run(Job& job, Connection& conn) {
     EnterFallback(error);
     return RunLocally(job);
   }
-  LeaveFallback();
+  if (job.probe) LeaveFallback();  // a check sent before Redis failed proves nothing
   // The script returned the TATs it decided on; the same arithmetic here gives the headers.
   std::vector<ScopeTats> tats(job.scopes.size());
   size_t k = 2;

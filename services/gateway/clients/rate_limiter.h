@@ -135,6 +135,7 @@ class RedisRateLimiter final : public RateLimiter {
  private:
   struct Job {
     bool correct = false;
+    bool probe = false;  // the one check that tries Redis again while in fallback
     std::vector<LimitScope> scopes;
     int64_t token_bound = 0;                         // Acquire
     int64_t reserved_tokens = 0, actual_tokens = 0;  // Correct
@@ -144,8 +145,11 @@ class RedisRateLimiter final : public RateLimiter {
 
   RedisRateLimiter(const RateLimiterOptions& o, RedisEndpoint endpoint);
   void Work(int index);
-  // True when Redis may be tried now (not in fallback, or its retry time has come).
-  bool RedisDue() const;
+  // Queues `job` for a worker, or decides it locally (fallback, or the queue full).
+  void Submit(Job job);
+  // Whether a new job goes to Redis: always while it answers; in fallback, one probe (`probe`
+  // set) once the retry time has come.
+  bool ClaimRedis(bool& probe);
   void Run(Job& job, Connection& conn);
   void RunLocally(Job& job);
   void EnterFallback(const std::string& error);

@@ -221,6 +221,33 @@ TEST(RedisRateLimiterTest, TwoReplicasShareOneLimit) {
   EXPECT_EQ(admitted + refused, 200);
 }
 
+TEST(RedisRateLimiterTest, ConcurrentChecksOnTwoReplicasShareOneLimit) {
+  LLMGW_REQUIRE_REDIS();
+  auto a = StartRedisLimiter(TestRedisUrl(), 4);
+  auto b = StartRedisLimiter(TestRedisUrl(), 4);
+  const std::vector<LimitScope> scopes = {Scope(UniqueKey("cred"), 60, 0),
+                                          Scope(UniqueKey("org"), 1000, 0)};
+  std::atomic<int> admitted{0}, fallback{0}, pending{200};
+  std::promise<void> all_done;
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        (i % 2 == 0 ? *a : *b).Acquire(scopes, 0, [&](RateDecision d) {
+          admitted += d.allowed;
+          fallback += d.fallback;
+          if (--pending == 0) all_done.set_value();
+        });
+      }
+    });
+  }
+  for (std::thread& t : callers) t.join();
+  all_done.get_future().wait();
+  EXPECT_EQ(fallback.load(), 0);
+  EXPECT_GE(admitted.load(), 60);
+  EXPECT_LE(admitted.load(), 61);
+}
+
 TEST(RedisRateLimiterTest, TokensReservedAndCorrectedAcrossReplicas) {
   LLMGW_REQUIRE_REDIS();
   // One worker each: a Correct and the check after it run in order.
