@@ -53,7 +53,7 @@ asio::awaitable<Admission> RequestControls::Admit(const Principal& p,
       Refusal r{RateLimited(RefusalText(a.rate)), RetryAfterSeconds(a.rate), true,
                 RateLimitHeaders(surface, a.rate, /*native=*/true, d_.clock.NowUnixMs())};
       // A request larger than the tokens per minute allow never fits: retrying cannot help.
-      if (a.rate.retry_after_ms <= 0) r.should_retry = false;
+      if (a.rate.exceeds_limit) r.should_retry = false;
       a.refusal = std::move(r);
       a.scopes.clear();  // nothing reserved
       co_return a;

@@ -107,7 +107,7 @@ std::string RefusalText(const RateDecision& d) {
   const std::string& by = d.refused_by;
   const std::string whose = absl::StartsWith(by, "org:") ? "of this organization" : "of this key";
   if (absl::StrContains(by, "/tokens")) {
-    return d.retry_after_ms <= 0
+    return d.exceeds_limit
                ? "the request's token bound is larger than the tokens per minute " + whose +
                      " allow; lower max_tokens"
                : "tokens per minute " + whose;

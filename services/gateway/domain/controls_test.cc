@@ -100,6 +100,7 @@ TEST(RefusalText, NamesTheLimitAndScope) {
   d.refused_by = "org:o/tokens";
   EXPECT_EQ(RefusalText(d), "tokens per minute of this organization");
   d.retry_after_ms = 0;
+  d.exceeds_limit = true;
   EXPECT_THAT(RefusalText(d), ::testing::HasSubstr("lower max_tokens"));
 }
 
