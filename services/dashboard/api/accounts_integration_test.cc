@@ -252,6 +252,10 @@ TEST_F(TeamIntegrationTest, PermissionMatrixOverEveryEndpointAndRole) {
       {"GET", "/api/keys", "", "", "viewer", 200},
       {"POST", "/api/keys", R"({"name":"k"})", "application/json", "member", 201},
       {"DELETE", "/api/keys?id=" + unknown, "", "", "member", 404},
+      {"PATCH", "/api/tokens?id=" + unknown, R"({"rpm":60})", "application/json", "admin", 404},
+      {"PATCH", "/api/keys?id=" + unknown, R"({"rpm":60})", "application/json", "admin", 404},
+      {"GET", "/api/org/limits", "", "", "viewer", 200},
+      {"PUT", "/api/org/limits", R"({"rpm":600})", "application/json", "admin", 200},
       {"GET", "/api/balance", "", "", "viewer", 200},
       {"POST", "/api/balance/charge", R"({"amount":1})", "application/json", "owner", 200},
       {"GET", "/api/balance/transactions", "", "", "viewer", 200},
@@ -300,6 +304,7 @@ TEST_F(TeamIntegrationTest, PermissionMatrixOverEveryEndpointAndRole) {
           c.method == "GET"     ? http_->Get(c.path, who)
           : c.method == "POST"  ? http_->Post(c.path, who, body, c.content_type.c_str())
           : c.method == "PATCH" ? http_->Patch(c.path, who, body, c.content_type.c_str())
+          : c.method == "PUT"   ? http_->Put(c.path, who, body, c.content_type.c_str())
                                 : http_->Delete(c.path, who);
       ASSERT_TRUE(r) << c.method << " " << c.path;
       const bool allowed = rank(role) >= rank(c.min_role);
