@@ -9,7 +9,7 @@
 #include <memory>
 #include <utility>
 
-namespace llmgw::gateway {
+namespace llmgw::httpd {
 
 // Runs `start(done)`, an asynchronous call that invokes `done(T)` exactly once on any thread
 // (possibly before it returns), and resumes the caller with the result.
@@ -27,4 +27,4 @@ boost::asio::awaitable<T> AwaitCallback(Start start) {
       asio::use_awaitable);
 }
 
-}  // namespace llmgw::gateway
+}  // namespace llmgw::httpd
