@@ -138,6 +138,12 @@ ResponseWriter::ResponseWriter(beast::tcp_stream& stream, std::chrono::milliseco
                                bool keep_alive)
     : stream_(stream), write_timeout_(write_timeout), keep_alive_(keep_alive) {}
 
+std::string ResponseWriter::remote_address() const {
+  beast::error_code ec;
+  auto endpoint = stream_.socket().remote_endpoint(ec);
+  return ec ? std::string() : endpoint.address().to_string();
+}
+
 asio::awaitable<bool> ResponseWriter::Write(HttpResponse& res) {
   if (failed_ || started_) co_return false;
   started_ = true;

@@ -61,6 +61,9 @@ class ResponseWriter {
   // Ends the body unless a `last` write already did.
   boost::asio::awaitable<bool> EndChunked();
 
+  // The client's IP address as text ("" when the socket is gone).
+  std::string remote_address() const;
+
   bool started() const { return started_; }
   bool failed() const { return failed_; }
   bool keep_alive() const { return keep_alive_ && !failed_; }
