@@ -2,6 +2,7 @@
 // never send a byte, and connections that trickle a request header one byte at a time. Used by
 // dashboard_connections.test.mjs and bench/dashboard_connections.mjs.
 import { execFileSync } from 'node:child_process';
+import http from 'node:http';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 
@@ -49,12 +50,20 @@ export function trickle(sockets, request, intervalMs) {
   return { stop: () => clearInterval(timer) };
 }
 
-// GET `url` with the session cookie: status and milliseconds to the whole body.
-export async function timedGet(url, cookie) {
-  const start = performance.now();
-  const res = await fetch(url, { headers: cookie ? { cookie } : {}, signal: AbortSignal.timeout(60000) });
-  await res.arrayBuffer();
-  return { status: res.status, ms: performance.now() - start, headers: res.headers };
+// GET `url` with the session cookie on a connection of its own (a pooled keep-alive connection
+// opened before the flood would hide it: the old server kept serving the connections it had):
+// status, headers and milliseconds from connecting to the whole body.
+export function timedGet(url, cookie, { timeoutMs = 60000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const req = http.get(url, { agent: false, headers: cookie ? { cookie } : {}, timeout: timeoutMs }, (res) => {
+      res.on('data', () => {});
+      res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - start, headers: res.headers }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} in ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
 }
 
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -3,7 +3,7 @@
 #include <string>
 #include <utility>
 
-#include "libs/httpd/async_bridge.h"
+#include "services/gateway/api/async_bridge.h"
 
 namespace llmgw::gateway {
 
@@ -49,7 +49,7 @@ asio::awaitable<AuthResult> Authenticator::Authenticate(bool api_key,
       validator_.ValidateMonitorToken(std::move(secret), std::move(done));
     }
   };
-  auto op = httpd::AwaitCallback<ValidationOr>(std::move(validate));
+  auto op = AwaitCallback<ValidationOr>(std::move(validate));
   ValidationOr result = co_await std::move(op);
   if (result.ok()) {
     Count(GatewayMetrics::AuthSource::kCacheMiss);

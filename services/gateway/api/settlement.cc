@@ -4,7 +4,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <utility>
 
-#include "libs/httpd/async_bridge.h"
+#include "services/gateway/api/async_bridge.h"
 
 namespace llmgw::gateway {
 
@@ -29,7 +29,7 @@ asio::awaitable<absl::StatusOr<HoldReceipt>> PlaceHold(BillingHolds& billing,
                bound](BillingHolds::Done<absl::StatusOr<HoldReceipt>> done) {
     billing.Hold(org, id, bound, std::move(done));
   };
-  auto op = httpd::AwaitCallback<absl::StatusOr<HoldReceipt>>(std::move(call));
+  auto op = AwaitCallback<absl::StatusOr<HoldReceipt>>(std::move(call));
   absl::StatusOr<HoldReceipt> hold = co_await std::move(op);
   if (!hold.ok() && hold.status().code() == absl::StatusCode::kResourceExhausted &&
       metrics != nullptr) {
