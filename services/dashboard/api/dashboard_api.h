@@ -14,6 +14,7 @@
 #include "libs/common/clock.h"
 #include "services/dashboard/api/audit_api.h"
 #include "services/dashboard/api/http_metrics.h"
+#include "services/dashboard/api/limits_api.h"
 #include "services/dashboard/api/provider_sync_api.h"
 #include "services/dashboard/api/router.h"
 #include "services/dashboard/api/team_api.h"
@@ -109,6 +110,7 @@ class DashboardApi {
   HttpMetrics* metrics_;
   std::unique_ptr<ProviderSyncApi> provider_sync_;  // null without a ProviderSyncClient
   std::unique_ptr<TeamApi> team_;
+  std::unique_ptr<LimitsApi> limits_;
   std::unique_ptr<AuditApi> audit_;
 };
 
