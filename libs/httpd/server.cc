@@ -306,6 +306,14 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
   }
 }
 
+// Writes a response the server decided on itself (a rejection); the connection closes after it.
+asio::awaitable<void> HttpServer::WriteAndClose(beast::tcp_stream& stream, HttpResponse& res,
+                                                bool cors) {
+  ResponseWriter w(stream, options_.write_timeout, false);
+  if (cors) w.EnableCors();
+  co_await w.Write(res);
+}
+
 asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Session> session) {
   auto& stream = session->stream;
   beast::flat_buffer buffer;
@@ -333,10 +341,8 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Session> session) {
         RejectReason reason = obs_fold ? RejectReason::kFoldedHeader : RejectReason::kBadRequest;
         if (hec == http::error::header_limit) reason = RejectReason::kHeaderTooLarge;
         HttpResponse res = handler_.Reject(parser->get().target(), reason);
-        ResponseWriter w(stream, options_.write_timeout, false);
-        if (options_.cors && HasOrigin(parser->get())) w.EnableCors();  // what was parsed
-        rejected = true;
-        co_await w.Write(res);
+        rejected = true;  // CORS from what of the header was parsed
+        co_await WriteAndClose(stream, res, options_.cors && HasOrigin(parser->get()));
         break;
       }
       const auto& header = parser->get();
@@ -347,25 +353,19 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Session> session) {
       for (const auto& f : header) fields.emplace_back(f.name_string(), f.value());
       if (!CheckRequestFraming(fields).ok()) {
         HttpResponse res = handler_.Reject(target, RejectReason::kBadFraming);
-        ResponseWriter w(stream, options_.write_timeout, false);
-        if (cors) w.EnableCors();
         rejected = true;
-        co_await w.Write(res);
+        co_await WriteAndClose(stream, res, cors);
         break;
       }
       if (std::optional<HttpResponse> refusal = handler_.RefuseAtHeader(header)) {
-        ResponseWriter w(stream, options_.write_timeout, false);
-        if (cors) w.EnableCors();
         rejected = true;
-        co_await w.Write(*refusal);
+        co_await WriteAndClose(stream, *refusal, cors);
         break;
       }
       if (auto cl = parser->content_length(); cl && *cl > options_.body_limit) {
         HttpResponse res = handler_.Reject(target, RejectReason::kBodyTooLarge);
-        ResponseWriter w(stream, options_.write_timeout, false);
-        if (cors) w.EnableCors();
         rejected = true;
-        co_await w.Write(res);
+        co_await WriteAndClose(stream, res, cors);
         break;
       }
       parser->body_limit(options_.body_limit);  // chunked bodies are counted as they come
@@ -384,16 +384,12 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Session> session) {
       if (bec) {
         if (bec == http::error::body_limit) {
           HttpResponse res = handler_.Reject(target, RejectReason::kBodyTooLarge);
-          ResponseWriter w(stream, options_.write_timeout, false);
-          if (cors) w.EnableCors();
           rejected = true;
-          co_await w.Write(res);
+          co_await WriteAndClose(stream, res, cors);
         } else if (!IsDisconnect(bec)) {
           HttpResponse res = handler_.Reject(target, RejectReason::kBadRequest);
-          ResponseWriter w(stream, options_.write_timeout, false);
-          if (cors) w.EnableCors();
           rejected = true;
-          co_await w.Write(res);
+          co_await WriteAndClose(stream, res, cors);
         }
         break;
       }
@@ -415,10 +411,8 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Session> session) {
       if (internal_error) {
         if (!writer.started()) {
           HttpResponse res = handler_.Reject(req.target(), RejectReason::kInternal);
-          ResponseWriter w(stream, options_.write_timeout, false);
-          if (cors) w.EnableCors();
           rejected = true;
-          co_await w.Write(res);
+          co_await WriteAndClose(stream, res, cors);
         }
         break;
       }

@@ -149,6 +149,8 @@ class HttpServer {
   HttpServer(HttpServerOptions options, HttpHandler& handler);
   boost::asio::awaitable<void> AcceptLoop();
   boost::asio::awaitable<void> Serve(std::shared_ptr<Session> session);
+  boost::asio::awaitable<void> WriteAndClose(boost::beast::tcp_stream& stream, HttpResponse& res,
+                                             bool cors);
   void CloseSessions(bool idle_only);
 
   HttpServerOptions options_;
