@@ -471,5 +471,47 @@ TEST(AccountsMigrationTest, EachOrganizationLoginBecomesItsOwner) {
   EXPECT_EQ(store.GetLoginFailures("alice@example.com")->count, 0);
 }
 
+TEST_F(PgAccountStoreTest, LimitsArePatchedAndTravelWithTheValidation) {
+  Organization a = MustCreateOrg("limits-a@example.com");
+  Organization b = MustCreateOrg("limits-b@example.com");
+  Credential key = MustCreateCredential(a.id, CredentialKind::kApiKey, "svc", "hl1", kT0);
+  LimitsPatch set{.set_rpm = true, .set_daily = true};
+  set.values.rpm = 600;
+  set.values.daily_budget_nano = 50'000'000'000;
+  auto patched = store_->PatchCredentialLimits(a.id, CredentialKind::kApiKey, key.id, set, "");
+  ASSERT_THAT(patched, IsOk());
+  ASSERT_TRUE(patched->has_value());
+  EXPECT_EQ((*patched)->limits, (Limits{.rpm = 600, .daily_budget_nano = 50'000'000'000}));
+  // Another organization's id, or the wrong kind, finds nothing and changes nothing.
+  EXPECT_THAT(store_->PatchCredentialLimits(b.id, CredentialKind::kApiKey, key.id, set, ""),
+              IsOk());
+  EXPECT_FALSE(store_->PatchCredentialLimits(b.id, CredentialKind::kApiKey, key.id, set, "")
+                   ->has_value());
+  EXPECT_FALSE(
+      store_->PatchCredentialLimits(a.id, CredentialKind::kMonitorToken, key.id, set, "")
+          ->has_value());
+  // A patch touches only what it names; nullopt removes.
+  LimitsPatch unset_rpm{.set_rpm = true, .set_tpm = true};
+  unset_rpm.values.tpm = 1000;
+  patched = store_->PatchCredentialLimits(a.id, CredentialKind::kApiKey, key.id, unset_rpm, "");
+  EXPECT_EQ((*patched)->limits,
+            (Limits{.tpm = 1000, .daily_budget_nano = 50'000'000'000}));
+  LimitsPatch org{.set_monthly = true};
+  org.values.monthly_budget_nano = 7;
+  EXPECT_EQ(*store_->PatchOrganizationLimits(a.id, org), (Limits{.monthly_budget_nano = 7}));
+  EXPECT_FALSE(store_->PatchOrganizationLimits(kUnknownUuid, org)->has_value());
+  EXPECT_EQ(*store_->GetOrganizationLimits(b.id), Limits{});
+  // The gateway's one lookup brings both.
+  auto match = store_->FindCredentialByHash(CredentialKind::kApiKey, "hl1");
+  ASSERT_THAT(match, IsOk());
+  EXPECT_EQ((*match)->limits, (Limits{.tpm = 1000, .daily_budget_nano = 50'000'000'000}));
+  EXPECT_EQ((*match)->organization_limits, (Limits{.monthly_budget_nano = 7}));
+  EXPECT_EQ(store_->ListCredentials(a.id, CredentialKind::kApiKey)->at(0).limits.tpm, 1000);
+  // Out-of-range values are refused by the schema too.
+  LimitsPatch bad{.set_rpm = true};
+  bad.values.rpm = 0;
+  EXPECT_FALSE(store_->PatchCredentialLimits(a.id, CredentialKind::kApiKey, key.id, bad, "").ok());
+}
+
 }  // namespace
 }  // namespace llmgw::accounts
