@@ -9,7 +9,7 @@
 //
 //   llmgw-bench-relay --listen 127.0.0.1:0 --upstream 127.0.0.1:9000 --port-file FILE
 //                     [--busy-poll-us N]   (the gateway's LLMGW_GATEWAY_BUSY_POLL_US: the same
-//                                          RunEventLoop, services/gateway/api/event_loop.h)
+//                                          RunEventLoop, libs/httpd/event_loop.h)
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -19,7 +19,7 @@
 #include <fstream>
 #include <string>
 
-#include "services/gateway/api/event_loop.h"
+#include "libs/httpd/event_loop.h"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -100,6 +100,6 @@ int main(int argc, char** argv) {
   tcp::acceptor acceptor(ctx, ParseEndpoint(listen));
   if (!port_file.empty()) std::ofstream(port_file) << acceptor.local_endpoint().port() << "\n";
   asio::co_spawn(ctx, Accept(acceptor, ParseEndpoint(upstream)), asio::detached);
-  llmgw::gateway::RunEventLoop(ctx, std::chrono::microseconds(busy_poll_us));
+  llmgw::httpd::RunEventLoop(ctx, std::chrono::microseconds(busy_poll_us));
   return 0;
 }

@@ -1,7 +1,6 @@
 // llmgw-dashboard: the management REST API and web UI on LLMGW_DASHBOARD_ADDR, a gRPC client of
 // accounts, billing and metering. Wiring only.
 
-#include <httplib.h>
 #include <prometheus/registry.h>
 
 #include <chrono>
@@ -19,6 +18,7 @@
 #include "libs/health/health_check.h"
 #include "libs/metrics/metrics.h"
 #include "services/dashboard/api/dashboard_api.h"
+#include "services/dashboard/api/dashboard_server.h"
 #include "services/dashboard/api/http_metrics.h"
 #include "services/dashboard/clients/grpc_accounts_client.h"
 #include "services/dashboard/clients/grpc_billing_client.h"
@@ -33,6 +33,7 @@ constexpr char kDefaultAddr[] = "0.0.0.0:3000";
 int Serve() {
   using namespace llmgw;
   BlockShutdownSignals();
+  const long open_files = RaiseOpenFileLimit();  // every held connection is a descriptor
   log::Init(kService);
 
   std::string http_addr =
@@ -59,8 +60,14 @@ int Serve() {
   }
   options.trust_forwarded_for =
       config::ValueOrExit(config::Bool("LLMGW_TRUST_FORWARDED_FOR", false), kService);
-  auto threads = static_cast<size_t>(
-      config::ValueOrExit(config::Int("LLMGW_DASHBOARD_THREADS", 32, 1, 1024), kService));
+  dashboard::DashboardServerOptions server_options;
+  server_options.address = http_addr;
+  server_options.workers = static_cast<size_t>(
+      config::ValueOrExit(config::Int("LLMGW_DASHBOARD_THREADS", 16, 1, 1024), kService));
+  server_options.idle_timeout = std::chrono::milliseconds(config::ValueOrExit(
+      config::Int("LLMGW_DASHBOARD_IDLE_TIMEOUT_MS", 30'000, 100, 3'600'000), kService));
+  server_options.header_timeout = std::chrono::milliseconds(config::ValueOrExit(
+      config::Int("LLMGW_DASHBOARD_HEADER_TIMEOUT_MS", 10'000, 100, 600'000), kService));
   std::chrono::milliseconds rpc_timeout(
       config::ValueOrExit(config::Int("LLMGW_RPC_TIMEOUT_MS", 5000, 100, 120'000), kService));
 
@@ -79,34 +86,24 @@ int Serve() {
   dashboard::DashboardApi api(accounts, billing, metering, SystemClock::Get(), options,
                               &http_metrics, &provider_sync);
 
-  httplib::Server server;
-  dashboard::ConfigureHttpServer(server, threads);
-  api.RegisterRoutes(server);
-  size_t colon = http_addr.rfind(':');
-  std::string host = http_addr.substr(0, colon);
-  int port = std::stoi(http_addr.substr(colon + 1));
-  if (port == 0) {
-    port = server.bind_to_any_port(host);
-  } else if (!server.bind_to_port(host, port)) {
-    port = -1;
-  }
-  if (port <= 0) {
-    log::Error("cannot listen", {{"addr", http_addr}});
+  auto server = dashboard::DashboardServer::Start(api, server_options);
+  if (!server.ok()) {
+    log::Error("cannot listen", {{"addr", http_addr}, {"error", server.status().ToString()}});
     return 1;
   }
-  std::thread http_thread([&server] { server.listen_after_bind(); });
+  const int port = (*server)->port();
 
   log::Info("listening", {{"http_port", port},
                           {"metrics_port", metrics_server->port()},
                           {"accounts", accounts_addr},
                           {"billing", billing_addr},
                           {"metering", metering_addr},
-                          {"self_topup", options.self_topup}});
+                          {"self_topup", options.self_topup},
+                          {"open_files_limit", open_files}});
   int sig = WaitForShutdownSignal();
   log::Info("shutting down", {{"signal", sig}});
-  // stop() closes the listener and lets the workers finish the requests in flight.
-  server.stop();
-  http_thread.join();
+  // Stops accepting, lets the requests in flight finish (up to 10 s), closes the rest.
+  (*server)->Stop(std::chrono::seconds(10));
   log::Info("stopped");
   return 0;
 }

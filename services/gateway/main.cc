@@ -139,7 +139,7 @@ int Serve() {
 
   auto V = [](auto v) { return config::ValueOrExit(std::move(v), kService); };
   const std::string internal_token = V(config::InternalToken());
-  HttpServerOptions http;
+  HttpServerOptions http = GatewayServerOptions();
   http.address = V(config::Address(kAddrEnv, kDefaultAddr));
   http.threads = static_cast<int>(V(config::Int("LLMGW_GATEWAY_THREADS", 0, 0, 256)));
   http.busy_poll =

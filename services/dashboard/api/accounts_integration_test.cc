@@ -17,6 +17,7 @@
 #include "nlohmann/json.hpp"
 #include "services/accounts/api/accounts_service.h"
 #include "services/dashboard/api/dashboard_api.h"
+#include "services/dashboard/api/dashboard_server.h"
 #include "services/dashboard/clients/fake_clients.h"
 #include "services/dashboard/clients/fake_provider_sync_client.h"
 #include "services/dashboard/clients/grpc_accounts_client.h"
@@ -49,17 +50,14 @@ class AccountsIntegrationTest : public ::testing::Test {
         std::make_unique<GrpcAccountsClient>(grpcutil::MakeChannel(accounts_->target()), kToken);
     api_ = std::make_unique<DashboardApi>(*client_accounts_, billing_, metering_,
                                           SystemClock::Get(), DashboardOptions{});
-    ConfigureHttpServer(server_, 4);
-    api_->RegisterRoutes(server_);
-    int port = server_.bind_to_any_port("127.0.0.1");
-    ASSERT_GT(port, 0);
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    auto server = DashboardServer::Start(*api_, {.address = "127.0.0.1:0", .workers = 4});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    int port = server_->port();
     http_ = std::make_unique<httplib::Client>("127.0.0.1", port);
   }
   void TearDown() override {
-    if (server_.is_running()) server_.stop();
-    if (thread_.joinable()) thread_.join();
+    server_.reset();
   }
 
   std::unique_ptr<test::PgTestDb> db_;
@@ -68,8 +66,7 @@ class AccountsIntegrationTest : public ::testing::Test {
   FakeBillingClient billing_{SystemClock::Get()};
   FakeMeteringClient metering_;
   std::unique_ptr<DashboardApi> api_;
-  httplib::Server server_;
-  std::thread thread_;
+  std::unique_ptr<DashboardServer> server_;
   std::unique_ptr<httplib::Client> http_;
 };
 
@@ -166,24 +163,19 @@ class TeamIntegrationTest : public AccountsIntegrationTest {
   void SetUp() override {
     AccountsIntegrationTest::SetUp();
     // Rebuilt with provider sync and self top-up, so that every endpoint is served.
-    server_.stop();
-    thread_.join();
+    server_.reset();
     DashboardOptions options;
     options.self_topup = true;
     api_ = std::make_unique<DashboardApi>(*client_accounts_, billing_, metering_,
                                           SystemClock::Get(), options, nullptr, &provider_sync_);
-    server2_ = std::make_unique<httplib::Server>();
-    ConfigureHttpServer(*server2_, 4);
-    api_->RegisterRoutes(*server2_);
-    int port = server2_->bind_to_any_port("127.0.0.1");
-    ASSERT_GT(port, 0);
-    thread2_ = std::thread([this] { server2_->listen_after_bind(); });
-    while (!server2_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    auto server = DashboardServer::Start(*api_, {.address = "127.0.0.1:0", .workers = 4});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server2_ = *std::move(server);
+    int port = server2_->port();
     http_ = std::make_unique<httplib::Client>("127.0.0.1", port);
   }
   void TearDown() override {
-    if (server2_ != nullptr) server2_->stop();
-    if (thread2_.joinable()) thread2_.join();
+    server2_.reset();
   }
 
   static httplib::Headers CookieOf(const httplib::Result& r) {
@@ -223,8 +215,7 @@ class TeamIntegrationTest : public AccountsIntegrationTest {
   }
 
   FakeProviderSyncClient provider_sync_;
-  std::unique_ptr<httplib::Server> server2_;
-  std::thread thread2_;
+  std::unique_ptr<DashboardServer> server2_;
 };
 
 TEST_F(TeamIntegrationTest, PermissionMatrixOverEveryEndpointAndRole) {

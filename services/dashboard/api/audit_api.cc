@@ -8,8 +8,8 @@
 
 namespace llmgw::dashboard {
 
-void AuditApi::RecordIfAudited(const Endpoint& endpoint, const httplib::Request& req,
-                               const httplib::Response& res, const Session& session) {
+void AuditApi::RecordIfAudited(const Endpoint& endpoint, const Request& req,
+                               const Response& res, const Session& session) {
   if (endpoint.audit_action == nullptr || res.status < 200 || res.status >= 300) return;
   std::string id = req.has_param("id") ? req.get_param_value("id") : "";
   std::string request_body = endpoint.accepts_csv ? "" : req.body;  // a CSV file is not kept
@@ -21,7 +21,7 @@ void AuditApi::RecordIfAudited(const Endpoint& endpoint, const httplib::Request&
   }
 }
 
-std::pair<int, Json> AuditApi::List(const httplib::Request& req, const Session& session) {
+std::pair<int, Json> AuditApi::List(const Request& req, const Session& session) {
   std::optional<std::string> limit_param;
   if (req.has_param("limit")) limit_param = req.get_param_value("limit");
   absl::StatusOr<int32_t> limit = ParseLimit(limit_param);

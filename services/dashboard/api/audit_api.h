@@ -2,7 +2,7 @@
 // The audit log on the management API: records every successful audited call (one place, called
 // by DashboardApi's session route after the handler ran) and serves GET /api/audit.
 
-#include <httplib.h>
+#include "services/dashboard/api/http_exchange.h"
 
 #include <utility>
 
@@ -19,11 +19,11 @@ class AuditApi {
 
   // Writes the entry when `endpoint` is audited and `res` is a success. A failure to record is
   // logged; the call it describes has already happened.
-  void RecordIfAudited(const Endpoint& endpoint, const httplib::Request& req,
-                       const httplib::Response& res, const Session& session);
+  void RecordIfAudited(const Endpoint& endpoint, const Request& req,
+                       const Response& res, const Session& session);
 
   // GET /api/audit?limit=&before=: status and body.
-  std::pair<int, Json> List(const httplib::Request& req, const Session& session);
+  std::pair<int, Json> List(const Request& req, const Session& session);
 
  private:
   AccountsClient& accounts_;

@@ -21,20 +21,20 @@ namespace {
 
 constexpr char kJson[] = "application/json";
 
-void SendJson(httplib::Response& res, int status, const Json& body) {
+void SendJson(Response& res, int status, const Json& body) {
   res.status = status;
   res.set_header("Cache-Control", "no-store");
   res.set_content(body.dump(), kJson);
 }
 
-void SendError(httplib::Response& res, int status, std::string_view message,
+void SendError(Response& res, int status, std::string_view message,
                std::string_view type) {
   SendJson(res, status, ErrorJson(message, type));
 }
 
 // Status → HTTP. INVALID_ARGUMENT messages come from validation (ours or a service's) and are
 // safe to show; 5xx never carry a dependency's message.
-void SendStatus(httplib::Response& res, const absl::Status& s, std::string_view what) {
+void SendStatus(Response& res, const absl::Status& s, std::string_view what) {
   std::string message(s.message());
   switch (s.code()) {
     case absl::StatusCode::kInvalidArgument:
@@ -65,7 +65,7 @@ void SendStatus(httplib::Response& res, const absl::Status& s, std::string_view 
   }
 }
 
-std::optional<std::string> Param(const httplib::Request& req, const char* name) {
+std::optional<std::string> Param(const Request& req, const char* name) {
   if (!req.has_param(name)) return std::nullopt;
   return req.get_param_value(name);
 }
@@ -136,16 +136,6 @@ std::string SessionFromCookieHeader(std::string_view header) {
   return "";
 }
 
-void ConfigureHttpServer(httplib::Server& server, size_t worker_threads) {
-  server.set_tcp_nodelay(true);
-  server.set_keep_alive_max_count(100'000);
-  server.set_keep_alive_timeout(30);
-  server.set_read_timeout(10, 0);
-  server.set_write_timeout(10, 0);
-  server.set_payload_max_length(1 << 20);
-  server.new_task_queue = [worker_threads] { return new httplib::ThreadPool(worker_threads); };
-}
-
 DashboardApi::DashboardApi(AccountsClient& accounts, BillingClient& billing,
                            MeteringClient& metering, const Clock& clock, DashboardOptions options,
                            HttpMetrics* metrics, ProviderSyncClient* provider_sync)
@@ -171,36 +161,34 @@ std::string DashboardApi::SessionCookie(const std::string& value, int64_t max_ag
   return cookie;
 }
 
-void DashboardApi::Route(httplib::Server& server, const char* method, const char* pattern,
-                         Handler h) {
-  const Endpoint* endpoint = FindEndpoint(method, pattern);
-  const bool accepts_csv = endpoint != nullptr && endpoint->accepts_csv;
-  Handler timed = [this, method, pattern, accepts_csv, h = std::move(h)](
-                      const httplib::Request& req, httplib::Response& res) {
+void DashboardApi::AddTimed(Router& router, const char* method, const char* pattern, Handler h,
+                            bool needs_session, bool blocking) {
+  Handler timed = [this, method, pattern, h = std::move(h)](const Request& req, Response& res) {
     auto start = std::chrono::steady_clock::now();
-    if (!GuardAndRefuse(req, res, accepts_csv)) h(req, res);
+    h(req, res);
     if (metrics_ != nullptr) {
       metrics_->Observe(
           method, pattern, res.status,
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
   };
-  std::string m(method);
-  if (m == "GET") {
-    server.Get(pattern, timed);
-  } else if (m == "POST") {
-    server.Post(pattern, timed);
-  } else if (m == "DELETE") {
-    server.Delete(pattern, timed);
-  } else if (m == "PATCH") {
-    server.Patch(pattern, timed);
-  } else if (m == "PUT") {
-    server.Put(pattern, timed);
-  }
+  router.Add(method, pattern, std::move(timed), needs_session, blocking);
+}
+
+void DashboardApi::Route(Router& router, const char* method, const char* pattern, Handler h,
+                         bool blocking) {
+  const Endpoint* endpoint = FindEndpoint(method, pattern);
+  const bool accepts_csv = endpoint != nullptr && endpoint->accepts_csv;
+  AddTimed(
+      router, method, pattern,
+      [this, accepts_csv, h = std::move(h)](const Request& req, Response& res) {
+        if (!GuardAndRefuse(req, res, accepts_csv)) h(req, res);
+      },
+      /*needs_session=*/false, blocking);
 }
 
 // The CSRF rules of domain/request_guard for every state-changing request; true when refused.
-bool DashboardApi::GuardAndRefuse(const httplib::Request& req, httplib::Response& res,
+bool DashboardApi::GuardAndRefuse(const Request& req, Response& res,
                                   bool accepts_csv) const {
   std::string origin = req.get_header_value("Origin");
   std::string site = req.get_header_value("Sec-Fetch-Site");
@@ -217,7 +205,7 @@ bool DashboardApi::GuardAndRefuse(const httplib::Request& req, httplib::Response
 
 // The browser's address for login throttling: the TCP peer, or behind a trusted reverse proxy
 // (LLMGW_TRUST_FORWARDED_FOR) the last X-Forwarded-For entry, the one that proxy appended.
-std::string DashboardApi::ClientAddress(const httplib::Request& req) const {
+std::string DashboardApi::ClientAddress(const Request& req) const {
   if (options_.trust_forwarded_for) {
     std::string forwarded = req.get_header_value("X-Forwarded-For");
     size_t comma = forwarded.rfind(',');
@@ -231,8 +219,9 @@ std::string DashboardApi::ClientAddress(const httplib::Request& req) const {
 // Every /api/ route but register, login and accept-invite: the session cookie, validated by
 // accounts, names the only organization the handler may show or change, and the user's role
 // there must have the permission the route needs (domain/permissions.h), checked here and
-// nowhere else.
-void DashboardApi::AuthedRoute(httplib::Server& server, const char* method, const char* pattern,
+// nowhere else. No session is 401 before anything else (the CSRF guard, the body's checks);
+// dashboard_server.h answers a write without a session cookie at its header already.
+void DashboardApi::AuthedRoute(Router& router, const char* method, const char* pattern,
                                AuthedHandler h) {
   const Endpoint* endpoint = FindEndpoint(method, pattern);
   if (endpoint == nullptr) {
@@ -240,43 +229,45 @@ void DashboardApi::AuthedRoute(httplib::Server& server, const char* method, cons
     std::abort();  // a programming error: the table in domain/permissions.cc must list it
   }
   const Permission needed = endpoint->permission;
-  Route(server, method, pattern,
-        [this, endpoint, needed, h = std::move(h)](const httplib::Request& req,
-                                                   httplib::Response& res) {
-          std::string token = SessionFromCookieHeader(req.get_header_value("Cookie"));
-          if (token.empty()) {
-            return SendError(res, 401, "not logged in", "authentication_error");
+  AddTimed(
+      router, method, pattern,
+      [this, endpoint, needed, h = std::move(h)](const Request& req, Response& res) {
+        std::string token = SessionFromCookieHeader(req.get_header_value("Cookie"));
+        if (token.empty()) {
+          return SendError(res, 401, "not logged in", "authentication_error");
+        }
+        absl::StatusOr<Session> session = accounts_.ValidateSession(token);
+        if (!session.ok()) {
+          if (session.status().code() == absl::StatusCode::kUnauthenticated) {
+            res.set_header("Set-Cookie", SessionCookie("", 0));
           }
-          absl::StatusOr<Session> session = accounts_.ValidateSession(token);
-          if (!session.ok()) {
-            if (session.status().code() == absl::StatusCode::kUnauthenticated) {
-              res.set_header("Set-Cookie", SessionCookie("", 0));
-            }
-            return SendStatus(res, session.status(), "session");
-          }
-          if (!RoleHas(session->role, needed)) {
-            return SendError(res, 403,
-                             "the " + std::string(RoleName(session->role)) +
-                                 " role may not do this (needs " +
-                                 std::string(PermissionName(needed)) + ")",
-                             "permission_error");
-          }
-          h(req, res, *session);
-          audit_->RecordIfAudited(*endpoint, req, res, *session);
-        });
+          return SendStatus(res, session.status(), "session");
+        }
+        if (GuardAndRefuse(req, res, endpoint->accepts_csv)) return;
+        if (!RoleHas(session->role, needed)) {
+          return SendError(res, 403,
+                           "the " + std::string(RoleName(session->role)) +
+                               " role may not do this (needs " +
+                               std::string(PermissionName(needed)) + ")",
+                           "permission_error");
+        }
+        h(req, res, *session);
+        audit_->RecordIfAudited(*endpoint, req, res, *session);
+      },
+      /*needs_session=*/true, /*blocking=*/true);
 }
 
-void DashboardApi::RegisterRoutes(httplib::Server& server) {
+void DashboardApi::RegisterRoutes(Router& router) {
   using std::placeholders::_1;
   using std::placeholders::_2;
   using std::placeholders::_3;
   // A handler takes the session, or only its organization (most read and write their org).
   auto authed = [&](const char* method, const char* pattern, auto member) {
-    AuthedRoute(server, method, pattern,
-                [this, member](const httplib::Request& req, httplib::Response& res,
+    AuthedRoute(router, method, pattern,
+                [this, member](const Request& req, Response& res,
                                const Session& session) {
                   if constexpr (std::is_invocable_v<decltype(member), DashboardApi*,
-                                                    const httplib::Request&, httplib::Response&,
+                                                    const Request&, Response&,
                                                     const Organization&>) {
                     (this->*member)(req, res, session.org);
                   } else {
@@ -285,13 +276,14 @@ void DashboardApi::RegisterRoutes(httplib::Server& server) {
                 });
   };
 
-  Route(server, "GET", "/healthz", [](const httplib::Request&, httplib::Response& res) {
-    SendJson(res, 200, Json{{"status", "ok"}});
-  });
-  Route(server, "GET", "/readyz", std::bind(&DashboardApi::Readyz, this, _1, _2));
+  Route(
+      router, "GET", "/healthz",
+      [](const Request&, Response& res) { SendJson(res, 200, Json{{"status", "ok"}}); },
+      /*blocking=*/false);
+  Route(router, "GET", "/readyz", std::bind(&DashboardApi::Readyz, this, _1, _2));
 
-  Route(server, "POST", "/api/auth/register", std::bind(&DashboardApi::Register, this, _1, _2));
-  Route(server, "POST", "/api/auth/login", std::bind(&DashboardApi::Login, this, _1, _2));
+  Route(router, "POST", "/api/auth/register", std::bind(&DashboardApi::Register, this, _1, _2));
+  Route(router, "POST", "/api/auth/login", std::bind(&DashboardApi::Login, this, _1, _2));
   authed("POST", "/api/auth/logout", &DashboardApi::Logout);
   authed("GET", "/api/config", &DashboardApi::Config);
 
@@ -314,8 +306,8 @@ void DashboardApi::RegisterRoutes(httplib::Server& server) {
 
   // Controls: handlers in limits_api, answered like every other route.
   for (const LimitsApi::Route& r : LimitsApi::Routes()) {
-    AuthedRoute(server, r.method, r.pattern,
-                [this, h = r.handler](const httplib::Request& req, httplib::Response& res,
+    AuthedRoute(router, r.method, r.pattern,
+                [this, h = r.handler](const Request& req, Response& res,
                                       const Session& session) {
                   LimitsApi::Reply reply = (limits_.get()->*h)(req, session.org);
                   if (!reply.error.ok()) return SendStatus(res, reply.error, reply.what);
@@ -326,8 +318,8 @@ void DashboardApi::RegisterRoutes(httplib::Server& server) {
   // Provider bills: handlers in provider_sync_api, answered like every other route.
   if (provider_sync_ != nullptr) {
     for (const ProviderSyncApi::Route& r : ProviderSyncApi::Routes()) {
-      AuthedRoute(server, r.method, r.pattern,
-                  [this, h = r.handler](const httplib::Request& req, httplib::Response& res,
+      AuthedRoute(router, r.method, r.pattern,
+                  [this, h = r.handler](const Request& req, Response& res,
                                         const Session& session) {
                     ProviderSyncApi::Reply reply = (provider_sync_.get()->*h)(req, session.org);
                     if (!reply.error.ok()) return SendStatus(res, reply.error, reply.what);
@@ -336,67 +328,59 @@ void DashboardApi::RegisterRoutes(httplib::Server& server) {
     }
   }
 
-  AuthedRoute(server, "GET", "/api/audit",
-              [this](const httplib::Request& req, httplib::Response& res, const Session& session) {
+  AuthedRoute(router, "GET", "/api/audit",
+              [this](const Request& req, Response& res, const Session& session) {
                 auto [status, body] = audit_->List(req, session);
                 SendJson(res, status, body);
               });
 
   // Members, invitations and switching organization: handlers in team_api.
   for (const TeamApi::Route& r : TeamApi::Routes()) {
-    auto write = [this](httplib::Response& res, const TeamApi::Reply& reply) {
+    auto write = [this](Response& res, const TeamApi::Reply& reply) {
       if (!reply.error.ok()) return SendStatus(res, reply.error, reply.what);
       if (reply.login.has_value()) return SendLogin(res, *reply.login);
       SendJson(res, reply.status, reply.body);
     };
     if (r.needs_session) {
-      AuthedRoute(server, r.method, r.pattern,
-                  [this, h = r.handler, write](const httplib::Request& req, httplib::Response& res,
+      AuthedRoute(router, r.method, r.pattern,
+                  [this, h = r.handler, write](const Request& req, Response& res,
                                                const Session& session) {
                     write(res, (team_.get()->*h)(req, session));
                   });
     } else {
-      Route(server, r.method, r.pattern,
-            [this, h = r.handler, write](const httplib::Request& req, httplib::Response& res) {
+      Route(router, r.method, r.pattern,
+            [this, h = r.handler, write](const Request& req, Response& res) {
               write(res, (team_.get()->*h)(req, Session{}));
             });
     }
   }
 
-  Route(server, "GET", "/", [this](const httplib::Request& req, httplib::Response& res) {
-    ServeAsset(req, res, "index.html");
-  });
-  Route(server, "GET", "/assets/([A-Za-z0-9_.-]+)",
-        [this](const httplib::Request& req, httplib::Response& res) {
-          ServeAsset(req, res, req.matches[1].str());
-        });
+  Route(
+      router, "GET", "/",
+      [this](const Request& req, Response& res) { ServeAsset(req, res, "index.html"); },
+      /*blocking=*/false);
+  Route(
+      router, "GET", "/assets/([A-Za-z0-9_.-]+)",
+      [this](const Request& req, Response& res) { ServeAsset(req, res, req.matches[1]); },
+      /*blocking=*/false);
 
-  // Unrouted paths, bodies over the limit and the like: the API's error shape. Handlers that
-  // already wrote a body keep it (cpp-httplib calls this for every status >= 400).
-  server.set_error_handler(
-      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        switch (res.status) {
-          case 404:
-            SendError(res, 404, "no such endpoint", "not_found_error");
-            break;
-          case 413:
-            SendError(res, 413, "request body too large (limit 1 MiB)", "invalid_request_error");
-            break;
-          default:
-            SendError(res, res.status, "invalid request", "invalid_request_error");
-            break;
-        }
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  server.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-        log::Error("unhandled exception in an HTTP handler");
-        SendError(res, 500, "internal error", "internal_error");
-      });
+  // Unrouted paths and handlers that left an error status without a body: the API's error shape.
+  router.set_error_handler([](const Request&, Response& res) {
+    if (!res.body.empty()) return;
+    switch (res.status) {
+      case 404:
+        SendError(res, 404, "no such endpoint", "not_found_error");
+        break;
+      default:
+        SendError(res, res.status, "invalid request", "invalid_request_error");
+        break;
+    }
+  });
+  router.set_exception_handler(
+      [](const Request&, Response& res) { SendError(res, 500, "internal error", "internal_error"); });
 }
 
-void DashboardApi::Readyz(const httplib::Request&, httplib::Response& res) {
+void DashboardApi::Readyz(const Request&, Response& res) {
   if (accounts_.CheckHealth().ok()) {
     SendJson(res, 200, Json{{"status", "ok"}});
   } else {
@@ -404,7 +388,7 @@ void DashboardApi::Readyz(const httplib::Request&, httplib::Response& res) {
   }
 }
 
-void DashboardApi::ServeAsset(const httplib::Request&, httplib::Response& res,
+void DashboardApi::ServeAsset(const Request&, Response& res,
                               std::string_view name) {
   const WebAsset* asset = FindWebAsset(name);
   if (asset == nullptr) return SendError(res, 404, "no such file", "not_found_error");
@@ -421,7 +405,7 @@ void DashboardApi::ServeAsset(const httplib::Request&, httplib::Response& res,
   res.set_content(std::string(asset->body), std::string(ContentType(name)));
 }
 
-void DashboardApi::Register(const httplib::Request& req, httplib::Response& res) {
+void DashboardApi::Register(const Request& req, Response& res) {
   absl::StatusOr<RegisterInput> in = ParseRegisterBody(req.body);
   if (!in.ok()) return SendStatus(res, in.status(), "request");
   absl::StatusOr<Organization> org = accounts_.Register(in->name, in->email, in->password);
@@ -435,7 +419,7 @@ void DashboardApi::Register(const httplib::Request& req, httplib::Response& res)
   SendJson(res, 201, Json{{"org", OrganizationJson(*org)}});
 }
 
-void DashboardApi::Login(const httplib::Request& req, httplib::Response& res) {
+void DashboardApi::Login(const Request& req, Response& res) {
   absl::StatusOr<LoginInput> in = ParseLoginBody(req.body);
   if (!in.ok()) return SendStatus(res, in.status(), "request");
   absl::StatusOr<LoginResult> login = accounts_.Login(in->email, in->password, ClientAddress(req));
@@ -457,7 +441,7 @@ void DashboardApi::Login(const httplib::Request& req, httplib::Response& res) {
 }
 
 // 200 {org, user, role} with the session cookie: login, accepting an invitation.
-void DashboardApi::SendLogin(httplib::Response& res, const LoginResult& login) const {
+void DashboardApi::SendLogin(Response& res, const LoginResult& login) const {
   int64_t ttl_seconds = (login.expires_at_unix_ms - clock_.NowUnixMs()) / 1000;
   if (ttl_seconds < 0) ttl_seconds = 0;
   res.set_header("Set-Cookie", SessionCookie(login.session_token, ttl_seconds));
@@ -467,7 +451,7 @@ void DashboardApi::SendLogin(httplib::Response& res, const LoginResult& login) c
   SendJson(res, 200, body);
 }
 
-void DashboardApi::Logout(const httplib::Request& req, httplib::Response& res,
+void DashboardApi::Logout(const Request& req, Response& res,
                           const Organization&) {
   absl::Status s = accounts_.Logout(SessionFromCookieHeader(req.get_header_value("Cookie")));
   if (!s.ok()) return SendStatus(res, s, "session");
@@ -478,7 +462,7 @@ void DashboardApi::Logout(const httplib::Request& req, httplib::Response& res,
 
 // The session's organization, user, role and permissions (the UI hides what the role may not
 // do), the user's organizations for switching, and where the gateway is.
-void DashboardApi::Config(const httplib::Request& req, httplib::Response& res,
+void DashboardApi::Config(const Request& req, Response& res,
                           const Session& session) {
   std::string gateway = options_.public_gateway_url;
   if (gateway.empty()) {
@@ -498,14 +482,14 @@ void DashboardApi::Config(const httplib::Request& req, httplib::Response& res,
   SendJson(res, 200, body);
 }
 
-void DashboardApi::ListTokens(const httplib::Request&, httplib::Response& res,
+void DashboardApi::ListTokens(const Request&, Response& res,
                               const Organization& org) {
   auto list = accounts_.ListMonitorTokens(org.id);
   if (!list.ok()) return SendStatus(res, list.status(), "tokens");
   SendJson(res, 200, limits_->WithUsage(org, CredentialListJson(*list, "tokens"), "tokens"));
 }
 
-void DashboardApi::CreateToken(const httplib::Request& req, httplib::Response& res,
+void DashboardApi::CreateToken(const Request& req, Response& res,
                                const Session& session) {
   absl::StatusOr<std::string> name = ParseCredentialNameBody(req.body);
   if (!name.ok()) return SendStatus(res, name.status(), "request");
@@ -517,7 +501,7 @@ void DashboardApi::CreateToken(const httplib::Request& req, httplib::Response& r
 // DELETE answers 200 with the revoked item (is_active false), so the UI can update its row
 // without a second request. Unknown ids, malformed ids and other organizations' ids are all 404.
 // A role without manage_credentials revokes only what its user created (403 otherwise).
-void DashboardApi::RevokeToken(const httplib::Request& req, httplib::Response& res,
+void DashboardApi::RevokeToken(const Request& req, Response& res,
                                const Session& session) {
   std::optional<std::string> id = Param(req, "id");
   if (!id.has_value() || id->empty()) {
@@ -529,14 +513,14 @@ void DashboardApi::RevokeToken(const httplib::Request& req, httplib::Response& r
   SendJson(res, 200, CredentialJson(*revoked));
 }
 
-void DashboardApi::ListKeys(const httplib::Request&, httplib::Response& res,
+void DashboardApi::ListKeys(const Request&, Response& res,
                             const Organization& org) {
   auto list = accounts_.ListApiKeys(org.id);
   if (!list.ok()) return SendStatus(res, list.status(), "keys");
   SendJson(res, 200, limits_->WithUsage(org, CredentialListJson(*list, "keys"), "keys"));
 }
 
-void DashboardApi::CreateKey(const httplib::Request& req, httplib::Response& res,
+void DashboardApi::CreateKey(const Request& req, Response& res,
                              const Session& session) {
   absl::StatusOr<std::string> name = ParseCredentialNameBody(req.body);
   if (!name.ok()) return SendStatus(res, name.status(), "request");
@@ -546,7 +530,7 @@ void DashboardApi::CreateKey(const httplib::Request& req, httplib::Response& res
 }
 
 // Same contract as RevokeToken: 200 with the revoked key.
-void DashboardApi::RevokeKey(const httplib::Request& req, httplib::Response& res,
+void DashboardApi::RevokeKey(const Request& req, Response& res,
                              const Session& session) {
   std::optional<std::string> id = Param(req, "id");
   if (!id.has_value() || id->empty()) {
@@ -558,14 +542,14 @@ void DashboardApi::RevokeKey(const httplib::Request& req, httplib::Response& res
   SendJson(res, 200, CredentialJson(*revoked));
 }
 
-void DashboardApi::GetBalance(const httplib::Request&, httplib::Response& res,
+void DashboardApi::GetBalance(const Request&, Response& res,
                               const Organization& org) {
   auto balance = billing_.GetBalance(org.id);
   if (!balance.ok()) return SendStatus(res, balance.status(), "balance");
   SendJson(res, 200, BalanceJson(*balance));
 }
 
-void DashboardApi::Charge(const httplib::Request& req, httplib::Response& res,
+void DashboardApi::Charge(const Request& req, Response& res,
                           const Organization& org) {
   if (!options_.self_topup) {
     return SendError(res, 403, "self top-up is disabled; ask an operator", "permission_error");
@@ -586,7 +570,7 @@ void DashboardApi::Charge(const httplib::Request& req, httplib::Response& res,
   SendJson(res, 200, ChargeJson(*result));
 }
 
-void DashboardApi::ListTransactions(const httplib::Request& req, httplib::Response& res,
+void DashboardApi::ListTransactions(const Request& req, Response& res,
                                     const Organization& org) {
   absl::StatusOr<int32_t> limit = ParseLimit(Param(req, "limit"));
   if (!limit.ok()) return SendStatus(res, limit.status(), "request");
@@ -595,7 +579,7 @@ void DashboardApi::ListTransactions(const httplib::Request& req, httplib::Respon
   SendJson(res, 200, TransactionListJson(*list));
 }
 
-void DashboardApi::Summary(const httplib::Request& req, httplib::Response& res,
+void DashboardApi::Summary(const Request& req, Response& res,
                            const Organization& org) {
   auto range = ParseTimeRange(Param(req, "from"), Param(req, "to"), clock_.NowUnixMs());
   if (!range.ok()) return SendStatus(res, range.status(), "request");
@@ -604,7 +588,7 @@ void DashboardApi::Summary(const httplib::Request& req, httplib::Response& res,
   SendJson(res, 200, SummaryJson(*summary));
 }
 
-void DashboardApi::ByModel(const httplib::Request& req, httplib::Response& res,
+void DashboardApi::ByModel(const Request& req, Response& res,
                            const Organization& org) {
   auto range = ParseTimeRange(Param(req, "from"), Param(req, "to"), clock_.NowUnixMs());
   if (!range.ok()) return SendStatus(res, range.status(), "request");
@@ -613,7 +597,7 @@ void DashboardApi::ByModel(const httplib::Request& req, httplib::Response& res,
   SendJson(res, 200, ByModelJson(*models));
 }
 
-void DashboardApi::ByProvider(const httplib::Request& req, httplib::Response& res,
+void DashboardApi::ByProvider(const Request& req, Response& res,
                               const Organization& org) {
   auto range = ParseTimeRange(Param(req, "from"), Param(req, "to"), clock_.NowUnixMs());
   if (!range.ok()) return SendStatus(res, range.status(), "request");
@@ -622,7 +606,7 @@ void DashboardApi::ByProvider(const httplib::Request& req, httplib::Response& re
   SendJson(res, 200, ByProviderJson(*providers));
 }
 
-void DashboardApi::Timeseries(const httplib::Request& req, httplib::Response& res,
+void DashboardApi::Timeseries(const Request& req, Response& res,
                               const Organization& org) {
   auto range = ParseTimeRange(Param(req, "from"), Param(req, "to"), clock_.NowUnixMs());
   if (!range.ok()) return SendStatus(res, range.status(), "request");
@@ -638,7 +622,7 @@ void DashboardApi::Timeseries(const httplib::Request& req, httplib::Response& re
   SendJson(res, 200, TimeseriesJson(*points));
 }
 
-void DashboardApi::Usage(const httplib::Request& req, httplib::Response& res,
+void DashboardApi::Usage(const Request& req, Response& res,
                          const Organization& org) {
   absl::StatusOr<UsageQuery> query =
       ParseUsageQuery([&](const char* name) { return Param(req, name); });
@@ -671,7 +655,7 @@ void DashboardApi::Usage(const httplib::Request& req, httplib::Response& res,
 
 // Every row matching the filters (from `before`, newest first), at most kMaxCsvRows, as CSV with
 // a header row; pages of 500 from metering.
-void DashboardApi::UsageCsv(UsageQuery query, httplib::Response& res, const Organization& org) {
+void DashboardApi::UsageCsv(UsageQuery query, Response& res, const Organization& org) {
   constexpr size_t kMaxCsvRows = 100'000;
   std::string body = kUsageCsvHeader;
   size_t written = 0;

@@ -1,9 +1,10 @@
 #pragma once
-// The management REST API (API.md, "Management REST API") and the web UI over cpp-httplib.
+// The management REST API (API.md, "Management REST API") and the web UI, as routes on a Router
+// (served by dashboard_server.h).
 // Transport only: parse the request with domain/, call the clients, render domain/ JSON shapes,
 // translate absl::Status into the HTTP status and {"error":{"message","type"}}.
 
-#include <httplib.h>
+#include "services/dashboard/api/http_exchange.h"
 
 #include <chrono>
 #include <functional>
@@ -15,6 +16,7 @@
 #include "services/dashboard/api/http_metrics.h"
 #include "services/dashboard/api/limits_api.h"
 #include "services/dashboard/api/provider_sync_api.h"
+#include "services/dashboard/api/router.h"
 #include "services/dashboard/api/team_api.h"
 #include "services/dashboard/clients/accounts_client.h"
 #include "services/dashboard/clients/billing_client.h"
@@ -50,51 +52,55 @@ class DashboardApi {
                const Clock& clock, DashboardOptions options, HttpMetrics* metrics = nullptr,
                ProviderSyncClient* provider_sync = nullptr);
 
-  // Registers every route, the error and exception handlers on `server`.
-  void RegisterRoutes(httplib::Server& server);
+  // Registers every route, the error and exception handlers on `router`.
+  void RegisterRoutes(Router& router);
 
  private:
-  using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
   // Runs after the session is validated and its role has the route's permission (the
   // ManagementEndpoints() table of domain/permissions.h).
   using AuthedHandler =
-      std::function<void(const httplib::Request&, httplib::Response&, const Session&)>;
+      std::function<void(const Request&, Response&, const Session&)>;
 
-  void Route(httplib::Server& server, const char* method, const char* pattern, Handler h);
-  void AuthedRoute(httplib::Server& server, const char* method, const char* pattern,
-                   AuthedHandler h);
+  // A route without a session (register, login, accept-invite, health, assets): the CSRF guard,
+  // then `h`. `blocking`: it calls a service (runs on the worker pool).
+  void Route(Router& router, const char* method, const char* pattern, Handler h,
+             bool blocking = true);
+  void AuthedRoute(Router& router, const char* method, const char* pattern, AuthedHandler h);
+  // Adds `h` to `router`, timed into the HTTP metrics.
+  void AddTimed(Router& router, const char* method, const char* pattern, Handler h,
+                bool needs_session, bool blocking);
 
-  void Register(const httplib::Request& req, httplib::Response& res);
-  void Login(const httplib::Request& req, httplib::Response& res);
-  void Logout(const httplib::Request& req, httplib::Response& res, const Organization& org);
-  void Config(const httplib::Request& req, httplib::Response& res, const Session& session);
+  void Register(const Request& req, Response& res);
+  void Login(const Request& req, Response& res);
+  void Logout(const Request& req, Response& res, const Organization& org);
+  void Config(const Request& req, Response& res, const Session& session);
 
-  void ListTokens(const httplib::Request& req, httplib::Response& res, const Organization& org);
-  void CreateToken(const httplib::Request& req, httplib::Response& res, const Session& session);
-  void RevokeToken(const httplib::Request& req, httplib::Response& res, const Session& session);
-  void ListKeys(const httplib::Request& req, httplib::Response& res, const Organization& org);
-  void CreateKey(const httplib::Request& req, httplib::Response& res, const Session& session);
-  void RevokeKey(const httplib::Request& req, httplib::Response& res, const Session& session);
+  void ListTokens(const Request& req, Response& res, const Organization& org);
+  void CreateToken(const Request& req, Response& res, const Session& session);
+  void RevokeToken(const Request& req, Response& res, const Session& session);
+  void ListKeys(const Request& req, Response& res, const Organization& org);
+  void CreateKey(const Request& req, Response& res, const Session& session);
+  void RevokeKey(const Request& req, Response& res, const Session& session);
 
-  void GetBalance(const httplib::Request& req, httplib::Response& res, const Organization& org);
-  void Charge(const httplib::Request& req, httplib::Response& res, const Organization& org);
-  void ListTransactions(const httplib::Request& req, httplib::Response& res,
+  void GetBalance(const Request& req, Response& res, const Organization& org);
+  void Charge(const Request& req, Response& res, const Organization& org);
+  void ListTransactions(const Request& req, Response& res,
                         const Organization& org);
 
-  void Summary(const httplib::Request& req, httplib::Response& res, const Organization& org);
-  void ByModel(const httplib::Request& req, httplib::Response& res, const Organization& org);
-  void ByProvider(const httplib::Request& req, httplib::Response& res, const Organization& org);
-  void Timeseries(const httplib::Request& req, httplib::Response& res, const Organization& org);
-  void Usage(const httplib::Request& req, httplib::Response& res, const Organization& org);
-  void UsageCsv(UsageQuery query, httplib::Response& res, const Organization& org);
+  void Summary(const Request& req, Response& res, const Organization& org);
+  void ByModel(const Request& req, Response& res, const Organization& org);
+  void ByProvider(const Request& req, Response& res, const Organization& org);
+  void Timeseries(const Request& req, Response& res, const Organization& org);
+  void Usage(const Request& req, Response& res, const Organization& org);
+  void UsageCsv(UsageQuery query, Response& res, const Organization& org);
 
-  void Readyz(const httplib::Request& req, httplib::Response& res);
-  void ServeAsset(const httplib::Request& req, httplib::Response& res, std::string_view name);
+  void Readyz(const Request& req, Response& res);
+  void ServeAsset(const Request& req, Response& res, std::string_view name);
 
-  bool GuardAndRefuse(const httplib::Request& req, httplib::Response& res, bool accepts_csv) const;
-  std::string ClientAddress(const httplib::Request& req) const;
+  bool GuardAndRefuse(const Request& req, Response& res, bool accepts_csv) const;
+  std::string ClientAddress(const Request& req) const;
   std::string SessionCookie(const std::string& value, int64_t max_age_seconds) const;
-  void SendLogin(httplib::Response& res, const LoginResult& login) const;
+  void SendLogin(Response& res, const LoginResult& login) const;
 
   AccountsClient& accounts_;
   BillingClient& billing_;
@@ -107,10 +113,6 @@ class DashboardApi {
   std::unique_ptr<LimitsApi> limits_;
   std::unique_ptr<AuditApi> audit_;
 };
-
-// Server settings measured for cpp-httplib 0.11.4: TCP_NODELAY (else 40 ms per response), no
-// keep-alive request cap, a bigger worker pool, read/write timeouts and a 1 MiB body limit.
-void ConfigureHttpServer(httplib::Server& server, size_t worker_threads);
 
 // The `session` value of a Cookie header, or "" when absent.
 std::string SessionFromCookieHeader(std::string_view cookie_header);

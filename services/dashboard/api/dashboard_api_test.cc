@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "services/dashboard/api/dashboard_server.h"
 #include "services/dashboard/clients/fake_clients.h"
 
 namespace llmgw::dashboard {
@@ -25,19 +26,15 @@ class DashboardApiTest : public ::testing::Test {
  protected:
   void Start(DashboardOptions options = {}) {
     api_ = std::make_unique<DashboardApi>(accounts_, billing_, metering_, clock_, options);
-    server_ = std::make_unique<httplib::Server>();
-    ConfigureHttpServer(*server_, 4);
-    api_->RegisterRoutes(*server_);
-    port_ = server_->bind_to_any_port("127.0.0.1");
-    ASSERT_GT(port_, 0);
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
-    while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    auto server = DashboardServer::Start(*api_, {.address = "127.0.0.1:0", .workers = 4});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    port_ = server_->port();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
   }
   void SetUp() override { Start(); }
   void TearDown() override {
-    if (server_ != nullptr) server_->stop();
-    if (thread_.joinable()) thread_.join();
+    server_.reset();
   }
   // Restarts with other options (same fakes).
   void Restart(DashboardOptions options) {
@@ -76,8 +73,7 @@ class DashboardApiTest : public ::testing::Test {
   FakeBillingClient billing_{clock_};
   FakeMeteringClient metering_;
   std::unique_ptr<DashboardApi> api_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  std::unique_ptr<DashboardServer> server_;
   int port_ = 0;
   std::unique_ptr<httplib::Client> client_;
 };
@@ -573,6 +569,71 @@ TEST_F(DashboardApiTest, WebUiAndUnknownPaths) {
   r = client_->Post("/api/auth/register", std::string(2 << 20, 'x'), "application/json");
   EXPECT_EQ(r->status, 413);
   EXPECT_EQ(Body(r)["error"]["type"], "invalid_request_error");
+}
+
+// The server answers every response with nosniff: API JSON, errors, assets.
+TEST_F(DashboardApiTest, EveryResponseSaysNoSniff) {
+  std::string session = SignUp("sniff@test.com");
+  for (const std::string& path : {"/healthz", "/api/tokens", "/api/nope", "/", "/assets/app.js"}) {
+    auto r = client_->Get(path, WithSession(session));
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff") << path;
+    EXPECT_EQ(r->headers.count("X-Content-Type-Options"), 1u) << path;
+  }
+  auto r = client_->Post("/api/tokens", "{}", "application/json");  // refused at the header
+  EXPECT_EQ(r->get_header_value("X-Content-Type-Options"), "nosniff");
+}
+
+// A write without a session is 401 before anything else: before the CSRF guard (403), the
+// content type (415), the body's validation (400) and its size (413), on every write route and
+// on unknown /api/ paths. The public writes (register, login, accept-invite) keep their checks.
+TEST_F(DashboardApiTest, AWriteWithoutASessionIs401BeforeAnythingElse) {
+  Restart({.self_topup = true});
+  const std::string evil = "http://evil.example";
+  struct Case {
+    std::string method, path, origin, type, body;
+  };
+  const std::vector<Case> cases = {
+      {"POST", "/api/tokens", evil, "application/json", R"({"name":"x"})"},
+      {"POST", "/api/tokens", "", "text/plain", "x"},
+      {"POST", "/api/tokens", "", "application/json", "not json"},
+      {"POST", "/api/keys", "", "application/json", std::string((1 << 20) + 1000, 'x')},
+      {"POST", "/api/balance/charge", evil, "text/plain", R"({"amount":5})"},
+      {"POST", "/api/auth/logout", evil, "", ""},
+      {"POST", "/api/members/invite", "", "application/json", "{}"},
+      {"PATCH", "/api/members?id=x", evil, "application/json", "{}"},
+      {"DELETE", "/api/tokens?id=x", evil, "", ""},
+      {"POST", "/api/no-such-route", "", "application/json", "{}"},
+  };
+  for (const Case& c : cases) {
+    for (const httplib::Headers& who : {httplib::Headers{}, WithSession("sess_bogus")}) {
+      httplib::Headers h = who;
+      if (!c.origin.empty()) h.emplace("Origin", c.origin);
+      httplib::Result r = c.method == "POST"    ? client_->Post(c.path, h, c.body, c.type)
+                          : c.method == "PATCH" ? client_->Patch(c.path, h, c.body, c.type)
+                                                : client_->Delete(c.path, h);
+      ASSERT_TRUE(r) << c.method << " " << c.path;
+      if (c.path == "/api/no-such-route" && !who.empty()) {
+        EXPECT_EQ(r->status, 404);  // a cookie: routed like any request
+        continue;
+      }
+      if (c.body.size() > (1u << 20) && !who.empty()) {
+        EXPECT_EQ(r->status, 413);  // a cookie, unchecked until the body is in: the limit first
+        continue;
+      }
+      EXPECT_EQ(r->status, 401) << c.method << " " << c.path << " " << c.origin << " " << c.type;
+      EXPECT_EQ(Body(r)["error"]["type"], "authentication_error") << c.path;
+    }
+  }
+  EXPECT_TRUE(accounts_.audit().empty());
+  // The public writes: no session needed, their own checks apply.
+  auto r = client_->Post("/api/auth/login", {{"Origin", evil}},
+                         R"({"email":"a@test.com","password":"password123"})", "application/json");
+  EXPECT_EQ(r->status, 403);
+  r = client_->Post("/api/auth/register", "x", "text/plain");
+  EXPECT_EQ(r->status, 415);
+  r = client_->Post("/api/auth/accept-invite", "{}", "application/json");
+  EXPECT_EQ(r->status, 400);
 }
 
 }  // namespace

@@ -49,7 +49,7 @@ QuotaUsage LimitsApi::UsageOf(const Organization& org, const std::string& creden
   return usage;
 }
 
-Reply LimitsApi::PatchCredential(const httplib::Request& req, const Organization& org,
+Reply LimitsApi::PatchCredential(const Request& req, const Organization& org,
                                  bool api_key) {
   const char* what = api_key ? "API key" : "monitor token";
   const std::string id = req.has_param("id") ? req.get_param_value("id") : "";
@@ -66,15 +66,15 @@ Reply LimitsApi::PatchCredential(const httplib::Request& req, const Organization
   return Ok(std::move(body));
 }
 
-Reply LimitsApi::PatchToken(const httplib::Request& req, const Organization& org) {
+Reply LimitsApi::PatchToken(const Request& req, const Organization& org) {
   return PatchCredential(req, org, /*api_key=*/false);
 }
 
-Reply LimitsApi::PatchKey(const httplib::Request& req, const Organization& org) {
+Reply LimitsApi::PatchKey(const Request& req, const Organization& org) {
   return PatchCredential(req, org, /*api_key=*/true);
 }
 
-Reply LimitsApi::GetOrgLimits(const httplib::Request&, const Organization& org) {
+Reply LimitsApi::GetOrgLimits(const Request&, const Organization& org) {
   auto limits = accounts_.GetOrganizationLimits(org.id);
   if (!limits.ok()) return Error(limits.status(), "organization");
   auto budgets = billing_.ListBudgets(org.id);
@@ -85,7 +85,7 @@ Reply LimitsApi::GetOrgLimits(const httplib::Request&, const Organization& org) 
   return Ok(std::move(body));
 }
 
-Reply LimitsApi::PutOrgLimits(const httplib::Request& req, const Organization& org) {
+Reply LimitsApi::PutOrgLimits(const Request& req, const Organization& org) {
   absl::StatusOr<LimitsPatch> patch = ParseLimitsBody(req.body);
   if (!patch.ok()) return Error(patch.status(), "request");
   auto limits = accounts_.SetOrganizationLimits(org.id, *patch);

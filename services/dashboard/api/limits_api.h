@@ -5,7 +5,7 @@
 // behind the session and permission checks and writes the reply; token and key lists get the
 // same two objects through WithUsage.
 
-#include <httplib.h>
+#include "services/dashboard/api/http_exchange.h"
 
 #include <string>
 #include <vector>
@@ -30,7 +30,7 @@ class LimitsApi {
     int status = 200;
     Json body;
   };
-  using Handler = Reply (LimitsApi::*)(const httplib::Request&, const Organization&);
+  using Handler = Reply (LimitsApi::*)(const Request&, const Organization&);
   struct Route {
     const char* method;
     const char* pattern;
@@ -42,17 +42,17 @@ class LimitsApi {
             const Clock& clock)
       : accounts_(accounts), billing_(billing), metering_(metering), clock_(clock) {}
 
-  Reply PatchToken(const httplib::Request& req, const Organization& org);
-  Reply PatchKey(const httplib::Request& req, const Organization& org);
-  Reply GetOrgLimits(const httplib::Request& req, const Organization& org);
-  Reply PutOrgLimits(const httplib::Request& req, const Organization& org);
+  Reply PatchToken(const Request& req, const Organization& org);
+  Reply PatchKey(const Request& req, const Organization& org);
+  Reply GetOrgLimits(const Request& req, const Organization& org);
+  Reply PutOrgLimits(const Request& req, const Organization& org);
 
   // `list` ({<field>:[credential…]}) with each credential's `usage` added. Usage that cannot be
   // read (billing or metering down) is left out rather than failing the list.
   Json WithUsage(const Organization& org, Json list, const std::string& field);
 
  private:
-  Reply PatchCredential(const httplib::Request& req, const Organization& org, bool api_key);
+  Reply PatchCredential(const Request& req, const Organization& org, bool api_key);
   // The usage of a credential ("cred:<id>") or of the organization ("org").
   QuotaUsage UsageOf(const Organization& org, const std::string& credential_id,
                      const std::vector<BudgetSpend>& budgets);

@@ -15,13 +15,13 @@ Reply Error(absl::Status s, std::string what = "provider connection") {
 }
 Reply Ok(int status, Json body) { return Reply{absl::OkStatus(), "", status, std::move(body)}; }
 
-std::optional<std::string> Param(const httplib::Request& req, const char* name) {
+std::optional<std::string> Param(const Request& req, const char* name) {
   if (!req.has_param(name)) return std::nullopt;
   return req.get_param_value(name);
 }
 
 // `?id=` of a connection: required; anything but a UUID names no connection.
-absl::StatusOr<std::string> ConnectionId(const httplib::Request& req) {
+absl::StatusOr<std::string> ConnectionId(const Request& req) {
   std::optional<std::string> id = Param(req, "id");
   if (!id.has_value() || id->empty()) return absl::InvalidArgumentError("id is required");
   if (!IsUuid(*id)) return absl::NotFoundError("provider connection not found");
@@ -42,14 +42,14 @@ const std::vector<ProviderSyncApi::Route>& ProviderSyncApi::Routes() {
   return kRoutes;
 }
 
-Reply ProviderSyncApi::List(const httplib::Request&, const Organization& org) {
+Reply ProviderSyncApi::List(const Request&, const Organization& org) {
   auto list = client_.ListConnections(org.id);
   if (!list.ok()) return Error(list.status(), "provider connections");
   return Ok(200, ProviderConnectionListJson(*list));
 }
 
 // 201 after the provider accepted the key in one check call; 400 with its reason otherwise.
-Reply ProviderSyncApi::Create(const httplib::Request& req, const Organization& org) {
+Reply ProviderSyncApi::Create(const Request& req, const Organization& org) {
   absl::StatusOr<NewConnectionInput> in = ParseConnectionBody(req.body);
   if (!in.ok()) return Error(in.status(), "request");
   auto created = client_.CreateConnection(org.id, in->provider, in->admin_key);
@@ -58,7 +58,7 @@ Reply ProviderSyncApi::Create(const httplib::Request& req, const Organization& o
 }
 
 // 200 with the removed connection; its synced usage is removed with it.
-Reply ProviderSyncApi::Delete(const httplib::Request& req, const Organization& org) {
+Reply ProviderSyncApi::Delete(const Request& req, const Organization& org) {
   absl::StatusOr<std::string> id = ConnectionId(req);
   if (!id.ok()) return Error(id.status());
   auto removed = client_.DeleteConnection(org.id, *id);
@@ -67,7 +67,7 @@ Reply ProviderSyncApi::Delete(const httplib::Request& req, const Organization& o
 }
 
 // 202: the sync runs now, in the background; the connection's last_sync_at tells when it is done.
-Reply ProviderSyncApi::Sync(const httplib::Request& req, const Organization& org) {
+Reply ProviderSyncApi::Sync(const Request& req, const Organization& org) {
   absl::StatusOr<std::string> id = ConnectionId(req);
   if (!id.ok()) return Error(id.status());
   auto queued = client_.SyncConnection(org.id, *id);
@@ -75,7 +75,7 @@ Reply ProviderSyncApi::Sync(const httplib::Request& req, const Organization& org
   return Ok(202, ProviderConnectionJson(*queued));
 }
 
-Reply ProviderSyncApi::Import(const httplib::Request& req, const Organization& org) {
+Reply ProviderSyncApi::Import(const Request& req, const Organization& org) {
   if (!IsCsvContentType(req.get_header_value("Content-Type"))) {
     Json body = ErrorJson("the body must be text/csv", "invalid_request_error");
     return Ok(415, std::move(body));
@@ -88,7 +88,7 @@ Reply ProviderSyncApi::Import(const httplib::Request& req, const Organization& o
   return Ok(200, std::move(body));
 }
 
-Reply ProviderSyncApi::Reconciliation(const httplib::Request& req, const Organization& org) {
+Reply ProviderSyncApi::Reconciliation(const Request& req, const Organization& org) {
   absl::StatusOr<DayRange> range =
       ParseDayRange(Param(req, "from"), Param(req, "to"), clock_.NowUnixMs());
   if (!range.ok()) return Error(range.status(), "request");

@@ -3,7 +3,7 @@
 // CSV import and the reconciliation. Each handler turns a request of the session's organization
 // into a Reply; DashboardApi routes them behind the session check and writes the reply.
 
-#include <httplib.h>
+#include "services/dashboard/api/http_exchange.h"
 
 #include <string>
 
@@ -25,7 +25,7 @@ class ProviderSyncApi {
     int status = 200;
     Json body;
   };
-  using Handler = Reply (ProviderSyncApi::*)(const httplib::Request&, const Organization&);
+  using Handler = Reply (ProviderSyncApi::*)(const Request&, const Organization&);
   struct Route {
     const char* method;
     const char* pattern;
@@ -36,12 +36,12 @@ class ProviderSyncApi {
   ProviderSyncApi(ProviderSyncClient& client, const Clock& clock)
       : client_(client), clock_(clock) {}
 
-  Reply List(const httplib::Request& req, const Organization& org);
-  Reply Create(const httplib::Request& req, const Organization& org);
-  Reply Delete(const httplib::Request& req, const Organization& org);
-  Reply Sync(const httplib::Request& req, const Organization& org);
-  Reply Import(const httplib::Request& req, const Organization& org);
-  Reply Reconciliation(const httplib::Request& req, const Organization& org);
+  Reply List(const Request& req, const Organization& org);
+  Reply Create(const Request& req, const Organization& org);
+  Reply Delete(const Request& req, const Organization& org);
+  Reply Sync(const Request& req, const Organization& org);
+  Reply Import(const Request& req, const Organization& org);
+  Reply Reconciliation(const Request& req, const Organization& org);
 
  private:
   ProviderSyncClient& client_;

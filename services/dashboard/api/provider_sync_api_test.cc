@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "services/dashboard/api/dashboard_api.h"
+#include "services/dashboard/api/dashboard_server.h"
 #include "services/dashboard/clients/fake_clients.h"
 #include "services/dashboard/clients/fake_provider_sync_client.h"
 
@@ -31,20 +32,16 @@ class ProviderSyncApiTest : public ::testing::Test {
   void SetUp() override {
     api_ = std::make_unique<DashboardApi>(accounts_, billing_, metering_, clock_,
                                           DashboardOptions{}, nullptr, &sync_);
-    server_ = std::make_unique<httplib::Server>();
-    ConfigureHttpServer(*server_, 4);
-    api_->RegisterRoutes(*server_);
-    int port = server_->bind_to_any_port("127.0.0.1");
-    ASSERT_GT(port, 0);
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
-    while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    auto server = DashboardServer::Start(*api_, {.address = "127.0.0.1:0", .workers = 4});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    int port = server_->port();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port);
     session_ = SignUp("a@example.com");
     other_ = SignUp("b@example.com");
   }
   void TearDown() override {
-    server_->stop();
-    thread_.join();
+    server_.reset();
   }
 
   std::string SignUp(const std::string& email) {
@@ -78,8 +75,7 @@ class ProviderSyncApiTest : public ::testing::Test {
   FakeMeteringClient metering_;
   FakeProviderSyncClient sync_;
   std::unique_ptr<DashboardApi> api_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  std::unique_ptr<DashboardServer> server_;
   std::unique_ptr<httplib::Client> client_;
   std::string session_;
   std::string other_;

@@ -20,7 +20,7 @@ Reply Ok(int status, Json body) {
 }
 
 // `?id=` of a member (a user id): required; anything but a UUID names no member.
-absl::StatusOr<std::string> MemberId(const httplib::Request& req) {
+absl::StatusOr<std::string> MemberId(const Request& req) {
   if (!req.has_param("id") || req.get_param_value("id").empty()) {
     return absl::InvalidArgumentError("id is required");
   }
@@ -53,7 +53,7 @@ const std::vector<TeamApi::Route>& TeamApi::Routes() {
   return kRoutes;
 }
 
-std::string TeamApi::DashboardBase(const httplib::Request& req) const {
+std::string TeamApi::DashboardBase(const Request& req) const {
   if (!public_dashboard_url_.empty()) return public_dashboard_url_;
   std::string host = req.get_header_value("Host");
   for (char c : host) {
@@ -67,14 +67,14 @@ std::string TeamApi::DashboardBase(const httplib::Request& req) const {
   return absl::StrCat(https_ ? "https://" : "http://", host);
 }
 
-Reply TeamApi::ListMembers(const httplib::Request&, const Session& session) {
+Reply TeamApi::ListMembers(const Request&, const Session& session) {
   auto members = accounts_.ListMembers(session.org.id);
   if (!members.ok()) return Error(members.status(), "members");
   return Ok(200, MembersJson(*members));
 }
 
 // 201 {invite_url, email, role, expires_at}: the link carries the token, shown this once.
-Reply TeamApi::Invite(const httplib::Request& req, const Session& session) {
+Reply TeamApi::Invite(const Request& req, const Session& session) {
   absl::StatusOr<InviteInput> in = ParseInviteBody(req.body);
   if (!in.ok()) return Error(in.status(), "request");
   auto invitation = accounts_.InviteMember(session.org.id, session.user.id, in->email, in->role);
@@ -87,7 +87,7 @@ Reply TeamApi::Invite(const httplib::Request& req, const Session& session) {
   return Ok(201, std::move(body));
 }
 
-Reply TeamApi::ChangeRole(const httplib::Request& req, const Session& session) {
+Reply TeamApi::ChangeRole(const Request& req, const Session& session) {
   absl::StatusOr<std::string> id = MemberId(req);
   if (!id.ok()) return Error(id.status());
   absl::StatusOr<Role> role = ParseRoleBody(req.body);
@@ -98,7 +98,7 @@ Reply TeamApi::ChangeRole(const httplib::Request& req, const Session& session) {
 }
 
 // Removing oneself is leaving; the last owner can do neither (400).
-Reply TeamApi::Remove(const httplib::Request& req, const Session& session) {
+Reply TeamApi::Remove(const Request& req, const Session& session) {
   absl::StatusOr<std::string> id = MemberId(req);
   if (!id.ok()) return Error(id.status());
   auto change = accounts_.ChangeMember(session.org.id, session.user.id, *id, std::nullopt);
@@ -107,7 +107,7 @@ Reply TeamApi::Remove(const httplib::Request& req, const Session& session) {
 }
 
 // 200 {org, user, role}: the same session now acts in the other organization.
-Reply TeamApi::SwitchOrg(const httplib::Request& req, const Session&) {
+Reply TeamApi::SwitchOrg(const Request& req, const Session&) {
   absl::StatusOr<std::string> org_id = ParseSwitchOrgBody(req.body);
   if (!org_id.ok()) return Error(org_id.status(), "request");
   if (!IsUuid(*org_id)) return Error(absl::NotFoundError("organization not found"), "organization");
@@ -120,7 +120,7 @@ Reply TeamApi::SwitchOrg(const httplib::Request& req, const Session&) {
   return Ok(200, std::move(body));
 }
 
-Reply TeamApi::AcceptInvite(const httplib::Request& req, const Session&) {
+Reply TeamApi::AcceptInvite(const Request& req, const Session&) {
   absl::StatusOr<AcceptInviteInput> in = ParseAcceptInviteBody(req.body);
   if (!in.ok()) return Error(in.status(), "request");
   auto login = accounts_.AcceptInvitation(in->token, in->name, in->password);

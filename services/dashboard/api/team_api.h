@@ -4,7 +4,7 @@
 // DashboardApi routes them (behind the session and permission check where `needs_session`) and
 // writes the reply, setting the session cookie when it carries a login.
 
-#include <httplib.h>
+#include "services/dashboard/api/http_exchange.h"
 
 #include <optional>
 #include <string>
@@ -28,7 +28,7 @@ class TeamApi {
     Json body;
     std::optional<LoginResult> login;
   };
-  using Handler = Reply (TeamApi::*)(const httplib::Request&, const Session&);
+  using Handler = Reply (TeamApi::*)(const Request&, const Session&);
   struct Route {
     const char* method;
     const char* pattern;
@@ -44,15 +44,15 @@ class TeamApi {
         public_dashboard_url_(std::move(public_dashboard_url)),
         https_(https) {}
 
-  Reply ListMembers(const httplib::Request& req, const Session& session);
-  Reply Invite(const httplib::Request& req, const Session& session);
-  Reply ChangeRole(const httplib::Request& req, const Session& session);
-  Reply Remove(const httplib::Request& req, const Session& session);
-  Reply SwitchOrg(const httplib::Request& req, const Session& session);
-  Reply AcceptInvite(const httplib::Request& req, const Session& no_session);
+  Reply ListMembers(const Request& req, const Session& session);
+  Reply Invite(const Request& req, const Session& session);
+  Reply ChangeRole(const Request& req, const Session& session);
+  Reply Remove(const Request& req, const Session& session);
+  Reply SwitchOrg(const Request& req, const Session& session);
+  Reply AcceptInvite(const Request& req, const Session& no_session);
 
  private:
-  std::string DashboardBase(const httplib::Request& req) const;
+  std::string DashboardBase(const Request& req) const;
 
   AccountsClient& accounts_;
   std::string public_dashboard_url_;

@@ -267,7 +267,7 @@ class GatewayServerTest : public ::testing::TestWithParam<int> {
                                                 kBodyLimit);
     handler_->Register(RouteKind::kPassthrough, passthrough_.get());
     handler_->Register(RouteKind::kResellerChat, &reseller_stub_);  // not kResellerModels
-    HttpServerOptions opts;
+    HttpServerOptions opts = GatewayServerOptions();
     opts.address = "127.0.0.1:0";
     opts.threads = 2;
     opts.busy_poll = std::chrono::microseconds(GetParam());

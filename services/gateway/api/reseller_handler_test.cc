@@ -333,7 +333,7 @@ class ResellerTest : public ::testing::Test {
     handler_->Register(RouteKind::kResellerChat, reseller_.get());
     handler_->Register(RouteKind::kResellerModels, reseller_.get());
     handler_->Register(RouteKind::kPassthrough, passthrough_.get());
-    HttpServerOptions opts;
+    HttpServerOptions opts = GatewayServerOptions();
     opts.address = "127.0.0.1:0";
     opts.threads = 2;
     auto server = HttpServer::Start(opts, *handler_);

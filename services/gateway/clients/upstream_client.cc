@@ -20,7 +20,7 @@
 #include <variant>
 
 #include "absl/strings/str_cat.h"
-#include "services/gateway/clients/http_wire.h"
+#include "libs/httpd/http_wire.h"
 
 namespace llmgw::gateway {
 
@@ -219,7 +219,7 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<UpstreamExchange>>> UpstreamClien
   // Prepared requests have a Content-Length (or no body): the head and the body go out as they
   // are. A chunked one is left to Beast to frame.
   const bool raw_write = !req.chunked();
-  const std::string head_bytes = raw_write ? SerializeHead(req.base()) : std::string();
+  const std::string head_bytes = raw_write ? httpd::SerializeHead(req.base()) : std::string();
 
   constexpr auto kAborted = "upstream request abandoned: the gateway is shutting down";
   for (int attempt = 0; attempt < 2; ++attempt) {

@@ -1,4 +1,4 @@
-#include "services/gateway/api/http_server.h"
+#include "libs/httpd/server.h"
 
 #include <array>
 #include <boost/asio/as_tuple.hpp>
@@ -25,11 +25,11 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/log.h"
 #include "libs/common/thread.h"
-#include "services/gateway/api/event_loop.h"
-#include "services/gateway/clients/http_wire.h"
-#include "services/gateway/domain/headers.h"
+#include "libs/httpd/event_loop.h"
+#include "libs/httpd/framing.h"
+#include "libs/httpd/http_wire.h"
 
-namespace llmgw::gateway {
+namespace llmgw::httpd {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -78,13 +78,20 @@ std::optional<std::string_view> HeaderSection(std::string_view bytes) {
 
 // http::async_read_header, but a header section that folds a line (HasObsFold) is refused
 // with `obs_fold` set instead of being unfolded. Beast parses a header only once all of it is in
-// the buffer, so the section is scanned before the parser sees it.
+// the buffer, so the section is scanned before the parser sees it. Once the request's first byte
+// is in, the rest of the header has `header_timeout` (when > 0) to arrive.
 asio::awaitable<beast::error_code> ReadRequestHeader(beast::tcp_stream& stream,
                                                      beast::flat_buffer& buffer,
                                                      http::request_parser<http::string_body>& parser,
+                                                     std::chrono::milliseconds header_timeout,
                                                      bool& obs_fold) {
   obs_fold = false;
+  bool header_clock_started = false;
   while (true) {
+    if (!header_clock_started && buffer.size() > 0 && header_timeout.count() > 0) {
+      header_clock_started = true;
+      stream.expires_after(header_timeout);
+    }
     if (buffer.size() > 0) {
       const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
       const std::optional<std::string_view> section = HeaderSection(bytes);
@@ -130,6 +137,12 @@ beast::error_code ParseBufferedBody(http::request_parser<http::string_body>& par
 ResponseWriter::ResponseWriter(beast::tcp_stream& stream, std::chrono::milliseconds write_timeout,
                                bool keep_alive)
     : stream_(stream), write_timeout_(write_timeout), keep_alive_(keep_alive) {}
+
+std::string ResponseWriter::remote_address() const {
+  beast::error_code ec;
+  auto endpoint = stream_.socket().remote_endpoint(ec);
+  return ec ? std::string() : endpoint.address().to_string();
+}
 
 asio::awaitable<bool> ResponseWriter::Write(HttpResponse& res) {
   if (failed_ || started_) co_return false;
@@ -241,8 +254,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions 
   for (size_t i = 0; i < server->contexts_.size(); ++i) {
     auto* c = server->contexts_[i].get();
     const auto spin = server->options_.busy_poll;
-    server->threads_.emplace_back([c, spin, i] {
-      threads::NameThisThread(absl::StrCat("gw-io-", i).c_str());
+    const std::string name = absl::StrCat(server->options_.thread_name, "-", i);
+    server->threads_.emplace_back([c, spin, name] {
+      threads::NameThisThread(name.c_str());
       WorkGuard guard(c->get_executor());
       while (true) {
         try {
@@ -292,6 +306,14 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
   }
 }
 
+// Writes a response the server decided on itself (a rejection); the connection closes after it.
+asio::awaitable<void> HttpServer::WriteAndClose(beast::tcp_stream& stream, HttpResponse& res,
+                                                bool cors) {
+  ResponseWriter w(stream, options_.write_timeout, false);
+  if (cors) w.EnableCors();
+  co_await w.Write(res);
+}
+
 asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Session> session) {
   auto& stream = session->stream;
   beast::flat_buffer buffer;
@@ -304,48 +326,49 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Session> session) {
       std::optional<http::request_parser<http::string_body>> parser;
       parser.emplace();
       parser->header_limit(options_.header_limit);
-      parser->body_limit(options_.body_limit);
+      // No limit while the header is read: a Content-Length over it is answered below, after
+      // RefuseAtHeader had its say; the limit is set before any body byte is parsed.
+      parser->body_limit(boost::none);
 
       session->idle = true;
       stream.expires_after(options_.idle_timeout);
       bool obs_fold = false;
-      beast::error_code hec = co_await ReadRequestHeader(stream, buffer, *parser, obs_fold);
+      beast::error_code hec =
+          co_await ReadRequestHeader(stream, buffer, *parser, options_.header_timeout, obs_fold);
       session->idle = false;
       if (hec) {
         if (IsDisconnect(hec) && hec != http::error::partial_message) break;
         RejectReason reason = obs_fold ? RejectReason::kFoldedHeader : RejectReason::kBadRequest;
         if (hec == http::error::header_limit) reason = RejectReason::kHeaderTooLarge;
-        // The parser checks Content-Length against the body limit with the header.
-        if (hec == http::error::body_limit) reason = RejectReason::kBodyTooLarge;
         HttpResponse res = handler_.Reject(parser->get().target(), reason);
-        ResponseWriter w(stream, options_.write_timeout, false);
-        if (HasOrigin(parser->get())) w.EnableCors();  // what of the header was parsed
-        rejected = true;
-        co_await w.Write(res);
+        rejected = true;  // CORS from what of the header was parsed
+        co_await WriteAndClose(stream, res, options_.cors && HasOrigin(parser->get()));
         break;
       }
       const auto& header = parser->get();
       const std::string_view target = header.target();
-      const bool cors = HasOrigin(header);
+      const bool cors = options_.cors && HasOrigin(header);
       HeaderList fields;
       fields.reserve(16);
       for (const auto& f : header) fields.emplace_back(f.name_string(), f.value());
       if (!CheckRequestFraming(fields).ok()) {
         HttpResponse res = handler_.Reject(target, RejectReason::kBadFraming);
-        ResponseWriter w(stream, options_.write_timeout, false);
-        if (cors) w.EnableCors();
         rejected = true;
-        co_await w.Write(res);
+        co_await WriteAndClose(stream, res, cors);
+        break;
+      }
+      if (std::optional<HttpResponse> refusal = handler_.RefuseAtHeader(header)) {
+        rejected = true;
+        co_await WriteAndClose(stream, *refusal, cors);
         break;
       }
       if (auto cl = parser->content_length(); cl && *cl > options_.body_limit) {
         HttpResponse res = handler_.Reject(target, RejectReason::kBodyTooLarge);
-        ResponseWriter w(stream, options_.write_timeout, false);
-        if (cors) w.EnableCors();
         rejected = true;
-        co_await w.Write(res);
+        co_await WriteAndClose(stream, res, cors);
         break;
       }
+      parser->body_limit(options_.body_limit);  // chunked bodies are counted as they come
       if (beast::iequals(header[http::field::expect], "100-continue")) {
         http::response<http::empty_body> cont(http::status::continue_, 11);
         stream.expires_after(options_.write_timeout);
@@ -361,16 +384,12 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Session> session) {
       if (bec) {
         if (bec == http::error::body_limit) {
           HttpResponse res = handler_.Reject(target, RejectReason::kBodyTooLarge);
-          ResponseWriter w(stream, options_.write_timeout, false);
-          if (cors) w.EnableCors();
           rejected = true;
-          co_await w.Write(res);
+          co_await WriteAndClose(stream, res, cors);
         } else if (!IsDisconnect(bec)) {
           HttpResponse res = handler_.Reject(target, RejectReason::kBadRequest);
-          ResponseWriter w(stream, options_.write_timeout, false);
-          if (cors) w.EnableCors();
           rejected = true;
-          co_await w.Write(res);
+          co_await WriteAndClose(stream, res, cors);
         }
         break;
       }
@@ -392,10 +411,8 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Session> session) {
       if (internal_error) {
         if (!writer.started()) {
           HttpResponse res = handler_.Reject(req.target(), RejectReason::kInternal);
-          ResponseWriter w(stream, options_.write_timeout, false);
-          if (cors) w.EnableCors();
           rejected = true;
-          co_await w.Write(res);
+          co_await WriteAndClose(stream, res, cors);
         }
         break;
       }
@@ -490,4 +507,4 @@ void HttpServer::Stop(std::chrono::milliseconds grace, const std::function<void(
   }
 }
 
-}  // namespace llmgw::gateway
+}  // namespace llmgw::httpd

@@ -14,9 +14,9 @@
 #include <chrono>
 #include <string>
 
-#include "services/gateway/api/http_server.h"
+#include "libs/httpd/server.h"
 
-namespace llmgw::gateway {
+namespace llmgw::httpd {
 namespace {
 
 namespace asio = boost::asio;
@@ -182,4 +182,4 @@ TEST(ResponseWriterTest, EndOfBodyLeavesWithTheLastEvents) {
 }
 
 }  // namespace
-}  // namespace llmgw::gateway
+}  // namespace llmgw::httpd

@@ -1,11 +1,12 @@
 #pragma once
-// The gateway's I/O thread loop. Header-only (Asio alone) so that bench/relay.cc, the floor the
-// gateway is measured against, runs the very same loop without linking the gateway.
+// The I/O thread loop of the shared HTTP server (libs/httpd/server.h). Header-only (Asio alone)
+// so that bench/relay.cc, the floor the gateway is measured against, runs the very same loop
+// without linking the gateway.
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 
-namespace llmgw::gateway {
+namespace llmgw::httpd {
 
 // Runs `ctx` until it is stopped. With busy_poll > 0, after each burst of work the thread keeps
 // polling (io_context::poll: ready handlers and a non-blocking epoll_wait) for up to busy_poll
@@ -29,4 +30,4 @@ inline void RunEventLoop(boost::asio::io_context& ctx, std::chrono::microseconds
   }
 }
 
-}  // namespace llmgw::gateway
+}  // namespace llmgw::httpd

@@ -1,7 +1,7 @@
 // SerializeHead against Beast's own serializer (operator<< on a header writes what
 // http::async_write would put before the body).
 
-#include "services/gateway/clients/http_wire.h"
+#include "libs/httpd/http_wire.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <sstream>
 #include <string>
 
-namespace llmgw::gateway {
+namespace llmgw::httpd {
 namespace {
 
 namespace http = boost::beast::http;
@@ -61,4 +61,4 @@ TEST(SerializeHeadTest, ResponsesMatchBeast) {
 }
 
 }  // namespace
-}  // namespace llmgw::gateway
+}  // namespace llmgw::httpd

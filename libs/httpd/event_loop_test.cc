@@ -1,6 +1,6 @@
 // RunEventLoop: the I/O threads' loop, sleeping at once or busy-polling first.
 
-#include "services/gateway/api/event_loop.h"
+#include "libs/httpd/event_loop.h"
 
 #include <gtest/gtest.h>
 #include <pthread.h>
@@ -14,7 +14,7 @@
 #include <chrono>
 #include <thread>
 
-namespace llmgw::gateway {
+namespace llmgw::httpd {
 namespace {
 
 namespace asio = boost::asio;
@@ -98,4 +98,4 @@ INSTANTIATE_TEST_SUITE_P(Modes, EventLoopTest, ::testing::Values(0, 200, 5000),
                          });
 
 }  // namespace
-}  // namespace llmgw::gateway
+}  // namespace llmgw::httpd

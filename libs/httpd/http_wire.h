@@ -6,7 +6,7 @@
 #include <boost/beast/http/message.hpp>
 #include <string>
 
-namespace llmgw::gateway {
+namespace llmgw::httpd {
 
 template <bool kIsRequest, class Fields>
 std::string SerializeHead(const boost::beast::http::header<kIsRequest, Fields>& h) {
@@ -42,4 +42,4 @@ std::string SerializeHead(const boost::beast::http::header<kIsRequest, Fields>& 
   return out;
 }
 
-}  // namespace llmgw::gateway
+}  // namespace llmgw::httpd
