@@ -399,6 +399,19 @@ for (const width of [1366, 390]) {
       assert.deepEqual(violations, [], `axe on #/${id} at ${width} px`);
       if (SHOTS) await p.screenshot({ path: path.join(SHOTS, `${id}-${width}.png`), fullPage: true });
     }
+    // The limits dialog fits the width too, and passes axe.
+    await openPage(p, 'keys');
+    await p.click('.limits-cell button');
+    await p.waitForSelector('dialog.limits-dialog[open]');
+    const box = await p.$eval('dialog.limits-dialog', (d) => {
+      const r = d.getBoundingClientRect();
+      return { left: r.left, right: r.right, inner: d.scrollWidth - d.clientWidth };
+    });
+    assert.ok(box.left >= 0 && box.right <= width && box.inner <= 0, `the dialog at ${width} px: ${JSON.stringify(box)}`);
+    assert.deepEqual(await axeViolations(p), [], `axe on the limits dialog at ${width} px`);
+    if (SHOTS) await p.screenshot({ path: path.join(SHOTS, `limits-dialog-${width}.png`) });
+    await p.keyboard.press('Escape');
+    await p.waitForSelector('dialog.limits-dialog', { state: 'detached' });
     if (width < 700) {
       // The navigation is a menu: closed, then every page reachable from it.
       assert.equal(await p.isVisible('#nav a[data-page=usage]'), false);
