@@ -247,6 +247,16 @@ test('playground: a three-turn streamed chat in pass-through mode (Anthropic Mes
   await p.close();
 });
 
+// Draws the current page again from the server (goto to the same #/ address would not).
+async function reload(p) {
+  await p.reload();
+  await p.waitForSelector('main h1');
+  await p.waitForLoadState('networkidle');
+}
+
+// The page's money format for an API amount below $1,000: "0.000028500" → "$0.0000285".
+const usd = (s) => `$${s.replace(/(\.\d\d\d*?)0+$/, '$1')}`;
+
 // What Chromium logs to the console for a request the server answered 400.
 const REFUSED = 'Failed to load resource: the server responded with a status of 400 (Bad Request)';
 
@@ -297,8 +307,7 @@ test('limits: an admin sets a key\'s limits in the form, sees them in the list, 
   assert.ok(Number(rpm[1]) <= key.usage.minute_requests && Number(rpm[1]) >= saved.usage.minute_requests,
     `${rpm[1]} used, the API said ${key.usage.minute_requests} then ${saved.usage.minute_requests}`);
   assert.match(await line('tpm'), /^200,000 tpm · [\d,]+ used this minute$/);
-  const spent = saved.usage.day_spent_usd.replace(/(\.\d\d\d*?)0+$/, '$1');
-  assert.equal(await line('daily_budget_usd'), `Daily $50.00 · $${spent} spent`);
+  assert.equal(await line('daily_budget_usd'), `Daily $50.00 · ${usd(saved.usage.day_spent_usd)} spent`);
   assert.match(await line('monthly_budget_usd'), /^Monthly \$1,000\.25 · \$[\d.,]+ spent$/);
   assert.equal(await p.locator(`${cell} .limit-meter`).count(), 2, 'a bar per budget');
   // After saving, the focus is back on the row's Edit button.
@@ -329,6 +338,34 @@ test('limits: an admin sets a key\'s limits in the form, sees them in the list, 
   const cleared = (await sys.api('GET', '/api/keys', { cookie: org.cookie })).json.keys.find((k) => k.id === key.id);
   assert.equal(cleared.limits.tpm, null);
   assert.equal(cleared.limits.rpm, 600);
+
+  // Spend against a budget: a key the gateway has not seen yet (it caches a credential's limits
+  // for LLMGW_AUTH_CACHE_TTL_SECONDS) gets a daily budget through the form, one reseller request
+  // spends, and once settled its row shows what the API counts: that request's cost.
+  const fresh = (await sys.api('POST', '/api/keys', { cookie: org.cookie, body: { name: 'budgeted' } })).json;
+  await reload(p);
+  const freshCell = `#limits-${fresh.id}`;
+  await p.click(`${freshCell} button`);
+  await p.fill('#limit-daily_budget_usd', '0.5');
+  await p.click('#limits-form button[type=submit]');
+  await p.waitForSelector(`${freshCell} [data-limit=daily_budget_usd]`);
+  const res = await fetch(`${sys.gatewayUrl}/api/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${fresh.key}` },
+    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Spend a little' }] }),
+  });
+  assert.equal(res.status, 200);
+  const requestId = res.headers.get('x-request-id');
+  const spent = await eventually(async () => {
+    const row = (await sys.usageRows(org.cookie)).find((r) => r.request_id === requestId);
+    const k = (await sys.api('GET', '/api/keys', { cookie: org.cookie })).json.keys.find((x) => x.id === fresh.id);
+    if (row && k.usage.day_spent_usd === row.cost_usd) return k;
+    throw new Error(`usage ${JSON.stringify(k.usage)}, the request's cost ${row && row.cost_usd}`);
+  }, { what: 'the budget spend settled at the request\'s cost' });
+  assert.ok(BigInt(spent.usage.day_spent_nano) > 0n);
+  await reload(p);
+  assert.equal(await p.textContent(`${freshCell} [data-limit=daily_budget_usd]`),
+    `Daily $0.50 · ${usd(spent.usage.day_spent_usd)} spent`);
   if (SHOTS) await p.screenshot({ path: path.join(SHOTS, 'limits-keys-1366.png'), fullPage: true });
   // Chromium logs each refused request; those are the two bad values sent on purpose, nothing else.
   assert.deepEqual(errors, Array(2).fill(REFUSED));

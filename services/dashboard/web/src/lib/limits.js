@@ -107,7 +107,7 @@ export function limitInputs(idPrefix, limits) {
     if (changed.length === 0) return null;
     return `{${changed.map((i) => `"${i.f.key}":${valueJson(i.f, i.input.value)}`).join(',')}}`;
   };
-  const hint = h('p', { class: 'muted limit-hint', id: `${idPrefix}-hint` }, 'Leave a field empty for no limit. Budgets are in USD per UTC day and calendar month.');
+  const hint = h('p', { class: 'muted limit-hint', id: `${idPrefix}-hint` }, 'Leave a field empty for no limit. Budgets are in USD per UTC day and calendar month. The gateway applies a change within its credential cache time (30 s by default).');
   return { fields: h('div', { class: 'limit-fields' }, inputs.map((i) => i.field)), hint, body, first: inputs[0].input };
 }
 
