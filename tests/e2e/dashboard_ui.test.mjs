@@ -366,6 +366,17 @@ test('limits: an admin sets a key\'s limits in the form, sees them in the list, 
   await reload(p);
   assert.equal(await p.textContent(`${freshCell} [data-limit=daily_budget_usd]`),
     `Daily $0.50 · ${usd(spent.usage.day_spent_usd)} spent`);
+  // The bar: half spent is green at 50 %, all spent red at 100 %.
+  const bar = async (budgetNano) => {
+    await p.click(`${freshCell} button`);
+    await p.fill('#limit-daily_budget_usd', `0.${String(budgetNano).padStart(9, '0')}`);
+    await p.click('#limits-form button[type=submit]');
+    await p.waitForSelector('dialog.limits-dialog', { state: 'detached' });
+    return p.$eval(`${freshCell} .limit-fill`, (e) => `${e.className} ${e.style.width}`);
+  };
+  const nanoSpent = BigInt(spent.usage.day_spent_nano);
+  assert.equal(await bar(nanoSpent * 2n), 'limit-fill ok 50%');
+  assert.equal(await bar(nanoSpent), 'limit-fill full 100%');
   if (SHOTS) await p.screenshot({ path: path.join(SHOTS, 'limits-keys-1366.png'), fullPage: true });
   // Chromium logs each refused request; those are the two bad values sent on purpose, nothing else.
   assert.deepEqual(errors, Array(2).fill(REFUSED));
