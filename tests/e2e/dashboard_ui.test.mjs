@@ -378,6 +378,15 @@ test('limits: an admin sets a key\'s limits in the form, sees them in the list, 
   assert.equal(await bar(nanoSpent * 2n), 'limit-fill ok 50%');
   assert.equal(await bar(nanoSpent), 'limit-fill full 100%');
   if (SHOTS) await p.screenshot({ path: path.join(SHOTS, 'limits-keys-1366.png'), fullPage: true });
+  // The same dialog on a monitor token PATCHes /api/tokens.
+  const token = (await sys.api('GET', '/api/tokens', { cookie: org.cookie })).json.tokens.find((t) => t.name === 'e2e');
+  await openPage(p, 'tokens');
+  await p.click(`#limits-${token.id} button`);
+  await p.fill('#limit-tpm', '50000');
+  await p.click('#limits-form button[type=submit]');
+  await p.waitForSelector(`#limits-${token.id} [data-limit=tpm]`);
+  assert.match(await p.textContent(`#limits-${token.id} [data-limit=tpm]`), /^50,000 tpm · [\d,]+ used this minute$/);
+  assert.equal((await sys.api('GET', '/api/tokens', { cookie: org.cookie })).json.tokens.find((t) => t.id === token.id).limits.tpm, 50000);
   // Chromium logs each refused request; those are the two bad values sent on purpose, nothing else.
   assert.deepEqual(errors, Array(2).fill(REFUSED));
   await p.close();
