@@ -3,7 +3,8 @@
 // providers, then the overview's uPlot series hold the API's totals, the usage table filters and
 // pages with the keyset cursor, its CSV equals the API's rows, and every page fits 1366 px and
 // 390 px with no horizontal page scroll, no console error and no serious or critical axe-core
-// violation. Screenshots of every page at both
+// violation; limits and budgets (issue 16) are set through the forms on the API keys and Limits
+// pages. Screenshots of every page at both
 // widths go to $LLMGW_SCREENSHOT_DIR (default: the build's test output folder, when it exists).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -18,8 +19,8 @@ import { System, eventually } from './harness.mjs';
 const CHROMIUM = process.env.LLMGW_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = process.env.LLMGW_SCREENSHOT_DIR;
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const PAGES = ['overview', 'tokens', 'keys', 'balance', 'usage', 'provider-bills', 'sdk', 'playground',
-               'members', 'audit'];
+const PAGES = ['overview', 'tokens', 'keys', 'balance', 'limits', 'usage', 'provider-bills', 'sdk',
+               'playground', 'members', 'audit'];
 
 let sys;
 let browser;
@@ -246,6 +247,192 @@ test('playground: a three-turn streamed chat in pass-through mode (Anthropic Mes
   await p.close();
 });
 
+// Draws the current page again from the server (goto to the same #/ address would not).
+async function reload(p) {
+  await p.reload();
+  await p.waitForSelector('main h1');
+  await p.waitForLoadState('networkidle');
+}
+
+// The page's money format for an API amount below $1,000: "0.000028500" → "$0.0000285".
+const usd = (s) => `$${s.replace(/(\.\d\d\d*?)0+$/, '$1')}`;
+
+// What Chromium logs to the console for a request the server answered 400.
+const REFUSED = 'Failed to load resource: the server responded with a status of 400 (Bad Request)';
+
+// axe-core on the page as it is now: the serious and critical violations, one line each.
+async function axeViolations(p) {
+  await p.evaluate(AXE);
+  return p.evaluate(async () => (await window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+  })).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`));
+}
+
+test('limits: an admin sets a key\'s limits in the form, sees them in the list, and the server\'s error', async () => {
+  const p = await context.newPage();
+  const errors = [];
+  p.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  p.on('pageerror', (e) => errors.push(String(e)));
+  const key = (await sys.api('GET', '/api/keys', { cookie: org.cookie })).json.keys.find((k) => k.name === 'e2e');
+  assert.deepEqual([key.limits.rpm, key.limits.daily_budget_usd], [null, null]);
+  await openPage(p, 'keys');
+  const cell = `#limits-${key.id}`;
+  assert.equal((await p.textContent(cell)).includes('No limits'), true);
+  // Keyboard: the Edit button opens the dialog with the first field focused.
+  const edit = `${cell} button`;
+  await p.focus(edit);
+  await p.keyboard.press('Enter');
+  await p.waitForSelector('dialog.limits-dialog[open]');
+  assert.equal(await p.evaluate(() => document.activeElement.id), 'limit-rpm');
+  await p.fill('#limit-rpm', '600');
+  await p.fill('#limit-tpm', '200000');
+  await p.fill('#limit-daily_budget_usd', '50');
+  await p.fill('#limit-monthly_budget_usd', '1000.25');
+  assert.deepEqual(await axeViolations(p), [], 'axe on the limits dialog');
+  if (SHOTS) await p.screenshot({ path: path.join(SHOTS, 'limits-dialog-1366.png') });
+  await p.click('#limits-form button[type=submit]');
+  await p.waitForSelector('dialog.limits-dialog', { state: 'detached' });
+  await p.waitForSelector(`${cell} [data-limit=rpm]`);
+  const saved = (await sys.api('GET', '/api/keys', { cookie: org.cookie })).json.keys.find((k) => k.id === key.id);
+  assert.equal(saved.limits.rpm, 600);
+  assert.equal(saved.limits.tpm, 200000);
+  assert.equal(saved.limits.daily_budget_usd, '50.000000000');
+  assert.equal(saved.limits.monthly_budget_usd, '1000.250000000');
+  const line = (k) => p.textContent(`${cell} [data-limit=${k}]`);
+  const rpm = (await line('rpm')).match(/^600 rpm · (\d+) used this minute$/);
+  assert.ok(rpm, await line('rpm'));
+  // The last minute's count only shrinks while no request is sent: the page's lies between the
+  // API's before and after.
+  assert.ok(Number(rpm[1]) <= key.usage.minute_requests && Number(rpm[1]) >= saved.usage.minute_requests,
+    `${rpm[1]} used, the API said ${key.usage.minute_requests} then ${saved.usage.minute_requests}`);
+  assert.match(await line('tpm'), /^200,000 tpm · [\d,]+ used this minute$/);
+  assert.equal(await line('daily_budget_usd'), `Daily $50.00 · ${usd(saved.usage.day_spent_usd)} spent`);
+  assert.match(await line('monthly_budget_usd'), /^Monthly \$1,000\.25 · \$[\d.,]+ spent$/);
+  assert.equal(await p.locator(`${cell} .limit-meter`).count(), 2, 'a bar per budget');
+  // After saving, the focus is back on the row's Edit button.
+  assert.equal(await p.evaluate(() => document.activeElement.textContent), 'Edit limits');
+
+  // A bad value: the server's own message, in the form; nothing changes.
+  await p.click(edit);
+  await p.fill('#limit-rpm', '0');
+  await p.click('#limits-form button[type=submit]');
+  const bad = await sys.api('PATCH', `/api/keys?id=${key.id}`, { cookie: org.cookie, body: { rpm: 0 } });
+  assert.equal(bad.status, 400);
+  await p.waitForFunction((m) => document.getElementById('limits-error').textContent === m, bad.json.error.message);
+  await p.fill('#limit-rpm', '600');
+  await p.fill('#limit-daily_budget_usd', '12.3456789012');
+  await p.click('#limits-form button[type=submit]');
+  const badBudget = await sys.api('PATCH', `/api/keys?id=${key.id}`, { cookie: org.cookie, body: { daily_budget_usd: '12.3456789012' } });
+  await p.waitForFunction((m) => document.getElementById('limits-error').textContent === m, badBudget.json.error.message);
+  await p.keyboard.press('Escape');
+  await p.waitForSelector('dialog.limits-dialog', { state: 'detached' });
+  assert.equal((await sys.api('GET', '/api/keys', { cookie: org.cookie })).json.keys.find((k) => k.id === key.id).limits.rpm, 600);
+
+  // An emptied field is no limit (null), the others stay.
+  await p.click(edit);
+  await p.fill('#limit-tpm', '');
+  await p.click('#limits-form button[type=submit]');
+  await p.waitForSelector('dialog.limits-dialog', { state: 'detached' });
+  await p.waitForFunction((c) => !document.querySelector(`${c} [data-limit=tpm]`), cell);
+  const cleared = (await sys.api('GET', '/api/keys', { cookie: org.cookie })).json.keys.find((k) => k.id === key.id);
+  assert.equal(cleared.limits.tpm, null);
+  assert.equal(cleared.limits.rpm, 600);
+
+  // Spend against a budget: a key the gateway has not seen yet (it caches a credential's limits
+  // for LLMGW_AUTH_CACHE_TTL_SECONDS) gets a daily budget through the form, one reseller request
+  // spends, and once settled its row shows what the API counts: that request's cost.
+  const fresh = (await sys.api('POST', '/api/keys', { cookie: org.cookie, body: { name: 'budgeted' } })).json;
+  await reload(p);
+  const freshCell = `#limits-${fresh.id}`;
+  await p.click(`${freshCell} button`);
+  await p.fill('#limit-daily_budget_usd', '0.5');
+  await p.click('#limits-form button[type=submit]');
+  await p.waitForSelector(`${freshCell} [data-limit=daily_budget_usd]`);
+  const res = await fetch(`${sys.gatewayUrl}/api/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${fresh.key}` },
+    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Spend a little' }] }),
+  });
+  assert.equal(res.status, 200);
+  const requestId = res.headers.get('x-request-id');
+  const spent = await eventually(async () => {
+    const row = (await sys.usageRows(org.cookie)).find((r) => r.request_id === requestId);
+    const k = (await sys.api('GET', '/api/keys', { cookie: org.cookie })).json.keys.find((x) => x.id === fresh.id);
+    if (row && k.usage.day_spent_usd === row.cost_usd) return k;
+    throw new Error(`usage ${JSON.stringify(k.usage)}, the request's cost ${row && row.cost_usd}`);
+  }, { what: 'the budget spend settled at the request\'s cost' });
+  assert.ok(BigInt(spent.usage.day_spent_nano) > 0n);
+  await reload(p);
+  assert.equal(await p.textContent(`${freshCell} [data-limit=daily_budget_usd]`),
+    `Daily $0.50 · ${usd(spent.usage.day_spent_usd)} spent`);
+  // The bar: half spent is green at 50 %, all spent red at 100 %.
+  const bar = async (budgetNano) => {
+    await p.click(`${freshCell} button`);
+    await p.fill('#limit-daily_budget_usd', `0.${String(budgetNano).padStart(9, '0')}`);
+    await p.click('#limits-form button[type=submit]');
+    await p.waitForSelector('dialog.limits-dialog', { state: 'detached' });
+    return p.$eval(`${freshCell} .limit-fill`, (e) => `${e.className} ${e.style.width}`);
+  };
+  const nanoSpent = BigInt(spent.usage.day_spent_nano);
+  assert.equal(await bar(nanoSpent * 2n), 'limit-fill ok 50%');
+  assert.equal(await bar(nanoSpent), 'limit-fill full 100%');
+  if (SHOTS) await p.screenshot({ path: path.join(SHOTS, 'limits-keys-1366.png'), fullPage: true });
+  // The same dialog on a monitor token PATCHes /api/tokens.
+  const token = (await sys.api('GET', '/api/tokens', { cookie: org.cookie })).json.tokens.find((t) => t.name === 'e2e');
+  await openPage(p, 'tokens');
+  await p.click(`#limits-${token.id} button`);
+  await p.fill('#limit-tpm', '50000');
+  await p.click('#limits-form button[type=submit]');
+  await p.waitForSelector(`#limits-${token.id} [data-limit=tpm]`);
+  assert.match(await p.textContent(`#limits-${token.id} [data-limit=tpm]`), /^50,000 tpm · [\d,]+ used this minute$/);
+  assert.equal((await sys.api('GET', '/api/tokens', { cookie: org.cookie })).json.tokens.find((t) => t.id === token.id).limits.tpm, 50000);
+  // Chromium logs each refused request; those are the two bad values sent on purpose, nothing else.
+  assert.deepEqual(errors, Array(2).fill(REFUSED));
+  await p.close();
+});
+
+test('limits: the organization\'s limits save from the Limits page, with usage shown', async () => {
+  const p = await context.newPage();
+  const errors = [];
+  p.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  p.on('pageerror', (e) => errors.push(String(e)));
+  await openPage(p, 'limits');
+  assert.match(await p.textContent('#org-limits'), /No limit/);
+  await p.fill('#org-rpm', '1000');
+  await p.fill('#org-monthly_budget_usd', '-5');
+  await p.click('#org-limits-form button[type=submit]');
+  const bad = await sys.api('PUT', '/api/org/limits', { cookie: org.cookie, body: { monthly_budget_usd: '-5' } });
+  assert.equal(bad.status, 400);
+  await p.waitForFunction((m) => document.querySelector('#org-limits-form .error').textContent === m, bad.json.error.message);
+  await p.fill('#org-monthly_budget_usd', '');
+  await p.fill('#org-daily_budget_usd', '250.5');
+  const before = (await sys.api('GET', '/api/org/limits', { cookie: org.cookie })).json;
+  await p.click('#org-limits-form button[type=submit]');
+  await p.waitForFunction(() => document.querySelector('#org-limits').textContent.includes('1,000 rpm'));
+  const org2 = (await sys.api('GET', '/api/org/limits', { cookie: org.cookie })).json;
+  assert.equal(org2.limits.rpm, 1000);
+  assert.equal(org2.limits.daily_budget_usd, '250.500000000');
+  assert.equal(org2.limits.monthly_budget_usd, null);
+  const box = (k, part) => p.textContent(`#org-limits [data-limit=${k}] .${part}`);
+  assert.equal(await box('rpm', 'value'), '1,000 rpm');
+  const used = Number((await box('rpm', 'sub')).match(/^(\d+) used this minute$/)[1]);
+  assert.ok(used <= before.usage.minute_requests && used >= org2.usage.minute_requests, `${used} used`);
+  assert.equal(await box('daily_budget_usd', 'value'), '$250.50');
+  assert.match(await box('daily_budget_usd', 'sub'), /^\$[\d.,]+ spent \(\d+\.\d%\)$/);
+  assert.equal(await box('monthly_budget_usd', 'value'), 'No limit');
+  assert.equal(await box('tpm', 'value'), 'No limit');
+  // The form shows what is saved; the key with its own limits is listed with a link to its page.
+  assert.equal(await p.inputValue('#org-daily_budget_usd'), '250.5');
+  assert.match(await p.textContent('main'), /e2e\s*API key/);
+  assert.deepEqual(await axeViolations(p), [], 'axe on the Limits page');
+  if (SHOTS) await p.screenshot({ path: path.join(SHOTS, 'limits-org-1366.png'), fullPage: true });
+  // Reachable from the navigation.
+  assert.equal(await p.isVisible('#nav a[data-page=limits]'), true);
+  assert.deepEqual(errors, [REFUSED], 'the one bad value sent on purpose, nothing else');
+  await p.close();
+});
+
 for (const width of [1366, 390]) {
   test(`every page at ${width} px: no horizontal page scroll, no console error`, async () => {
     const ctx = await browser.newContext({ viewport: { width, height: 860 }, isMobile: width < 700, hasTouch: width < 700 });
@@ -269,6 +456,19 @@ for (const width of [1366, 390]) {
       assert.deepEqual(violations, [], `axe on #/${id} at ${width} px`);
       if (SHOTS) await p.screenshot({ path: path.join(SHOTS, `${id}-${width}.png`), fullPage: true });
     }
+    // The limits dialog fits the width too, and passes axe.
+    await openPage(p, 'keys');
+    await p.click('.limits-cell button');
+    await p.waitForSelector('dialog.limits-dialog[open]');
+    const box = await p.$eval('dialog.limits-dialog', (d) => {
+      const r = d.getBoundingClientRect();
+      return { left: r.left, right: r.right, inner: d.scrollWidth - d.clientWidth };
+    });
+    assert.ok(box.left >= 0 && box.right <= width && box.inner <= 0, `the dialog at ${width} px: ${JSON.stringify(box)}`);
+    assert.deepEqual(await axeViolations(p), [], `axe on the limits dialog at ${width} px`);
+    if (SHOTS) await p.screenshot({ path: path.join(SHOTS, `limits-dialog-${width}.png`) });
+    await p.keyboard.press('Escape');
+    await p.waitForSelector('dialog.limits-dialog', { state: 'detached' });
     if (width < 700) {
       // The navigation is a menu: closed, then every page reachable from it.
       assert.equal(await p.isVisible('#nav a[data-page=usage]'), false);

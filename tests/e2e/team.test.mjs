@@ -1,7 +1,7 @@
 // Teams in headless Chromium (Debian's, driven by playwright-core) against the real binaries: an
 // owner invites a viewer from the Members page, the viewer accepts the link in a second browser
-// context (a different person), sees no create or revoke buttons and no admin pages, and the API
-// answers 403 to what the UI hid; a page on another origin cannot post with the owner's cookie.
+// context (a different person), sees no create, revoke or edit-limits controls and no admin pages,
+// and the API answers 403 to what the UI hid; a page on another origin cannot post with the owner's cookie.
 // Screenshots go to $LLMGW_SCREENSHOT_DIR when set.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -63,6 +63,7 @@ test('the owner registers and invites a viewer from the Members page', async () 
   await owner.fill('form.inline input', 'owner key');
   await owner.click('form.inline button[type=submit]');
   await owner.waitForSelector('#secret-box code');
+  assert.equal(await owner.locator('button:has-text("Edit limits")').count(), 1, 'the owner may edit its limits');
 
   await owner.goto(`${sys.dashboardUrl}/#/members`);
   await owner.waitForSelector('#invite-form');
@@ -101,6 +102,10 @@ test('the viewer sees no create or revoke buttons and no admin pages', async () 
   }
   await viewer.waitForSelector('text=owner key');
   assert.equal(await viewer.locator('button:has-text("Revoke")').count(), 0, 'no revoke button');
+  assert.equal(await viewer.locator('button:has-text("Edit limits")').count(), 0, 'no edit limits button');
+  await viewer.goto(`${sys.dashboardUrl}/#/limits`);
+  await viewer.waitForSelector('#org-limits');
+  assert.equal(await viewer.locator('#org-limits-form').count(), 0, 'no organization limits form');
   await viewer.goto(`${sys.dashboardUrl}/#/members`);
   await viewer.waitForSelector(`text=${ownerEmail}`);
   assert.equal(await viewer.locator('#invite-form').count(), 0, 'no invite form');
@@ -124,6 +129,8 @@ test('the API refuses the viewer with 403 where the UI hid the button', async ()
   assert.equal(keys.status, 200);
   const id = keys.json.keys[0].id;
   assert.equal((await sys.api('DELETE', `/api/keys?id=${id}`, { cookie })).status, 403);
+  assert.equal((await sys.api('PATCH', `/api/keys?id=${id}`, { cookie, body: { rpm: 1 } })).status, 403);
+  assert.equal((await sys.api('PUT', '/api/org/limits', { cookie, body: { rpm: 1 } })).status, 403);
   assert.equal((await sys.api('GET', '/api/audit', { cookie })).status, 403);
   const invite = await sys.api('POST', '/api/members/invite', { cookie, body: { email: 'x@example.com', role: 'viewer' } });
   assert.equal(invite.status, 403);

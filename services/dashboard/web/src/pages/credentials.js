@@ -1,6 +1,7 @@
 import { api } from '../lib/api.js';
 import { copyButton, h, setMain, table, toast } from '../lib/dom.js';
 import { fmt } from '../lib/fmt.js';
+import { editLimitsDialog, limitSummary } from '../lib/limits.js';
 import { can, state } from '../lib/state.js';
 
 export async function credentialsPage(kind) {
@@ -38,6 +39,27 @@ export async function credentialsPage(kind) {
     try { await api('DELETE', `${path}?id=${encodeURIComponent(c.id)}`); toast('Revoked'); await credentialsPage(kind); }
     catch (ex) { toast(ex.message); }
   };
+  // Limits and usage of one credential; admins get an Edit button that PATCHes and redraws the cell.
+  const limitsCell = (c) => {
+    const cell = h('div', { class: 'limits-cell', id: `limits-${c.id}` });
+    const draw = (cred) => {
+      const edit = can('manage_settings') && cred.is_active
+        ? h('button', {
+          type: 'button', class: 'secondary small', 'aria-label': `Edit limits of ${cred.name}`,
+          onclick: (e) => editLimitsDialog({
+            title: `Limits of "${cred.name}"`,
+            limits: cred.limits,
+            returnFocus: e.currentTarget,
+            save: (body) => api('PATCH', `${path}?id=${encodeURIComponent(cred.id)}`, undefined, body),
+            onSaved: (saved) => { draw(saved); toast('Limits saved'); cell.querySelector('button')?.focus(); },
+          }),
+        }, 'Edit limits')
+        : null;
+      cell.replaceChildren(limitSummary(cred.limits, cred.is_active ? cred.usage : null), edit);
+    };
+    draw(c);
+    return cell;
+  };
   setMain(
     h('h1', {}, title),
     h('p', { class: 'muted' }, blurb),
@@ -47,8 +69,9 @@ export async function credentialsPage(kind) {
       { title: 'Name', cell: (c) => c.name },
       { title: 'Prefix', cell: (c) => h('code', {}, `${c.prefix}…`) },
       { title: 'Status', cell: (c) => h('span', { class: `badge ${c.is_active ? 'on' : 'off'}` }, c.is_active ? 'active' : 'revoked') },
+      { title: 'Limits', cell: limitsCell },
       { title: 'Last used', cell: (c) => fmt.time(c.last_used_at) },
       { title: 'Created', cell: (c) => fmt.time(c.created_at) },
       { title: '', cell: (c) => (c.is_active && mayRevoke(c) ? h('button', { class: 'danger', type: 'button', onclick: () => revoke(c) }, 'Revoke') : '') },
-    ], list[kind])));
+    ], list[kind], title)));
 }

@@ -6,6 +6,7 @@
 import { auditPage } from './audit.js';
 import { balancePage } from './balance.js';
 import { credentialsPage } from './credentials.js';
+import { limitsPage } from './limits.js';
 import { overviewPage } from './overview.js';
 import { acceptInvitePage, membersPage } from './members.js';
 import { playgroundPage } from './playground.js';
@@ -18,6 +19,7 @@ export const pages = [
   { id: 'tokens', title: 'Monitor tokens', render: () => credentialsPage('tokens') },
   { id: 'keys', title: 'API keys', render: () => credentialsPage('keys') },
   { id: 'balance', title: 'Balance', render: balancePage },
+  { id: 'limits', title: 'Limits', render: limitsPage },
   { id: 'usage', title: 'Usage', render: usagePage },
   { id: 'provider-bills', title: 'Provider bills', render: providerBillsPage },
   { id: 'sdk', title: 'SDK', render: sdkPage },
