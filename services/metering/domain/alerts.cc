@@ -267,18 +267,20 @@ std::string WebhookSignature(std::string_view secret, std::string_view body) {
 std::string NewSigningSecret() { return "whsec_" + crypto::RandomBase62(43); }
 
 std::string AlertEmail(std::string_view from, std::string_view to, std::string_view payload,
-                       int64_t now_unix_ms, std::string_view message_id) {
+                       std::string_view message_id) {
   Json p = Json::parse(payload, nullptr, false);
   std::string text = p.is_object() && p.contains("text") && p["text"].is_string()
                          ? p["text"].get<std::string>()
                          : std::string("llmgw alert");
-  std::string kind = "alert";
-  if (p.is_object() && p.contains("alert") && p["alert"].is_object() &&
-      p["alert"].contains("kind") && p["alert"]["kind"].is_string()) {
-    kind = p["alert"]["kind"].get<std::string>();
-  }
-  // RFC 5322 date from the RFC 3339 one is not worth a calendar here: the Date header is
-  // optional for a submission server (it adds one), the fired_at in the body is exact.
+  auto alert_field = [&](const char* name, const char* otherwise) {
+    if (p.is_object() && p.contains("alert") && p["alert"].is_object() &&
+        p["alert"].contains(name) && p["alert"][name].is_string()) {
+      return p["alert"][name].get<std::string>();
+    }
+    return std::string(otherwise);
+  };
+  const std::string kind = alert_field("kind", "alert");
+  // No Date header: the submission server adds one; fired_at is in a header and the body.
   std::string details = p.is_object() ? p.dump(2) : std::string(payload);
   std::string body = absl::StrCat(text, "\r\n\r\n", details, "\r\n");
   std::string normalized;
@@ -290,7 +292,7 @@ std::string AlertEmail(std::string_view from, std::string_view to, std::string_v
                       " alert\r\nMessage-ID: <", std::string(message_id),
                       ">\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
                       "X-Llmgw-Fired-At: ",
-                      FormatRfc3339(now_unix_ms), "\r\n\r\n", normalized);
+                      alert_field("fired_at", ""), "\r\n\r\n", normalized);
 }
 
 int64_t AlertRetryDelayMs(int attempts) {

@@ -127,9 +127,9 @@ std::string WebhookSignature(std::string_view secret, std::string_view body);
 std::string NewSigningSecret();
 
 // The e-mail (RFC 5322, CRLF line ends, dot-stuffing left to the SMTP client) carrying the
-// payload's text and its JSON.
+// payload's text and its JSON; X-Llmgw-Fired-At is the payload's fired_at.
 std::string AlertEmail(std::string_view from, std::string_view to, std::string_view payload,
-                       int64_t now_unix_ms, std::string_view message_id);
+                       std::string_view message_id);
 
 // Delivery retries: the delay after `attempts` failed attempts (1, 2, ...): 2 s doubling, at most
 // one hour; a delivery not done a day after it fired is given up.

@@ -186,11 +186,12 @@ TEST(WebhookSignature, HmacSha256OfTheBody) {
 }
 
 TEST(AlertEmail, HeadersAndCrlfBody) {
-  std::string payload = R"({"text":"llmgw: low\nbalance","alert":{"kind":"balance"}})";
-  std::string mail =
-      AlertEmail("llmgw@localhost", "ops@example.com", payload, k2026_12_06_10h30, "id@llmgw");
+  std::string payload =
+      R"({"text":"llmgw: low\nbalance","alert":{"kind":"balance","fired_at":"2026-12-06T10:30:00Z"}})";
+  std::string mail = AlertEmail("llmgw@localhost", "ops@example.com", payload, "id@llmgw");
   EXPECT_THAT(mail, HasSubstr("From: llmgw@localhost\r\nTo: ops@example.com\r\n"
                               "Subject: [llmgw] balance alert\r\nMessage-ID: <id@llmgw>\r\n"));
+  EXPECT_THAT(mail, HasSubstr("X-Llmgw-Fired-At: 2026-12-06T10:30:00Z\r\n"));
   EXPECT_THAT(mail, HasSubstr("\r\n\r\nllmgw: low\r\nbalance\r\n\r\n{\r\n"));
   for (size_t i = 0; i < mail.size(); ++i) {
     if (mail[i] == '\n') EXPECT_EQ(mail[i - 1], '\r') << "bare LF at " << i;
