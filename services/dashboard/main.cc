@@ -23,6 +23,7 @@
 #include "services/dashboard/clients/grpc_accounts_client.h"
 #include "services/dashboard/clients/grpc_billing_client.h"
 #include "services/dashboard/clients/grpc_metering_client.h"
+#include "services/dashboard/clients/grpc_alerts_client.h"
 #include "services/dashboard/clients/grpc_provider_sync_client.h"
 
 namespace {
@@ -76,8 +77,9 @@ int Serve() {
   auto metering_channel = grpcutil::MakeChannel(metering_addr);
   dashboard::GrpcMeteringClient metering(metering_channel, internal_token, rpc_timeout);
   dashboard::GrpcProviderSyncClient provider_sync(metering_channel, internal_token, rpc_timeout);
+  dashboard::GrpcAlertsClient alerts(metering_channel, internal_token, rpc_timeout);
   dashboard::DashboardApi api(accounts, billing, metering, SystemClock::Get(), options,
-                              &http_metrics, &provider_sync);
+                              &http_metrics, &provider_sync, &alerts);
 
   httplib::Server server;
   dashboard::ConfigureHttpServer(server, threads);

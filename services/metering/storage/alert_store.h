@@ -65,7 +65,7 @@ class AlertStore {
  public:
   virtual ~AlertStore() = default;
 
-  // ResourceExhausted when the organization has kMaxAlertRulesPerOrganization rules already.
+  // FailedPrecondition when the organization has kMaxAlertRulesPerOrganization rules already.
   virtual absl::StatusOr<AlertRule> CreateRule(const NewAlertRule& r) = 0;
   // Oldest first, each with its newest delivery.
   virtual absl::StatusOr<std::vector<AlertRuleView>> ListRules(

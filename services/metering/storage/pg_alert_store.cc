@@ -71,7 +71,7 @@ absl::StatusOr<AlertRule> PgAlertStore::CreateRule(const NewAlertRule& r) {
                        r.organization_id)[0][0]
             .as<int64_t>();
     if (count >= kMaxAlertRulesPerOrganization) {
-      return absl::ResourceExhaustedError(absl::StrCat(
+      return absl::FailedPreconditionError(absl::StrCat(
           "an organization has at most ", kMaxAlertRulesPerOrganization, " alert rules"));
     }
     std::optional<std::string> key_id, hex;

@@ -115,7 +115,7 @@ TEST_F(PgAlertStoreTest, AtMostFiftyRulesPerOrganization) {
   n.threshold_nano = 1;
   n.channel = AlertChannel::kEmail;
   n.target = "a@b.example";
-  EXPECT_THAT(store_->CreateRule(n), StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(store_->CreateRule(n), StatusIs(absl::StatusCode::kFailedPrecondition));
   n.organization_id = kOrgB;
   EXPECT_THAT(store_->CreateRule(n), IsOk());
 }
