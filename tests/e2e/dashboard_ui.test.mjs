@@ -19,7 +19,7 @@ const CHROMIUM = process.env.LLMGW_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = process.env.LLMGW_SCREENSHOT_DIR;
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PAGES = ['overview', 'tokens', 'keys', 'balance', 'usage', 'provider-bills', 'sdk', 'playground',
-               'members', 'audit'];
+               'alerts', 'members', 'audit'];
 
 let sys;
 let browser;
