@@ -38,8 +38,7 @@ class FakeAlertsClient final : public AlertsClient {
     }
     return out;
   }
-  absl::StatusOr<AlertRule> DeleteAlert(const std::string& org_id,
-                                        const std::string& id) override {
+  absl::StatusOr<AlertRule> DeleteAlert(const std::string& org_id, const std::string& id) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = rules_.find(id);
     if (it == rules_.end() || it->second.first != org_id) {

@@ -26,9 +26,9 @@ struct AlertDelivery {
 
 struct AlertRule {
   std::string id;
-  std::string kind;  // budget | balance | error_rate | drift
+  std::string kind;            // budget | balance | error_rate | drift
   int64_t threshold_nano = 0;  // threshold × 1e9: nano-USD for balance, else a percentage
-  std::string channel;  // webhook | email
+  std::string channel;         // webhook | email
   std::string target;
   int64_t created_at_unix_ms = 0;
   std::optional<AlertDelivery> last_delivery;  // none: never fired

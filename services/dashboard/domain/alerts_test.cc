@@ -13,7 +13,8 @@ TEST(ParseAlertBody, ReadsTheFieldsAndTheThresholdExactly) {
   EXPECT_EQ(in->threshold_nano, 5'000'000'000);
   EXPECT_EQ(in->channel, "webhook");
   EXPECT_EQ(in->target, "https://h.example/x");
-  in = ParseAlertBody(R"({"kind":"error_rate","threshold":12.5,"channel":"email","target":"a@b.c"})");
+  in = ParseAlertBody(
+      R"({"kind":"error_rate","threshold":12.5,"channel":"email","target":"a@b.c"})");
   ASSERT_TRUE(in.ok());
   EXPECT_EQ(in->threshold_nano, 12'500'000'000);
   in = ParseAlertBody(R"({"kind":"balance","threshold":0.1,"channel":"email","target":"a@b.c"})");
@@ -42,8 +43,7 @@ TEST(ParseAlertBody, RefusesWhatIsNotARule) {
            {R"({"kind":"balance","threshold":1,"channel":"email"})",
             "target is required and must be a string"},
            {R"({"kind":"balance","channel":"email","target":"a@b.c"})", kThreshold},
-           {R"({"kind":"balance","threshold":"5","channel":"email","target":"a@b.c"})",
-            kThreshold},
+           {R"({"kind":"balance","threshold":"5","channel":"email","target":"a@b.c"})", kThreshold},
            {R"({"kind":"balance","threshold":0,"channel":"email","target":"a@b.c"})", kThreshold},
            {R"({"kind":"balance","threshold":-3,"channel":"email","target":"a@b.c"})", kThreshold},
            {R"({"kind":"balance","threshold":1e-10,"channel":"email","target":"a@b.c"})",
@@ -72,7 +72,7 @@ TEST(AlertJson, RuleWithAndWithoutADelivery) {
   EXPECT_EQ(j["created_at"], "2023-11-14T22:13:20Z");
   EXPECT_TRUE(j["last_fired_at"].is_null());
   EXPECT_TRUE(j["last_delivery"].is_null());
-  a.last_delivery = AlertDelivery{"retrying", 2, "the webhook answered HTTP 503",
+  a.last_delivery = AlertDelivery{"retrying",        2, "the webhook answered HTTP 503",
                                   1'700'000'100'000, 0, 1'700'000'104'000};
   j = AlertJson(a);
   EXPECT_EQ(j["last_fired_at"], "2023-11-14T22:15:00Z");

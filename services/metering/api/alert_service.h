@@ -34,7 +34,8 @@ class AlertService final : public ::llmgw::metering::v1::AlertService::CallbackS
     bool email_enabled = false;                      // LLMGW_SMTP_URL is set
     const Clock& clock;
   };
-  AlertService(Deps deps, grpcutil::HandlerEnv env) : deps_(std::move(deps)), env_(std::move(env)) {}
+  AlertService(Deps deps, grpcutil::HandlerEnv env)
+      : deps_(std::move(deps)), env_(std::move(env)) {}
 
   grpc::ServerUnaryReactor* CreateAlertRule(grpc::CallbackServerContext* ctx,
                                             const v1::CreateAlertRuleRequest* req,

@@ -1,9 +1,9 @@
 #include "services/metering/domain/alert_engine.h"
 
+#include <openssl/crypto.h>
+
 #include <map>
 #include <optional>
-
-#include <openssl/crypto.h>
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/log.h"
@@ -40,10 +40,9 @@ template <typename T>
 const T* Ok(const absl::StatusOr<T>& v, const std::string& org, const char* what) {
   if (v.ok()) return &*v;
   if (v.status().code() != absl::StatusCode::kUnimplemented) {
-    log::Warn("alert rules skipped: a source failed",
-              {{"organization_id", org},
-               {"source", what},
-               {"error", std::string(v.status().message())}});
+    log::Warn(
+        "alert rules skipped: a source failed",
+        {{"organization_id", org}, {"source", what}, {"error", std::string(v.status().message())}});
   }
   return nullptr;
 }
@@ -67,10 +66,10 @@ std::vector<AlertFiring> AlertEngine::Firings(const AlertRule& rule, OrgView& vi
       return {*v.firing};
     }
     case AlertKind::kErrorRate: {
-      if (!view.counts) view.counts = store_.CountProviderRequests(org, now - kErrorRateWindowMs, now);
+      if (!view.counts)
+        view.counts = store_.CountProviderRequests(org, now - kErrorRateWindowMs, now);
       const auto* counts = Ok(*view.counts, org, "request counts");
-      return counts == nullptr ? std::vector<AlertFiring>{}
-                               : EvaluateErrorRate(rule, *counts, now);
+      return counts == nullptr ? std::vector<AlertFiring>{} : EvaluateErrorRate(rule, *counts, now);
     }
     case AlertKind::kDrift: {
       if (!view.reconciliation) {

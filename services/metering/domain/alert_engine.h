@@ -97,7 +97,7 @@ class AlertLoop {
     std::chrono::milliseconds evaluate_every{60'000};
     std::chrono::milliseconds deliver_every{1'000};
     std::function<void(const DeliveryOutcome&)> on_delivery;  // metrics
-    std::function<void(int)> on_fired;                          // metrics: alerts queued
+    std::function<void(int)> on_fired;                        // metrics: alerts queued
   };
   AlertLoop(AlertEngine& engine, Options options);
   ~AlertLoop();  // Stop()s

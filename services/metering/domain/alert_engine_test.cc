@@ -64,8 +64,7 @@ class FakeAlertStore final : public AlertStore {
                                                                            int64_t) override {
     return counts;
   }
-  absl::StatusOr<std::vector<LeasedDelivery>> LeaseDue(int64_t now, int64_t lease,
-                                                       int) override {
+  absl::StatusOr<std::vector<LeasedDelivery>> LeaseDue(int64_t now, int64_t lease, int) override {
     std::vector<LeasedDelivery> out;
     for (Row& r : outbox) {
       if (r.delivered || r.gave_up || r.next > now) continue;
@@ -73,8 +72,8 @@ class FakeAlertStore final : public AlertStore {
       AlertRule& rule = Rule(r.rule_id);
       std::optional<crypto::SealedSecret> secret;
       if (secrets.count(rule.id)) secret = secrets[rule.id];
-      out.push_back({r.id, r.rule_id, rule.channel, rule.target, secret, r.payload, r.attempts,
-                     r.created});
+      out.push_back(
+          {r.id, r.rule_id, rule.channel, rule.target, secret, r.payload, r.attempts, r.created});
     }
     return out;
   }
@@ -161,7 +160,7 @@ TEST_F(AlertEngineTest, BalanceFiresOnceUntilItRecovers) {
   EXPECT_EQ(engine_.Evaluate(), 2);
   EXPECT_EQ(engine_.Evaluate(), 0);  // still below: nothing new
   EXPECT_EQ(engine_.Evaluate(), 0);
-  sources_.balance = 7 * kUsd;       // above the first rule, below the second
+  sources_.balance = 7 * kUsd;  // above the first rule, below the second
   EXPECT_EQ(engine_.Evaluate(), 0);
   sources_.balance = 3 * kUsd;
   EXPECT_EQ(engine_.Evaluate(), 1);  // the first rule's next episode

@@ -23,7 +23,8 @@ bool ShareAbove(int64_t part, int64_t whole, int64_t threshold_nano) {
   return static_cast<__int128>(part) * kPercentNano > static_cast<__int128>(threshold_nano) * whole;
 }
 bool ShareAtLeast(int64_t part, int64_t whole, int64_t threshold_nano) {
-  return static_cast<__int128>(part) * kPercentNano >= static_cast<__int128>(threshold_nano) * whole;
+  return static_cast<__int128>(part) * kPercentNano >=
+         static_cast<__int128>(threshold_nano) * whole;
 }
 
 // part / whole as a percentage with one decimal, for people ("12.5").
@@ -80,9 +81,8 @@ bool IsHttpUrl(std::string_view s) {
   size_t end = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, end);
   if (authority.find('@') != std::string_view::npos) return false;  // no credentials in it
-  std::string_view host = authority.substr(0, authority.rfind(':') == std::string_view::npos
-                                                  ? authority.size()
-                                                  : authority.rfind(':'));
+  std::string_view host = authority.substr(
+      0, authority.rfind(':') == std::string_view::npos ? authority.size() : authority.rfind(':'));
   if (!authority.empty() && authority.front() == '[') host = authority;  // IPv6 literal
   return !host.empty();
 }
@@ -125,8 +125,8 @@ absl::Status ValidateAlertRule(AlertKind kind, int64_t threshold_nano, AlertChan
                                std::string_view target) {
   if (threshold_nano <= 0) return absl::InvalidArgumentError("threshold must be greater than 0");
   if (kind != AlertKind::kBalance && threshold_nano > kPercentNano) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("threshold is a percentage for ", std::string(AlertKindName(kind)), ": at most 100"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "threshold is a percentage for ", std::string(AlertKindName(kind)), ": at most 100"));
   }
   if (target.empty()) return absl::InvalidArgumentError("target is required");
   if (target.size() > kMaxAlertTargetBytes) {
@@ -230,13 +230,13 @@ std::vector<AlertFiring> EvaluateBudgets(const AlertRule& rule,
     if (!ShareAtLeast(b.spent_nano, b.limit_nano, rule.threshold_nano)) continue;
     std::string who = b.scope_id.empty() ? b.scope : absl::StrCat(b.scope, " ", b.scope_id);
     AlertFiring f;
-    f.period_key = absl::StrCat("budget:", b.scope, ":", b.scope_id, ":", b.period, ":",
-                                b.period_start);
+    f.period_key =
+        absl::StrCat("budget:", b.scope, ":", b.scope_id, ":", b.period, ":", b.period_start);
     const std::string adjective = b.period == "day" ? "daily" : absl::StrCat(b.period, "ly");
     f.text = absl::StrCat("llmgw: the ", adjective, " budget of ", who, " is ",
                           PercentText(b.spent_nano, b.limit_nano), " % spent (",
-                          UsdText(b.spent_nano), " of ", UsdText(b.limit_nano),
-                          "; alert at ", FormatThreshold(rule.threshold_nano), " %)");
+                          UsdText(b.spent_nano), " of ", UsdText(b.limit_nano), "; alert at ",
+                          FormatThreshold(rule.threshold_nano), " %)");
     f.facts = Json{{"scope", b.scope},
                    {"scope_id", b.scope_id},
                    {"period", b.period},
@@ -288,8 +288,9 @@ std::string AlertEmail(std::string_view from, std::string_view to, std::string_v
     if (body[i] == '\n' && (i == 0 || body[i - 1] != '\r')) normalized += '\r';
     normalized += body[i];
   }
-  return absl::StrCat("From: ", std::string(from), "\r\nTo: ", std::string(to), "\r\nSubject: [llmgw] ", kind,
-                      " alert\r\nMessage-ID: <", std::string(message_id),
+  return absl::StrCat("From: ", std::string(from), "\r\nTo: ", std::string(to),
+                      "\r\nSubject: [llmgw] ", kind, " alert\r\nMessage-ID: <",
+                      std::string(message_id),
                       ">\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
                       "X-Llmgw-Fired-At: ",
                       alert_field("fired_at", ""), "\r\n\r\n", normalized);

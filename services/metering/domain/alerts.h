@@ -63,7 +63,7 @@ struct AlertRule {
 // One alert to deliver: period_key is unique per rule (the outbox's key).
 struct AlertFiring {
   std::string period_key;
-  std::string text;     // one line for people (Slack's `text`, the e-mail's body)
+  std::string text;      // one line for people (Slack's `text`, the e-mail's body)
   nlohmann::json facts;  // the numbers behind it
   bool operator==(const AlertFiring&) const = default;
 };
@@ -106,9 +106,9 @@ std::vector<AlertFiring> EvaluateDrift(const AlertRule& rule,
 
 // A budget and what was spent against it in its current period.
 struct BudgetUsage {
-  std::string scope;     // organization | key | token
-  std::string scope_id;  // "" for the organization
-  std::string period;    // day | month
+  std::string scope;         // organization | key | token
+  std::string scope_id;      // "" for the organization
+  std::string period;        // day | month
   std::string period_start;  // e.g. "2026-12-06" or "2026-12": the current period
   int64_t limit_nano = 0;
   int64_t spent_nano = 0;

@@ -60,8 +60,9 @@ TEST(ValidateAlertRule, ThresholdsAndTargets) {
         << bad;
   }
   EXPECT_EQ(ValidateAlertRule(kB, kUsd, kMail, "").message(), "target is required");
-  EXPECT_EQ(ValidateAlertRule(kB, kUsd, kHook, "https://a.example/" + std::string(3000, 'x')).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      ValidateAlertRule(kB, kUsd, kHook, "https://a.example/" + std::string(3000, 'x')).code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 TEST(EvaluateBalance, FiresBelowOncePerEpisode) {
@@ -84,10 +85,10 @@ TEST(EvaluateBalance, FiresBelowOncePerEpisode) {
 TEST(EvaluateErrorRate, NeedsTheMinimumSampleAndAShareAboveTheThreshold) {
   AlertRule rule = Rule(AlertKind::kErrorRate, 50 * kUsd);
   std::vector<ProviderRequestCounts> counts = {
-      {"openai", 9, 9},        // too few requests to say anything
-      {"anthropic", 10, 5},    // exactly 50 %: not above
-      {"google", 10, 6},       // 60 %
-      {"xai", 1000, 1000},     // 100 %
+      {"openai", 9, 9},      // too few requests to say anything
+      {"anthropic", 10, 5},  // exactly 50 %: not above
+      {"google", 10, 6},     // 60 %
+      {"xai", 1000, 1000},   // 100 %
   };
   std::vector<AlertFiring> fired = EvaluateErrorRate(rule, counts, k2026_12_06_10h30);
   ASSERT_THAT(fired, SizeIs(2));

@@ -56,7 +56,7 @@ struct LeasedDelivery {
 // What one attempt came to.
 struct DeliveryAttempt {
   bool delivered = false;
-  std::string error;                 // when not delivered
+  std::string error;                    // when not delivered
   int64_t next_attempt_at_unix_ms = 0;  // when not delivered and not given up
   bool give_up = false;
 };

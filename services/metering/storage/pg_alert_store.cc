@@ -66,10 +66,9 @@ absl::StatusOr<AlertRule> PgAlertStore::CreateRule(const NewAlertRule& r) {
     // Serializes the count-then-insert of one organization's rules.
     tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('llmgw alert rules ' || $1))",
                    r.organization_id);
-    int64_t count =
-        tx.exec_params("SELECT count(*) FROM metering.alert_rules WHERE org_id = $1",
-                       r.organization_id)[0][0]
-            .as<int64_t>();
+    int64_t count = tx.exec_params("SELECT count(*) FROM metering.alert_rules WHERE org_id = $1",
+                                   r.organization_id)[0][0]
+                        .as<int64_t>();
     if (count >= kMaxAlertRulesPerOrganization) {
       return absl::FailedPreconditionError(absl::StrCat(
           "an organization has at most ", kMaxAlertRulesPerOrganization, " alert rules"));
@@ -98,13 +97,13 @@ absl::StatusOr<std::vector<AlertRuleView>> PgAlertStore::ListRules(
   return pool_.Run([&](pqxx::connection& conn) -> absl::StatusOr<std::vector<AlertRuleView>> {
     pqxx::read_transaction tx(conn);
     std::vector<AlertRuleView> out;
-    for (const pqxx::row& row : tx.exec_params(
-             absl::StrCat("SELECT ", kRuleColumns, ", ", kDeliveryColumns,
-                          " FROM metering.alert_rules r LEFT JOIN LATERAL ("
-                          "   SELECT * FROM metering.alert_outbox WHERE rule_id = r.id"
-                          "   ORDER BY created_at DESC, id DESC LIMIT 1) o ON true"
-                          " WHERE r.org_id = $1 ORDER BY r.created_at, r.id"),
-             organization_id)) {
+    for (const pqxx::row& row :
+         tx.exec_params(absl::StrCat("SELECT ", kRuleColumns, ", ", kDeliveryColumns,
+                                     " FROM metering.alert_rules r LEFT JOIN LATERAL ("
+                                     "   SELECT * FROM metering.alert_outbox WHERE rule_id = r.id"
+                                     "   ORDER BY created_at DESC, id DESC LIMIT 1) o ON true"
+                                     " WHERE r.org_id = $1 ORDER BY r.created_at, r.id"),
+                        organization_id)) {
       out.push_back({RuleFromRow(row), DeliveryFromRow(row, kRuleColumnCount)});
     }
     return out;
@@ -185,10 +184,8 @@ absl::StatusOr<std::vector<ProviderRequestCounts>> PgAlertStore::CountProviderRe
                  " FROM metering.usage_events WHERE org_id = $1"
                  " AND requested_at >= $2::timestamptz AND requested_at < $3::timestamptz"
                  " AND provider <> '' GROUP BY provider ORDER BY provider",
-                 organization_id, TimestampLiteral(from_unix_ms),
-                 TimestampLiteral(to_unix_ms))) {
-          out.push_back(
-              {row[0].as<std::string>(), row[1].as<int64_t>(), row[2].as<int64_t>()});
+                 organization_id, TimestampLiteral(from_unix_ms), TimestampLiteral(to_unix_ms))) {
+          out.push_back({row[0].as<std::string>(), row[1].as<int64_t>(), row[2].as<int64_t>()});
         }
         return out;
       });
@@ -236,7 +233,8 @@ absl::Status PgAlertStore::RecordAttempt(int64_t delivery_id, const DeliveryAtte
     const std::string now = TimestampLiteral(now_unix_ms);
     if (attempt.delivered) {
       tx.exec_params(
-          "UPDATE metering.alert_outbox SET attempts = attempts + 1, delivered_at = $2::timestamptz,"
+          "UPDATE metering.alert_outbox SET attempts = attempts + 1, delivered_at = "
+          "$2::timestamptz,"
           " last_error = '' WHERE id = $1",
           delivery_id, now);
     } else {

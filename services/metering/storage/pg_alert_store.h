@@ -15,8 +15,7 @@ class PgAlertStore final : public AlertStore {
 
   // AlertStore
   absl::StatusOr<AlertRule> CreateRule(const NewAlertRule& r) override;
-  absl::StatusOr<std::vector<AlertRuleView>> ListRules(
-      const std::string& organization_id) override;
+  absl::StatusOr<std::vector<AlertRuleView>> ListRules(const std::string& organization_id) override;
   absl::StatusOr<AlertRule> DeleteRule(const std::string& organization_id,
                                        const std::string& id) override;
   absl::StatusOr<std::vector<AlertRule>> AllRules() override;
