@@ -21,9 +21,9 @@
 #include "services/dashboard/api/dashboard_api.h"
 #include "services/dashboard/api/http_metrics.h"
 #include "services/dashboard/clients/grpc_accounts_client.h"
+#include "services/dashboard/clients/grpc_alerts_client.h"
 #include "services/dashboard/clients/grpc_billing_client.h"
 #include "services/dashboard/clients/grpc_metering_client.h"
-#include "services/dashboard/clients/grpc_alerts_client.h"
 #include "services/dashboard/clients/grpc_provider_sync_client.h"
 
 namespace {

@@ -63,8 +63,8 @@ int Serve() {
 
   const std::string billing_addr =
       config::ValueOrExit(config::Address("LLMGW_BILLING_ADDR", "127.0.0.1:50053"), kService);
-  const std::chrono::seconds alert_interval(config::ValueOrExit(
-      config::Int("LLMGW_ALERT_INTERVAL_SECONDS", 60, 1, 86400), kService));
+  const std::chrono::seconds alert_interval(
+      config::ValueOrExit(config::Int("LLMGW_ALERT_INTERVAL_SECONDS", 60, 1, 86400), kService));
 
   config::ExitOnError(pg::WaitForDatabase(db_url, std::chrono::seconds(30)), kService);
   // Two connections more than workers: a running provider sync holds one for its transaction,

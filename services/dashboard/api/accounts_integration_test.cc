@@ -171,9 +171,9 @@ class TeamIntegrationTest : public AccountsIntegrationTest {
     thread_.join();
     DashboardOptions options;
     options.self_topup = true;
-    api_ = std::make_unique<DashboardApi>(*client_accounts_, billing_, metering_,
-                                          SystemClock::Get(), options, nullptr, &provider_sync_,
-                                          &alerts_);
+    api_ =
+        std::make_unique<DashboardApi>(*client_accounts_, billing_, metering_, SystemClock::Get(),
+                                       options, nullptr, &provider_sync_, &alerts_);
     server2_ = std::make_unique<httplib::Server>();
     ConfigureHttpServer(*server2_, 4);
     api_->RegisterRoutes(*server2_);

@@ -104,7 +104,7 @@ class DashboardApi {
   DashboardOptions options_;
   HttpMetrics* metrics_;
   std::unique_ptr<ProviderSyncApi> provider_sync_;  // null without a ProviderSyncClient
-  std::unique_ptr<AlertsApi> alerts_;                // null without an AlertsClient
+  std::unique_ptr<AlertsApi> alerts_;               // null without an AlertsClient
   std::unique_ptr<TeamApi> team_;
   std::unique_ptr<AuditApi> audit_;
 };

@@ -52,8 +52,8 @@ absl::StatusOr<std::vector<ReconciliationRow>> StoredReconciliation(ProviderStor
                                                                     DayWindow window) {
   LLMGW_ASSIGN_OR_RETURN(auto reported, providers.ReportedUsage(org, window));
   LLMGW_ASSIGN_OR_RETURN(auto synced, providers.Synced(org));
-  LLMGW_ASSIGN_OR_RETURN(auto metered,
-                         usage.Aggregate(org, {window.from_day_ms, window.to_day_ms}, Bucket::kDay));
+  LLMGW_ASSIGN_OR_RETURN(
+      auto metered, usage.Aggregate(org, {window.from_day_ms, window.to_day_ms}, Bucket::kDay));
   return Reconcile(reported, synced, metered, window);
 }
 
