@@ -87,6 +87,14 @@ class FakeAlertStore final : public AlertStore {
     return absl::OkStatus();
   }
 
+  absl::StatusOr<std::vector<StoredAlertSecret>> ListSealedSecrets() override {
+    return absl::UnimplementedError("");
+  }
+  absl::Status ReplaceSealedSecret(const std::string&, const crypto::SealedSecret&,
+                                   const crypto::SealedSecret&) override {
+    return absl::UnimplementedError("");
+  }
+
   AlertRule& Rule(const std::string& id) {
     for (AlertRule& r : rules) {
       if (r.id == id) return r;

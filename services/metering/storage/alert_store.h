@@ -53,6 +53,12 @@ struct LeasedDelivery {
   int64_t created_at_unix_ms = 0;
 };
 
+// A webhook rule's sealed signing secret, as the re-encrypt command sees it.
+struct StoredAlertSecret {
+  std::string rule_id;
+  crypto::SealedSecret sealed_secret;
+};
+
 // What one attempt came to.
 struct DeliveryAttempt {
   bool delivered = false;
@@ -95,6 +101,13 @@ class AlertStore {
                                                                int64_t lease_ms, int limit) = 0;
   virtual absl::Status RecordAttempt(int64_t delivery_id, const DeliveryAttempt& attempt,
                                      int64_t now_unix_ms) = 0;
+
+  // Key rotation (every organization's webhook rules).
+  virtual absl::StatusOr<std::vector<StoredAlertSecret>> ListSealedSecrets() = 0;
+  // Replaces the sealed secret only if it is still `expected` (FailedPrecondition otherwise).
+  virtual absl::Status ReplaceSealedSecret(const std::string& rule_id,
+                                           const crypto::SealedSecret& expected,
+                                           const crypto::SealedSecret& replacement) = 0;
 };
 
 }  // namespace llmgw::metering

@@ -251,4 +251,38 @@ absl::Status PgAlertStore::RecordAttempt(int64_t delivery_id, const DeliveryAtte
   });
 }
 
+absl::StatusOr<std::vector<StoredAlertSecret>> PgAlertStore::ListSealedSecrets() {
+  return pool_.Run([&](pqxx::connection& conn) -> absl::StatusOr<std::vector<StoredAlertSecret>> {
+    pqxx::read_transaction tx(conn);
+    std::vector<StoredAlertSecret> out;
+    for (const pqxx::row& r :
+         tx.exec("SELECT id::text, secret_key_id, encode(secret_ciphertext, 'hex')"
+                 " FROM metering.alert_rules WHERE secret_ciphertext IS NOT NULL"
+                 " ORDER BY created_at, id")) {
+      out.push_back({r[0].as<std::string>(), *SecretFromRow(r, 1)});
+    }
+    return out;
+  });
+}
+
+absl::Status PgAlertStore::ReplaceSealedSecret(const std::string& rule_id,
+                                               const crypto::SealedSecret& expected,
+                                               const crypto::SealedSecret& replacement) {
+  if (!IsUuidText(rule_id)) return RuleNotFound();
+  return pool_.Run([&](pqxx::connection& conn) -> absl::Status {
+    pqxx::work tx(conn);
+    pqxx::result r = tx.exec_params(
+        "UPDATE metering.alert_rules SET secret_key_id = $2,"
+        " secret_ciphertext = decode($3, 'hex') WHERE id = $1::uuid AND secret_key_id = $4"
+        " AND secret_ciphertext = decode($5, 'hex')",
+        rule_id, replacement.key_id, crypto::HexEncode(replacement.ciphertext), expected.key_id,
+        crypto::HexEncode(expected.ciphertext));
+    tx.commit();
+    if (r.affected_rows() == 0) {
+      return absl::FailedPreconditionError("the signing secret changed or the rule is gone");
+    }
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace llmgw::metering
