@@ -29,8 +29,7 @@ class PgAlertStore final : public AlertStore {
   absl::Status RecordAttempt(int64_t delivery_id, const DeliveryAttempt& attempt,
                              int64_t now_unix_ms) override;
   absl::StatusOr<std::vector<StoredAlertSecret>> ListSealedSecrets() override;
-  absl::Status ReplaceSealedSecret(const std::string& rule_id,
-                                   const crypto::SealedSecret& expected,
+  absl::Status ReplaceSealedSecret(const std::string& rule_id, const crypto::SealedSecret& expected,
                                    const crypto::SealedSecret& replacement) override;
 
  private:
