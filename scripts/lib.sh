@@ -66,3 +66,45 @@ pg_stop() {
   [[ $(id -u) -eq 0 ]] && run_as=(runuser -u postgres --)
   "${run_as[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
 }
+
+# redis_start DIR PORT: starts a throwaway Redis (no persistence) listening on 127.0.0.1:PORT,
+# its pid file and log in DIR, and waits until it answers PING. Sets REDIS_URL and REDIS_DIR.
+redis_start() {
+  REDIS_DIR=$1
+  local port=$2
+  mkdir -p "$REDIS_DIR"
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+    --pidfile "$REDIS_DIR/redis.pid" --dir "$REDIS_DIR" --logfile "$REDIS_DIR/redis.log" ||
+    { cat "$REDIS_DIR/redis.log" 2>/dev/null; return 1; }
+  local i reply
+  for ((i = 0; i < 100; i++)); do
+    # PING over bash's /dev/tcp: no redis-cli needed.
+    if { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
+      printf 'PING\r\n' >&3
+      read -r -t 1 reply <&3 || true
+      exec 3>&- 3<&-
+      if [[ $reply == +PONG* ]]; then
+        REDIS_URL="redis://127.0.0.1:$port"
+        return 0
+      fi
+    fi
+    sleep 0.05
+  done
+  echo "redis_start: no answer on port $port" >&2
+  cat "$REDIS_DIR/redis.log" >&2
+  return 1
+}
+
+# redis_stop: stops the Redis redis_start started.
+redis_stop() {
+  [[ -n "${REDIS_DIR:-}" && -f "$REDIS_DIR/redis.pid" ]] || return 0
+  local pid
+  pid=$(cat "$REDIS_DIR/redis.pid")
+  kill "$pid" 2>/dev/null || true
+  local i
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.05
+  done
+  kill -9 "$pid" 2>/dev/null || true
+}

@@ -25,6 +25,7 @@
 #include "services/gateway/clients/billing_client.h"
 #include "services/gateway/clients/settle_queue.h"
 #include "services/gateway/clients/price_book.h"
+#include "services/gateway/clients/rate_limiter.h"
 #include "services/gateway/clients/upstream_client.h"
 #include "services/gateway/clients/usage_journal.h"
 #include "services/gateway/clients/usage_shipper.h"
@@ -103,6 +104,17 @@ llmgw::gateway::ResellerOptions ResellerOptionsFromEnv() {
   return options;
 }
 
+// LLMGW_REDIS_URL (unset: limits kept in this process) and LLMGW_RATE_LIMIT_REPLICAS (the share
+// of a limit one replica enforces while Redis is unreachable).
+std::unique_ptr<llmgw::gateway::RateLimiter> RateLimiterFromEnv(prometheus::Registry& registry) {
+  llmgw::gateway::RateLimiterOptions o;
+  o.redis_url = llmgw::config::String("LLMGW_REDIS_URL");
+  o.replicas = llmgw::config::ValueOrExit(
+      llmgw::config::Int("LLMGW_RATE_LIMIT_REPLICAS", 2, 1, 1'000), kService);
+  o.registry = &registry;
+  return llmgw::config::ValueOrExit(llmgw::gateway::MakeRateLimiter(o), kService);
+}
+
 llmgw::gateway::GrpcUsageShipper::Options ShipperOptionsFromEnv(const std::string& metering_addr,
                                                                  const std::string& internal_token,
                                                                  const std::string& spool_dir) {
@@ -175,28 +187,34 @@ int Serve() {
   usage_journal->Attach(shipper);
   UpstreamClient upstream(upstream_options);
 
+  GrpcBillingClient billing(grpcutil::MakeChannel(billing_addr), internal_token);
+  // What an earlier process still owed billing (its journal) is delivered from here on.
+  std::unique_ptr<SettleQueue> settles =
+      V(SettleQueue::Start({.spool_dir = spool_dir}, billing, *registry));
+  ResellerMetrics reseller_metrics(*registry);
+  std::unique_ptr<RateLimiter> limiter = RateLimiterFromEnv(*registry);
+  RequestControls controls({.limiter = limiter.get(),
+                            .billing = &billing,
+                            .settles = settles.get(),
+                            .metrics = &reseller_metrics});
+
   PassthroughHandler passthrough({.auth = authenticator,
                                   .upstream = upstream,
                                   .endpoints = endpoints,
                                   .prices = price_book,
                                   .usage = *usage_journal,
+                                  .controls = &controls,
                                   .metrics = &gateway_metrics,
                                   .debug_log = config::String("LLMGW_LOG_LEVEL") == "debug"});
   GatewayHandler handler([&price_book] { return price_book.loaded(); }, &gateway_metrics,
                          http.body_limit);
   handler.Register(RouteKind::kPassthrough, &passthrough);
 
-  GrpcBillingClient billing(grpcutil::MakeChannel(billing_addr), internal_token);
-  // What an earlier process still owed billing (its journal) is delivered from here on.
-  std::unique_ptr<SettleQueue> settles =
-      V(SettleQueue::Start({.spool_dir = spool_dir}, billing, *registry));
-  ResellerMetrics reseller_metrics(*registry);
   ResellerHandler reseller({.auth = authenticator,
                             .upstream = upstream,
                             .endpoints = endpoints,
                             .prices = price_book,
-                            .billing = billing,
-                            .settles = *settles,
+                            .controls = controls,
                             .usage = *usage_journal,
                             .options = ResellerOptionsFromEnv(),
                             .metrics = &gateway_metrics,

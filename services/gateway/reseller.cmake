@@ -6,7 +6,6 @@ add_library(gateway_reseller
   ${CMAKE_CURRENT_LIST_DIR}/api/messages_surface.cc
   ${CMAKE_CURRENT_LIST_DIR}/api/reseller_handler.cc
   ${CMAKE_CURRENT_LIST_DIR}/api/responses_surface.cc
-  ${CMAKE_CURRENT_LIST_DIR}/api/settlement.cc
   ${CMAKE_CURRENT_LIST_DIR}/clients/billing_client.cc
   ${CMAKE_CURRENT_LIST_DIR}/clients/settle_queue.cc)
 target_link_libraries(gateway_reseller PUBLIC gateway_api gateway_clients gateway_spool)

@@ -130,6 +130,28 @@ export async function startPostgres() {
   };
 }
 
+// A Redis of the test's own (scripts/lib.sh redis_start), for gateway replicas sharing limits;
+// stop() and start() again on the same port simulate an outage.
+export async function startRedis() {
+  const root = path.resolve(here, '../..');
+  const dir = mkdtempSync(path.join(tmpdir(), 'llmgw-e2e-redis-'));
+  const port = await freePort();
+  const lib = `source ${JSON.stringify(path.join(root, 'scripts/lib.sh'))}`;
+  const run = (script) => execFileSync('bash', ['-c', script], { encoding: 'utf8' });
+  const start = () => run(`${lib}; redis_start ${dir} ${port}`);
+  const stop = () => run(`${lib}; REDIS_DIR=${dir}; redis_stop`);
+  start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    start,
+    stop,
+    remove: () => {
+      try { stop(); } catch { /* already down */ }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 class Service {
   constructor(name, cmd, args, env) {
     Object.assign(this, { name, cmd, args, env, output: '', proc: null });
@@ -265,6 +287,25 @@ export class System {
 
   async stopService(name) {
     return this.services[name].stop();
+  }
+
+  // Another gateway replica beside the first: same services and database, its own HTTP and
+  // metrics ports and spool. Returns { url, metricsUrl }.
+  async startGatewayReplica(name, env = {}) {
+    const port = await freePort();
+    const metricsPort = await freePort();
+    const svc = new Service(name, path.join(BIN, 'llmgw-gateway'), [], {
+      ...this.baseEnv,
+      LLMGW_GATEWAY_ADDR: `127.0.0.1:${port}`,
+      LLMGW_METRICS_ADDR: `127.0.0.1:${metricsPort}`,
+      LLMGW_SPOOL_DIR: path.join(this.tmp, `spool-${name}`),
+      ...env,
+    }).start();
+    this.services[name] = svc;
+    const url = `http://127.0.0.1:${port}`;
+    await eventually(async () => (await fetch(`${url}/readyz`).catch(() => null))?.status === 200,
+      { timeoutMs: 30000, what: `${name} /readyz` });
+    return { url, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
   }
 
   // Everything every process printed so far.

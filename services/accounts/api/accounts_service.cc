@@ -85,7 +85,43 @@ void ToProto(const AuditEntry& e, pb::AuditEntry* out) {
   out->set_details_json(e.details_json);
 }
 
+void ToProto(const Limits& l, pb::Limits* out) {
+  if (l.rpm) out->set_rpm(*l.rpm);
+  if (l.tpm) out->set_tpm(*l.tpm);
+  if (l.daily_budget_nano) out->set_daily_budget_nano(*l.daily_budget_nano);
+  if (l.monthly_budget_nano) out->set_monthly_budget_nano(*l.monthly_budget_nano);
+}
+
+// INVALID_ARGUMENT for an unknown name in `unset` or a field both set and unset.
+absl::StatusOr<LimitsPatch> FromProto(const pb::LimitsPatch& p) {
+  LimitsPatch out;
+  const pb::Limits& set = p.set();
+  auto take = [](bool has, int64_t v, bool& flag, std::optional<int64_t>& value) {
+    if (!has) return;
+    flag = true;
+    value = v;
+  };
+  take(set.has_rpm(), set.rpm(), out.set_rpm, out.values.rpm);
+  take(set.has_tpm(), set.tpm(), out.set_tpm, out.values.tpm);
+  take(set.has_daily_budget_nano(), set.daily_budget_nano(), out.set_daily,
+       out.values.daily_budget_nano);
+  take(set.has_monthly_budget_nano(), set.monthly_budget_nano(), out.set_monthly,
+       out.values.monthly_budget_nano);
+  for (const std::string& name : p.unset()) {
+    bool* flag = name == "rpm"                   ? &out.set_rpm
+                 : name == "tpm"                 ? &out.set_tpm
+                 : name == "daily_budget_nano"   ? &out.set_daily
+                 : name == "monthly_budget_nano" ? &out.set_monthly
+                                                 : nullptr;
+    if (flag == nullptr) return absl::InvalidArgumentError("unknown limit: " + name);
+    if (*flag) return absl::InvalidArgumentError(name + " is both set and unset");
+    *flag = true;  // its value stays nullopt: removed
+  }
+  return out;
+}
+
 void ToProto(const Credential& c, pb::Credential* out) {
+  ToProto(c.limits, out->mutable_limits());
   out->set_created_by_user_id(c.created_by_user_id);
   out->set_id(c.id);
   out->set_name(c.name);
@@ -101,6 +137,8 @@ absl::Status FillValidation(absl::StatusOr<CredentialValidation> v, Resp* resp) 
   resp->set_valid(v->valid);
   resp->set_organization_id(v->organization_id);
   resp->set_credential_id(v->credential_id);
+  ToProto(v->limits, resp->mutable_limits());
+  ToProto(v->organization_limits, resp->mutable_organization_limits());
   return absl::OkStatus();
 }
 
@@ -362,6 +400,47 @@ grpc::ServerUnaryReactor* AccountsGrpcService::ValidateApiKey(grpc::CallbackServ
   return grpcutil::ServeUnary(ctx, env_, "ValidateApiKey", [this, req, resp]() {
     return FillValidation(accounts_.ValidateCredential(CredentialKind::kApiKey, req->key()), resp);
   });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::SetCredentialLimits(
+    grpc::CallbackServerContext* ctx, const pb::SetCredentialLimitsRequest* req,
+    pb::SetCredentialLimitsResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "SetCredentialLimits", [this, req, resp]() -> absl::Status {
+    LLMGW_ASSIGN_OR_RETURN(LimitsPatch patch, FromProto(req->patch()));
+    LLMGW_ASSIGN_OR_RETURN(
+        Credential c,
+        accounts_.PatchCredentialLimits(
+            req->api_key() ? CredentialKind::kApiKey : CredentialKind::kMonitorToken,
+            req->organization_id(), req->credential_id(), patch, req->only_created_by()));
+    ToProto(c, resp->mutable_credential());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::GetOrganizationLimits(
+    grpc::CallbackServerContext* ctx, const pb::GetOrganizationLimitsRequest* req,
+    pb::GetOrganizationLimitsResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "GetOrganizationLimits",
+                              [this, req, resp]() -> absl::Status {
+                                LLMGW_ASSIGN_OR_RETURN(
+                                    Limits l, accounts_.GetOrganizationLimits(req->organization_id()));
+                                ToProto(l, resp->mutable_limits());
+                                return absl::OkStatus();
+                              });
+}
+
+grpc::ServerUnaryReactor* AccountsGrpcService::SetOrganizationLimits(
+    grpc::CallbackServerContext* ctx, const pb::SetOrganizationLimitsRequest* req,
+    pb::GetOrganizationLimitsResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "SetOrganizationLimits",
+                              [this, req, resp]() -> absl::Status {
+                                LLMGW_ASSIGN_OR_RETURN(LimitsPatch patch, FromProto(req->patch()));
+                                LLMGW_ASSIGN_OR_RETURN(
+                                    Limits l, accounts_.PatchOrganizationLimits(
+                                                  req->organization_id(), patch));
+                                ToProto(l, resp->mutable_limits());
+                                return absl::OkStatus();
+                              });
 }
 
 absl::StatusOr<std::unique_ptr<InProcessAccounts>> InProcessAccounts::Start(Options options) {

@@ -96,6 +96,15 @@ class AccountsGrpcService final : public llmgw::accounts::v1::AccountsService::C
   grpc::ServerUnaryReactor* ValidateApiKey(grpc::CallbackServerContext* ctx,
                                            const v1::ValidateApiKeyRequest* req,
                                            v1::ValidateApiKeyResponse* resp) override;
+  grpc::ServerUnaryReactor* SetCredentialLimits(grpc::CallbackServerContext* ctx,
+                                                const v1::SetCredentialLimitsRequest* req,
+                                                v1::SetCredentialLimitsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetOrganizationLimits(grpc::CallbackServerContext* ctx,
+                                                  const v1::GetOrganizationLimitsRequest* req,
+                                                  v1::GetOrganizationLimitsResponse* resp) override;
+  grpc::ServerUnaryReactor* SetOrganizationLimits(grpc::CallbackServerContext* ctx,
+                                                  const v1::SetOrganizationLimitsRequest* req,
+                                                  v1::GetOrganizationLimitsResponse* resp) override;
 
  private:
   AccountService& accounts_;

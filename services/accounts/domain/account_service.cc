@@ -356,7 +356,46 @@ absl::StatusOr<CredentialValidation> AccountService::ValidateCredential(Credenti
   out.valid = true;
   out.organization_id = std::move(match->organization_id);
   out.credential_id = std::move(match->id);
+  out.limits = match->limits;
+  out.organization_limits = match->organization_limits;
   return out;
+}
+
+absl::StatusOr<Credential> AccountService::PatchCredentialLimits(CredentialKind kind,
+                                                                 std::string_view organization_id,
+                                                                 std::string_view credential_id,
+                                                                 const LimitsPatch& patch,
+                                                                 std::string_view only_created_by) {
+  auto not_found = [kind] {
+    return absl::NotFoundError(kind == CredentialKind::kMonitorToken ? "monitor token not found"
+                                                                     : "API key not found");
+  };
+  LLMGW_RETURN_IF_ERROR(ValidateLimitsPatch(patch));
+  if (!IsUuid(organization_id) || !IsUuid(credential_id)) return not_found();
+  absl::StatusOr<std::optional<Credential>> patched = store_.PatchCredentialLimits(
+      std::string(organization_id), kind, std::string(credential_id), patch,
+      std::string(only_created_by));
+  if (patched.status().code() == absl::StatusCode::kPermissionDenied) {
+    return absl::PermissionDeniedError("your role changes only the credentials you created");
+  }
+  LLMGW_RETURN_IF_ERROR(patched.status());
+  if (!*patched) return not_found();
+  return **std::move(patched);
+}
+
+absl::StatusOr<Limits> AccountService::GetOrganizationLimits(std::string_view organization_id) {
+  LLMGW_ASSIGN_OR_RETURN(Organization org, GetOrganization(organization_id));
+  return store_.GetOrganizationLimits(org.id);
+}
+
+absl::StatusOr<Limits> AccountService::PatchOrganizationLimits(std::string_view organization_id,
+                                                               const LimitsPatch& patch) {
+  LLMGW_RETURN_IF_ERROR(ValidateLimitsPatch(patch));
+  if (!IsUuid(organization_id)) return absl::NotFoundError("organization not found");
+  LLMGW_ASSIGN_OR_RETURN(std::optional<Limits> limits,
+                         store_.PatchOrganizationLimits(std::string(organization_id), patch));
+  if (!limits) return absl::NotFoundError("organization not found");
+  return *limits;
 }
 
 }  // namespace llmgw::accounts

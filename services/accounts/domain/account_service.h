@@ -62,6 +62,8 @@ struct CredentialValidation {
   bool valid = false;
   std::string organization_id;
   std::string credential_id;
+  Limits limits;
+  Limits organization_limits;
 };
 
 inline constexpr char kBadLoginMessage[] = "invalid email or password";
@@ -134,6 +136,17 @@ class AccountService {
   absl::StatusOr<Credential> RevokeCredential(CredentialKind kind, std::string_view organization_id,
                                               std::string_view credential_id,
                                               std::string_view only_created_by = "");
+  // Applies a limits patch (ValidateLimitsPatch) to a credential. NotFound, PermissionDenied as
+  // RevokeCredential.
+  absl::StatusOr<Credential> PatchCredentialLimits(CredentialKind kind,
+                                                   std::string_view organization_id,
+                                                   std::string_view credential_id,
+                                                   const LimitsPatch& patch,
+                                                   std::string_view only_created_by = "");
+  // NotFound for an unknown organization.
+  absl::StatusOr<Limits> GetOrganizationLimits(std::string_view organization_id);
+  absl::StatusOr<Limits> PatchOrganizationLimits(std::string_view organization_id,
+                                                 const LimitsPatch& patch);
   // One indexed lookup by hash; malformed secrets are answered without touching the store.
   // Errors only when the store fails (the caller must not treat that as "invalid").
   absl::StatusOr<CredentialValidation> ValidateCredential(CredentialKind kind,

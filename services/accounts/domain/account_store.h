@@ -97,7 +97,19 @@ class AccountStore {
   virtual absl::StatusOr<std::optional<Credential>> RevokeCredential(
       const std::string& organization_id, CredentialKind kind, const std::string& id,
       int64_t now_ms, const std::string& only_created_by) = 0;
-  // One indexed lookup by the hash of the secret.
+  // Applies `patch` to the limits of a credential of this kind in this organization; nullopt when
+  // there is none. With `only_created_by` set, another user's credential is left as it is and
+  // kPermissionDenied returned.
+  virtual absl::StatusOr<std::optional<Credential>> PatchCredentialLimits(
+      const std::string& organization_id, CredentialKind kind, const std::string& id,
+      const LimitsPatch& patch, const std::string& only_created_by) = 0;
+  // The organization's limits (none set for an unknown organization).
+  virtual absl::StatusOr<Limits> GetOrganizationLimits(const std::string& organization_id) = 0;
+  // Applies `patch` and returns the limits as stored; nullopt for an unknown organization.
+  virtual absl::StatusOr<std::optional<Limits>> PatchOrganizationLimits(
+      const std::string& organization_id, const LimitsPatch& patch) = 0;
+  // One indexed lookup by the hash of the secret, with the credential's and its organization's
+  // limits.
   virtual absl::StatusOr<std::optional<CredentialMatch>> FindCredentialByHash(
       CredentialKind kind, const std::string& secret_hash) = 0;
   // Sets last_used_at of every listed credential (never moving it backwards), in one statement.

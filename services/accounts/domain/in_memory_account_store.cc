@@ -343,10 +343,53 @@ absl::StatusOr<std::optional<CredentialMatch>> InMemoryAccountStore::FindCredent
   ++find_credential_calls_;
   for (const auto& s : credentials_) {
     if (s.secret_hash == secret_hash && s.credential.kind == kind) {
-      return CredentialMatch{s.credential.id, s.credential.organization_id, s.credential.active};
+      CredentialMatch m{s.credential.id, s.credential.organization_id, s.credential.active};
+      m.limits = s.credential.limits;
+      if (auto it = org_limits_.find(m.organization_id); it != org_limits_.end()) {
+        m.organization_limits = it->second;
+      }
+      return m;
     }
   }
   return std::nullopt;
+}
+
+absl::StatusOr<std::optional<Credential>> InMemoryAccountStore::PatchCredentialLimits(
+    const std::string& organization_id, CredentialKind kind, const std::string& id,
+    const LimitsPatch& patch, const std::string& only_created_by) {
+  std::lock_guard<std::mutex> lock(mu_);
+  LLMGW_FAKE_FAIL_IF_SET();
+  for (auto& s : credentials_) {
+    if (s.credential.id == absl::AsciiStrToLower(id) &&
+        s.credential.organization_id == absl::AsciiStrToLower(organization_id) &&
+        s.credential.kind == kind) {
+      if (!only_created_by.empty() && s.credential.created_by_user_id != only_created_by) {
+        return absl::PermissionDeniedError("created by another user");
+      }
+      s.credential.limits = ApplyLimitsPatch(s.credential.limits, patch);
+      return s.credential;
+    }
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<Limits> InMemoryAccountStore::GetOrganizationLimits(
+    const std::string& organization_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  LLMGW_FAKE_FAIL_IF_SET();
+  auto it = org_limits_.find(absl::AsciiStrToLower(organization_id));
+  return it == org_limits_.end() ? Limits{} : it->second;
+}
+
+absl::StatusOr<std::optional<Limits>> InMemoryAccountStore::PatchOrganizationLimits(
+    const std::string& organization_id, const LimitsPatch& patch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  LLMGW_FAKE_FAIL_IF_SET();
+  const std::string id = absl::AsciiStrToLower(organization_id);
+  if (orgs_.count(id) == 0) return std::nullopt;
+  Limits& l = org_limits_[id];
+  l = ApplyLimitsPatch(l, patch);
+  return l;
 }
 
 absl::Status InMemoryAccountStore::RecordCredentialUses(const std::vector<CredentialUse>& uses) {

@@ -59,6 +59,12 @@ class InMemoryAccountStore final : public AccountStore {
   absl::StatusOr<std::optional<CredentialMatch>> FindCredentialByHash(
       CredentialKind kind, const std::string& secret_hash) override;
   absl::Status RecordCredentialUses(const std::vector<CredentialUse>& uses) override;
+  absl::StatusOr<std::optional<Credential>> PatchCredentialLimits(
+      const std::string& organization_id, CredentialKind kind, const std::string& id,
+      const LimitsPatch& patch, const std::string& only_created_by) override;
+  absl::StatusOr<Limits> GetOrganizationLimits(const std::string& organization_id) override;
+  absl::StatusOr<std::optional<Limits>> PatchOrganizationLimits(
+      const std::string& organization_id, const LimitsPatch& patch) override;
 
   // Test hooks.
   int find_credential_calls() const;
@@ -106,6 +112,7 @@ class InMemoryAccountStore final : public AccountStore {
   std::map<std::string, LoginFailures> failures_;   // by email key
   std::map<std::string, Session> sessions_;         // by token hash
   std::vector<StoredCredential> credentials_;
+  std::map<std::string, Limits> org_limits_;  // by organization id
   int64_t seq_ = 0;
   int find_credential_calls_ = 0;
   int record_uses_calls_ = 0;

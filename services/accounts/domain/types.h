@@ -101,6 +101,30 @@ struct NewInvitation {
 
 enum class CredentialKind { kMonitorToken, kApiKey };
 
+// The controls of a credential or an organization (issue 16): unset = no such limit.
+struct Limits {
+  std::optional<int64_t> rpm;                  // requests per minute
+  std::optional<int64_t> tpm;                  // input + output tokens per minute
+  std::optional<int64_t> daily_budget_nano;    // UTC day
+  std::optional<int64_t> monthly_budget_nano;  // UTC calendar month
+  bool operator==(const Limits&) const = default;
+};
+
+// A change of Limits: a field with set_x true takes x (nullopt removes the limit); the others
+// stay as they are.
+struct LimitsPatch {
+  bool set_rpm = false, set_tpm = false, set_daily = false, set_monthly = false;
+  Limits values;
+};
+
+inline Limits ApplyLimitsPatch(Limits limits, const LimitsPatch& p) {
+  if (p.set_rpm) limits.rpm = p.values.rpm;
+  if (p.set_tpm) limits.tpm = p.values.tpm;
+  if (p.set_daily) limits.daily_budget_nano = p.values.daily_budget_nano;
+  if (p.set_monthly) limits.monthly_budget_nano = p.values.monthly_budget_nano;
+  return limits;
+}
+
 // A monitor token or an API key, without its secret.
 struct Credential {
   std::string id;  // UUID
@@ -112,6 +136,7 @@ struct Credential {
   int64_t last_used_at_ms = 0;
   int64_t created_at_ms = 0;
   std::string created_by_user_id;  // "" for credentials from before users (or of a removed user)
+  Limits limits;
 };
 
 // What a store insert needs for a new credential: only the hash of the secret.
@@ -130,6 +155,8 @@ struct CredentialMatch {
   std::string id;
   std::string organization_id;
   bool active = false;
+  Limits limits;               // the credential's
+  Limits organization_limits;  // its organization's
 };
 
 // A session: its user and the organization it acts in, with the user's role there (empty when

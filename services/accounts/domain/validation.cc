@@ -1,5 +1,7 @@
 #include "services/accounts/domain/validation.h"
 
+#include "services/accounts/domain/types.h"
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -98,6 +100,25 @@ bool IsUuid(std::string_view s) {
     }
   }
   return true;
+}
+
+absl::Status ValidateLimitsPatch(const LimitsPatch& patch) {
+  auto check = [](bool set, const std::optional<int64_t>& v, const char* field,
+                  int64_t max) -> absl::Status {
+    if (!set || !v.has_value()) return absl::OkStatus();
+    if (*v < 1 || *v > max) {
+      return absl::InvalidArgumentError(absl::StrCat(field, " must be between 1 and ", max));
+    }
+    return absl::OkStatus();
+  };
+  const Limits& v = patch.values;
+  if (auto s = check(patch.set_rpm, v.rpm, "rpm", kMaxRateLimit); !s.ok()) return s;
+  if (auto s = check(patch.set_tpm, v.tpm, "tpm", kMaxRateLimit); !s.ok()) return s;
+  if (auto s = check(patch.set_daily, v.daily_budget_nano, "daily_budget", kMaxBudgetNano);
+      !s.ok()) {
+    return s;
+  }
+  return check(patch.set_monthly, v.monthly_budget_nano, "monthly_budget", kMaxBudgetNano);
 }
 
 }  // namespace llmgw::accounts

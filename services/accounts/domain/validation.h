@@ -1,6 +1,7 @@
 #pragma once
 // Input rules of registration and credentials. Errors are InvalidArgument naming the field.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,13 @@ absl::StatusOr<std::string> NormalizeEmail(std::string_view email);
 absl::Status ValidatePassword(std::string_view password);
 // A credential name trimmed; empty becomes "default"; at most 200 characters.
 absl::StatusOr<std::string> NormalizeCredentialName(std::string_view name);
+
+inline constexpr int64_t kMaxRateLimit = 1'000'000'000;             // rpm, tpm
+inline constexpr int64_t kMaxBudgetNano = 1'000'000'000'000'000'000;  // $1e9
+// Every value the patch sets is in range: rpm and tpm 1..1e9, budgets 1..1e18 nano-USD. The
+// message names the field.
+struct LimitsPatch;
+absl::Status ValidateLimitsPatch(const LimitsPatch& patch);
 
 // The case-insensitive key of an email (trimmed, ASCII lower-case), as the unique index sees it.
 std::string EmailKey(std::string_view email);

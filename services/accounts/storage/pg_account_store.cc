@@ -10,13 +10,32 @@ namespace {
 #define MS(c) "(extract(epoch from " c ") * 1000)::bigint"
 #define CREDENTIAL_COLUMNS                                                            \
   "id::text, organization_id::text, kind, name, display_prefix, revoked_at IS NULL, " \
-  "COALESCE(" MS("last_used_at") ", 0), " MS("created_at") ", COALESCE(created_by::text, '')"
+  "COALESCE(" MS("last_used_at") ", 0), " MS("created_at") ", COALESCE(created_by::text, ''), " \
+  LIMIT_COLUMNS
+// The four limits, in LimitsFromRow's order (NULL: unset).
+#define LIMIT_COLUMNS "rpm, tpm, daily_budget_nano, monthly_budget_nano"
+// $n..$n+7: (set?, value) for rpm, tpm, daily, monthly: a limit not set keeps its value.
+#define LIMIT_ASSIGNMENTS                                                                   \
+  "rpm = CASE WHEN $5 THEN $6::bigint ELSE rpm END, "                                      \
+  "tpm = CASE WHEN $7 THEN $8::bigint ELSE tpm END, "                                      \
+  "daily_budget_nano = CASE WHEN $9 THEN $10::bigint ELSE daily_budget_nano END, "        \
+  "monthly_budget_nano = CASE WHEN $11 THEN $12::bigint ELSE monthly_budget_nano END"
 #define INVITATION_COLUMNS                                                             \
   "id::text, organization_id::text, email, role, COALESCE(invited_by::text, ''), " MS( \
       "created_at") ", " MS("expires_at") ", COALESCE(" MS("accepted_at") ", 0)"
 
 const char* KindName(CredentialKind kind) {
   return kind == CredentialKind::kMonitorToken ? "monitor_token" : "api_key";
+}
+
+std::optional<int64_t> OptionalInt(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<int64_t>();
+}
+
+Limits LimitsFromRow(const pqxx::row& r, int at) {
+  return Limits{OptionalInt(r[at]), OptionalInt(r[at + 1]), OptionalInt(r[at + 2]),
+                OptionalInt(r[at + 3])};
 }
 
 Credential CredentialFromRow(const pqxx::row& r) {
@@ -31,6 +50,7 @@ Credential CredentialFromRow(const pqxx::row& r) {
   c.last_used_at_ms = r[6].as<int64_t>();
   c.created_at_ms = r[7].as<int64_t>();
   c.created_by_user_id = r[8].as<std::string>();
+  c.limits = LimitsFromRow(r, 9);
   return c;
 }
 
@@ -166,8 +186,21 @@ void PgAccountStore::PrepareStatements(pqxx::connection& c) {
             "WHERE organization_id = $1::uuid AND kind = $2 AND id = $3::uuid");
   // The validation hot path: one lookup on the unique index of secret_hash.
   c.prepare("accounts_find_credential_by_hash",
-            "SELECT id::text, organization_id::text, revoked_at IS NULL "
-            "FROM accounts.credentials WHERE secret_hash = $1 AND kind = $2");
+            "SELECT c.id::text, c.organization_id::text, c.revoked_at IS NULL, c.rpm, c.tpm, "
+            "c.daily_budget_nano, c.monthly_budget_nano, o.rpm, o.tpm, o.daily_budget_nano, "
+            "o.monthly_budget_nano FROM accounts.credentials c "
+            "JOIN accounts.organizations o ON o.id = c.organization_id "
+            "WHERE c.secret_hash = $1 AND c.kind = $2");
+  // $4 = '': any creator (as accounts_revoke_credential).
+  c.prepare("accounts_patch_credential_limits",
+            "UPDATE accounts.credentials SET " LIMIT_ASSIGNMENTS
+            " WHERE organization_id = $1::uuid AND kind = $2 AND id = $3::uuid "
+            "AND ($4 = '' OR created_by = NULLIF($4, '')::uuid) RETURNING " CREDENTIAL_COLUMNS);
+  c.prepare("accounts_get_org_limits",
+            "SELECT " LIMIT_COLUMNS " FROM accounts.organizations WHERE id = $1::uuid");
+  c.prepare("accounts_patch_org_limits",
+            "UPDATE accounts.organizations SET " LIMIT_ASSIGNMENTS
+            " WHERE id = $1::uuid AND $2 = $2 AND $3 = $3 AND $4 = $4 RETURNING " LIMIT_COLUMNS);
   c.prepare("accounts_record_credential_uses",
             "UPDATE accounts.credentials c SET last_used_at = GREATEST(c.last_used_at, "
             "timestamptz 'epoch' + u.ms * interval '1 millisecond') "
@@ -478,8 +511,53 @@ absl::StatusOr<std::optional<CredentialMatch>> PgAccountStore::FindCredentialByH
     pqxx::result r =
         tx.exec_prepared("accounts_find_credential_by_hash", secret_hash, KindName(kind));
     if (r.empty()) return std::nullopt;
-    return CredentialMatch{r[0][0].as<std::string>(), r[0][1].as<std::string>(),
-                           r[0][2].as<bool>()};
+    CredentialMatch m{r[0][0].as<std::string>(), r[0][1].as<std::string>(), r[0][2].as<bool>()};
+    m.limits = LimitsFromRow(r[0], 3);
+    m.organization_limits = LimitsFromRow(r[0], 7);
+    return m;
+  });
+}
+
+absl::StatusOr<std::optional<Credential>> PgAccountStore::PatchCredentialLimits(
+    const std::string& organization_id, CredentialKind kind, const std::string& id,
+    const LimitsPatch& p, const std::string& only_created_by) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<std::optional<Credential>> {
+    pqxx::nontransaction tx(c);
+    const Limits& v = p.values;
+    pqxx::result r = tx.exec_prepared("accounts_patch_credential_limits", organization_id,
+                                      KindName(kind), id, only_created_by, p.set_rpm, v.rpm,
+                                      p.set_tpm, v.tpm, p.set_daily, v.daily_budget_nano,
+                                      p.set_monthly, v.monthly_budget_nano);
+    if (!r.empty()) return CredentialFromRow(r[0]);
+    if (!only_created_by.empty() &&
+        !tx.exec_prepared("accounts_credential_exists", organization_id, KindName(kind), id)
+             .empty()) {
+      return absl::PermissionDeniedError("created by another user");
+    }
+    return std::nullopt;
+  });
+}
+
+absl::StatusOr<Limits> PgAccountStore::GetOrganizationLimits(const std::string& organization_id) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<Limits> {
+    pqxx::nontransaction tx(c);
+    pqxx::result r = tx.exec_prepared("accounts_get_org_limits", organization_id);
+    if (r.empty()) return Limits{};
+    return LimitsFromRow(r[0], 0);
+  });
+}
+
+absl::StatusOr<std::optional<Limits>> PgAccountStore::PatchOrganizationLimits(
+    const std::string& organization_id, const LimitsPatch& p) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<std::optional<Limits>> {
+    pqxx::nontransaction tx(c);
+    const Limits& v = p.values;
+    // $2..$4 are unused placeholders so both statements share LIMIT_ASSIGNMENTS' numbering.
+    pqxx::result r = tx.exec_prepared("accounts_patch_org_limits", organization_id, "", "", "",
+                                      p.set_rpm, v.rpm, p.set_tpm, v.tpm, p.set_daily,
+                                      v.daily_budget_nano, p.set_monthly, v.monthly_budget_nano);
+    if (r.empty()) return std::nullopt;
+    return LimitsFromRow(r[0], 0);
   });
 }
 

@@ -66,6 +66,12 @@ class PgAccountStore final : public AccountStore {
   absl::StatusOr<std::optional<CredentialMatch>> FindCredentialByHash(
       CredentialKind kind, const std::string& secret_hash) override;
   absl::Status RecordCredentialUses(const std::vector<CredentialUse>& uses) override;
+  absl::StatusOr<std::optional<Credential>> PatchCredentialLimits(
+      const std::string& organization_id, CredentialKind kind, const std::string& id,
+      const LimitsPatch& patch, const std::string& only_created_by) override;
+  absl::StatusOr<Limits> GetOrganizationLimits(const std::string& organization_id) override;
+  absl::StatusOr<std::optional<Limits>> PatchOrganizationLimits(
+      const std::string& organization_id, const LimitsPatch& patch) override;
 
  private:
   pg::PgPool& pool_;

@@ -183,8 +183,8 @@ grpc::ServerUnaryReactor* BillingService::ListTransactions(grpc::CallbackServerC
 grpc::ServerUnaryReactor* BillingService::ServeMoneyCall(
     grpc::CallbackServerContext* ctx, const char* method,
     std::function<absl::StatusOr<BatchOp>()> make_op,
-    std::function<absl::Status(const OpOutcome&)> answer) {
-  if (options_.group_commit == nullptr) {
+    std::function<absl::Status(const OpOutcome&)> answer, bool alone) {
+  if (options_.group_commit == nullptr || alone) {
     return grpcutil::ServeUnary(ctx, env_, method, [this, make_op, answer]() -> absl::Status {
       LLMGW_ASSIGN_OR_RETURN(BatchOp op, make_op());
       return answer(RunAlone(store_, op));
@@ -207,17 +207,25 @@ grpc::ServerUnaryReactor* BillingService::Hold(grpc::CallbackServerContext* ctx,
   auto make_op = [this, req]() -> absl::StatusOr<BatchOp> {
     LLMGW_RETURN_IF_ERROR(ValidateOrgId(req->organization_id()));
     LLMGW_RETURN_IF_ERROR(ValidateKey("request_id", req->request_id()));
-    LLMGW_ASSIGN_OR_RETURN(Nano amount,
-                           HoldAmount(req->provider_cost_bound_nano(), options_.margin_percent));
-    int64_t expires_at =
-        clock_.NowUnixMs() +
-        std::chrono::duration_cast<std::chrono::milliseconds>(options_.hold_ttl).count();
-    return BatchOp{.kind = BatchOpKind::kHold,
-                   .request_id = req->request_id(),
-                   .org_id = req->organization_id(),
-                   .amount = amount,
-                   .margin_percent = options_.margin_percent,
-                   .expires_at_unix_ms = expires_at};
+    // A budget-only (pass-through) hold reserves the bound itself: no margin.
+    const int64_t margin = req->budget_only() ? 0 : options_.margin_percent;
+    LLMGW_ASSIGN_OR_RETURN(Nano amount, HoldAmount(req->provider_cost_bound_nano(), margin));
+    const int64_t now = clock_.NowUnixMs();
+    std::vector<BudgetRequest> requested;
+    for (const v1::BudgetLimit& b : req->budgets()) {
+      requested.push_back({b.scope(), b.period(), b.limit_nano()});
+    }
+    HoldBudgets budgets{.budget_only = req->budget_only()};
+    LLMGW_ASSIGN_OR_RETURN(budgets.charges, BudgetCharges(requested, now));
+    return BatchOp{
+        .kind = BatchOpKind::kHold,
+        .request_id = req->request_id(),
+        .org_id = req->organization_id(),
+        .amount = amount,
+        .margin_percent = margin,
+        .expires_at_unix_ms =
+            now + std::chrono::duration_cast<std::chrono::milliseconds>(options_.hold_ttl).count(),
+        .budgets = std::move(budgets)};
   };
   auto answer = [this, resp](const OpOutcome& r) -> absl::Status {
     if (metrics_) {
@@ -232,7 +240,28 @@ grpc::ServerUnaryReactor* BillingService::Hold(grpc::CallbackServerContext* ctx,
     resp->set_margin_percent(r.margin_percent);
     return absl::OkStatus();
   };
-  return ServeMoneyCall(ctx, "Hold", make_op, answer);
+  // Holds with budgets are placed one by one: their guarded counters are not planned in batches.
+  const bool alone = req->budgets_size() > 0 || req->budget_only();
+  return ServeMoneyCall(ctx, "Hold", make_op, answer, alone);
+}
+
+grpc::ServerUnaryReactor* BillingService::ListBudgets(grpc::CallbackServerContext* ctx,
+                                                      const v1::ListBudgetsRequest* req,
+                                                      v1::ListBudgetsResponse* resp) {
+  return grpcutil::ServeUnary(ctx, env_, "ListBudgets", [this, req, resp]() -> absl::Status {
+    LLMGW_RETURN_IF_ERROR(ValidateOrgId(req->organization_id()));
+    LLMGW_ASSIGN_OR_RETURN(std::vector<BudgetSpendRow> rows,
+                           store_.ListBudgets(req->organization_id(), clock_.NowUnixMs()));
+    for (const BudgetSpendRow& r : rows) {
+      v1::BudgetSpend* b = resp->add_budgets();
+      b->set_scope(r.ref.scope);
+      b->set_period(r.ref.period);
+      b->set_period_start(r.ref.period_start);
+      b->set_spent_nano(r.spent);
+      b->set_reserved_nano(r.reserved);
+    }
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* BillingService::Settle(grpc::CallbackServerContext* ctx,

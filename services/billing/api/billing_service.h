@@ -57,6 +57,9 @@ class BillingService final : public llmgw::billing::v1::BillingService::Callback
                                              v1::ListTransactionsResponse* resp) override;
   grpc::ServerUnaryReactor* Hold(grpc::CallbackServerContext* ctx, const v1::HoldRequest* req,
                                  v1::HoldResponse* resp) override;
+  grpc::ServerUnaryReactor* ListBudgets(grpc::CallbackServerContext* ctx,
+                                        const v1::ListBudgetsRequest* req,
+                                        v1::ListBudgetsResponse* resp) override;
   grpc::ServerUnaryReactor* Settle(grpc::CallbackServerContext* ctx, const v1::SettleRequest* req,
                                    v1::SettleResponse* resp) override;
   grpc::ServerUnaryReactor* Void(grpc::CallbackServerContext* ctx, const v1::VoidRequest* req,
@@ -67,7 +70,8 @@ class BillingService final : public llmgw::billing::v1::BillingService::Callback
   // response from its outcome; in between the call runs alone or in a group commit.
   grpc::ServerUnaryReactor* ServeMoneyCall(grpc::CallbackServerContext* ctx, const char* method,
                                            std::function<absl::StatusOr<BatchOp>()> make_op,
-                                           std::function<absl::Status(const OpOutcome&)> answer);
+                                           std::function<absl::Status(const OpOutcome&)> answer,
+                                           bool alone = false);
 
   BillingStore& store_;
   grpcutil::HandlerEnv env_;

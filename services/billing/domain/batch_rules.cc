@@ -47,6 +47,7 @@ class Planner {
     }
     plan.changed_orgs.assign(changed_orgs_.begin(), changed_orgs_.end());
     plan.usage = std::move(usage_);
+    plan.budget_moves = std::move(budget_moves_);
     plan.rows = std::move(rows_);
     return plan;
   }
@@ -105,15 +106,20 @@ class Planner {
     // charges from the free balance alone.
     const Nano reserved = h.status == HoldStatus::kOpen ? h.amount : 0;
     Settlement s =
-        ComputeSettlement(op.provider_cost, h.margin_percent, f.balance, f.held, reserved);
-    f.balance -= s.charged;
-    f.held -= reserved;
+        h.budget_only
+            ? BudgetOnlySettlement(op.provider_cost, f.balance)
+            : ComputeSettlement(op.provider_cost, h.margin_percent, f.balance, f.held, reserved);
     h.status = HoldStatus::kSettled;
     h.settlement = s;
-    changed_orgs_.insert(h.org_id);
     touched_holds_.insert(op.request_id);
-    usage_.push_back(UsageEntry{h.org_id, op.request_id, -s.charged, s.balance_after, s.uncollected,
-                                op.description});
+    AddBudgetMoves(h.org_id, SettleBudgetMoves(h.budgets, reserved, s.total));
+    if (!h.budget_only) {
+      f.balance -= s.charged;
+      f.held -= reserved;
+      changed_orgs_.insert(h.org_id);
+      usage_.push_back(UsageEntry{h.org_id, op.request_id, -s.charged, s.balance_after,
+                                  s.uncollected, op.description});
+    }
     OpOutcome out{absl::OkStatus(), false};
     out.settlement = s;
     return out;
@@ -132,11 +138,18 @@ class Planner {
     if (funds == rows_.balances.end()) {
       return {absl::InternalError("the hold's organization has no balance row")};
     }
-    funds->second.held -= h.amount;
+    if (!h.budget_only) {
+      funds->second.held -= h.amount;
+      changed_orgs_.insert(h.org_id);
+    }
     h.status = HoldStatus::kVoided;
-    changed_orgs_.insert(h.org_id);
     touched_holds_.insert(op.request_id);
+    AddBudgetMoves(h.org_id, VoidBudgetMoves(h.budgets, h.amount));
     return {absl::OkStatus()};
+  }
+
+  void AddBudgetMoves(const std::string& org, std::vector<BudgetMove> moves) {
+    for (BudgetMove& m : moves) budget_moves_.push_back({org, std::move(m)});
   }
 
   BatchRows rows_;
@@ -144,6 +157,7 @@ class Planner {
   std::set<std::string> touched_holds_;
   std::set<std::string> changed_orgs_;
   std::vector<UsageEntry> usage_;
+  std::vector<OrgBudgetMove> budget_moves_;
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "services/billing/domain/billing_rules.h"
+#include "services/billing/domain/budget_rules.h"
 
 namespace llmgw::billing {
 
@@ -25,6 +26,7 @@ struct BatchOp {
   Nano amount = 0;  // what the hold reserves, margin included (HoldAmount)
   int64_t margin_percent = 0;
   int64_t expires_at_unix_ms = 0;
+  HoldBudgets budgets;  // a hold with budgets is never batched (GroupCommitter runs it alone)
   // Settle
   Nano provider_cost = 0;
   std::string description;
@@ -51,6 +53,8 @@ struct HoldRecord {
   int64_t expires_at_unix_ms = 0;
   HoldStatus status = HoldStatus::kOpen;
   Settlement settlement;  // when settled
+  bool budget_only = false;        // a pass-through hold: no balance reserved or debited
+  std::vector<BudgetRef> budgets;  // the budget counters it reserved against
   bool operator==(const HoldRecord&) const = default;
 };
 
@@ -82,6 +86,13 @@ struct UsageEntry {
 // What to write: holds created by the batch (in their final state), holds that existed and were
 // settled or voided, usage entries in ledger order, and the organizations whose funds changed.
 // The final values are in `rows`.
+// A budget counter move of one organization.
+struct OrgBudgetMove {
+  std::string org_id;
+  BudgetMove move;
+  bool operator==(const OrgBudgetMove&) const = default;
+};
+
 struct BatchPlan {
   std::vector<OpOutcome> outcomes;  // one per op, same order
   BatchRows rows;                   // after the batch
@@ -89,6 +100,7 @@ struct BatchPlan {
   std::vector<std::string> closed_holds;
   std::vector<UsageEntry> usage;
   std::vector<std::string> changed_orgs;
+  std::vector<OrgBudgetMove> budget_moves;  // settles and voids of holds with budgets
 };
 
 // Applies `ops` in order to `rows`, with the rules of BillingStore::Hold, Settle and Void:
@@ -100,6 +112,9 @@ struct BatchPlan {
 //    after the earlier ops of the batch, one usage entry, the hold released.
 //  - Void: NOT_FOUND without a hold, OK when voided, FAILED_PRECONDITION when settled; otherwise
 //    the hold is released.
+//  Holds with budgets are placed by BillingStore::Hold alone (never batched); their settles and
+//  voids move the budget counters as PgBillingStore's do, and a budget-only hold's settle debits
+//  nothing (BudgetOnlySettlement).
 BatchPlan PlanBatch(const std::vector<BatchOp>& ops, BatchRows rows);
 
 // The canonical text of an organization id, as the database prints a uuid (lower case).

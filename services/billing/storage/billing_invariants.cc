@@ -20,14 +20,14 @@ absl::StatusOr<std::vector<InvariantResult>> InvariantReport(pg::PgPool& pool) {
        "SELECT org_id FROM billing.balances WHERE balance < 0 OR held < 0"},
       {"held != sum(open holds)",
        "SELECT b.org_id FROM billing.balances b LEFT JOIN (SELECT org_id, sum(amount) AS s "
-       "FROM billing.holds WHERE status = 'open' GROUP BY org_id) h ON h.org_id = b.org_id "
-       "WHERE b.held <> coalesce(h.s, 0)"},
+       "FROM billing.holds WHERE status = 'open' AND NOT budget_only GROUP BY org_id) h "
+       "ON h.org_id = b.org_id WHERE b.held <> coalesce(h.s, 0)"},
       {"balance_after != running sum",
        "SELECT id FROM (SELECT id, balance_after, sum(amount) OVER (PARTITION BY org_id "
        "ORDER BY id) AS running FROM billing.ledger) x WHERE balance_after <> running"},
       {"settled hold without exactly one matching usage entry",
        "SELECT h.request_id FROM billing.holds h WHERE h.status = 'settled' AND "
-       "(SELECT count(*) FROM billing.ledger l WHERE l.request_id = h.request_id AND "
+       "NOT h.budget_only AND (SELECT count(*) FROM billing.ledger l WHERE l.request_id = h.request_id AND "
        "l.type = 'usage' AND l.org_id = h.org_id AND l.amount = -h.charged AND "
        "l.uncollected = h.uncollected AND l.balance_after = h.balance_after) <> 1"},
       {"usage entry without a settled hold",
@@ -35,8 +35,20 @@ absl::StatusOr<std::vector<InvariantResult>> InvariantReport(pg::PgPool& pool) {
        "billing.holds h WHERE h.request_id = l.request_id AND h.status = 'settled')"},
       {"settled arithmetic",
        "SELECT request_id FROM billing.holds WHERE status = 'settled' AND (total <> "
-       "provider_cost + margin OR total <> charged + uncollected OR charged < 0 OR "
-       "uncollected < 0)"},
+       "provider_cost + margin OR charged < 0 OR uncollected < 0 OR CASE WHEN budget_only "
+       "THEN margin <> 0 OR charged <> 0 OR uncollected <> 0 "
+       "ELSE total <> charged + uncollected END)"},
+      {"budget-only hold with a ledger entry or a charge",
+       "SELECT h.request_id FROM billing.holds h WHERE h.budget_only AND (h.charged <> 0 OR "
+       "EXISTS (SELECT 1 FROM billing.ledger l WHERE l.request_id = h.request_id))"},
+      {"budget counter != its holds (reserved: open amounts, spent: settled totals)",
+       "SELECT b.org_id FROM billing.budget_spend b LEFT JOIN (SELECT h.org_id, e->>'scope' AS "
+       "scope, e->>'period' AS period, (e->>'period_start')::date AS period_start, "
+       "sum(h.amount) FILTER (WHERE h.status = 'open') AS r, "
+       "sum(h.total) FILTER (WHERE h.status = 'settled') AS s FROM billing.holds h, "
+       "jsonb_array_elements(h.budgets) e GROUP BY 1, 2, 3, 4) x ON x.org_id = b.org_id AND "
+       "x.scope = b.scope AND x.period = b.period AND x.period_start = b.period_start "
+       "WHERE b.reserved <> coalesce(x.r, 0) OR b.spent <> coalesce(x.s, 0)"},
       {"more than one ledger entry per request id",
        "SELECT request_id FROM billing.ledger WHERE request_id IS NOT NULL GROUP BY request_id "
        "HAVING count(*) > 1"},

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "services/billing/domain/batch_rules.h"
 #include "services/billing/domain/billing_rules.h"
+#include "services/billing/domain/budget_rules.h"
 
 namespace llmgw::billing {
 
@@ -89,6 +90,13 @@ struct HoldResult {
   int64_t margin_percent = 0;  // recorded on the hold (a replay: the first call's)
 };
 
+// One budget counter of the current period.
+struct BudgetSpendRow {
+  BudgetRef ref;
+  Nano spent = 0;
+  Nano reserved = 0;
+};
+
 struct SettleResult {
   Settlement settlement;
   bool replayed = false;  // already settled earlier: nothing changed
@@ -125,12 +133,19 @@ class BillingStore {
   // Reserves exactly `amount` (already including the margin) for request_id, guarded so that
   // held never exceeds balance. RESOURCE_EXHAUSTED when balance - held < amount. A repeat of
   // request_id returns the existing hold (FAILED_PRECONDITION if it belongs to another org).
-  // `margin_percent` is recorded and used by Settle.
+  // `margin_percent` is recorded and used by Settle. Every budget of `budgets` reserves `amount`
+  // in the same transaction, guarded by BudgetAdmits: RESOURCE_EXHAUSTED "budget_exceeded: …"
+  // naming the first budget that cannot (nothing is reserved then). A budget-only hold touches no
+  // balance.
   virtual absl::StatusOr<HoldResult> Hold(const std::string& org_id, const std::string& request_id,
                                           Nano amount, int64_t margin_percent,
-                                          int64_t expires_at_unix_ms) = 0;
+                                          int64_t expires_at_unix_ms,
+                                          const HoldBudgets& budgets = {}) = 0;
+  // The organization's budget counters whose period contains `now_unix_ms`.
+  virtual absl::StatusOr<std::vector<BudgetSpendRow>> ListBudgets(const std::string& org_id,
+                                                                  int64_t now_unix_ms) = 0;
   // Debits provider_cost + margin (at the hold's margin), releases the hold, writes one usage
-  // entry. The debit is capped at the hold's amount plus the free balance (never what the org's
+  // entry; the hold's budgets count the total as spent (a budget-only hold: only that). The debit is capped at the hold's amount plus the free balance (never what the org's
   // other open holds reserve); the rest of the total is recorded as uncollected. A hold already
   // voided (the sweeper released it, or a void crossed this settle) still charges: from the free
   // balance only. A repeat returns the first result. NOT_FOUND: no hold.

@@ -12,7 +12,8 @@ OpOutcome RunAlone(BillingStore& store, const BatchOp& op) {
   switch (op.kind) {
     case BatchOpKind::kHold: {
       absl::StatusOr<HoldResult> r =
-          store.Hold(op.org_id, op.request_id, op.amount, op.margin_percent, op.expires_at_unix_ms);
+          store.Hold(op.org_id, op.request_id, op.amount, op.margin_percent, op.expires_at_unix_ms,
+                     op.budgets);
       out.status = r.status();
       if (r.ok()) {
         out.replayed = r->replayed;

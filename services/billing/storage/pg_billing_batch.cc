@@ -84,15 +84,17 @@ BatchRows LockRows(pqxx::work& tx, const std::vector<BatchOp>& ops) {
       "billing_batch_lock_holds",
       "SELECT request_id, org_id::text, amount, margin_percent, status, "
       "(extract(epoch FROM expires_at) * 1000)::bigint, provider_cost, margin, total, charged, "
-      "uncollected, balance_after FROM billing.holds WHERE request_id = ANY($1::text[]) "
-      "ORDER BY request_id FOR UPDATE");
+      "uncollected, balance_after, budget_only, budgets::text FROM billing.holds "
+      "WHERE request_id = ANY($1::text[]) ORDER BY request_id FOR UPDATE");
   auto holds = tx.exec_prepared("billing_batch_lock_holds", TextArray(request_ids));
   for (const auto& r : holds) {
     HoldRecord h{.org_id = r[1].as<std::string>(),
                  .amount = r[2].as<int64_t>(),
                  .margin_percent = r[3].as<int64_t>(),
                  .expires_at_unix_ms = r[5].as<int64_t>(),
-                 .status = ParseHoldStatus(r[4].as<std::string>())};
+                 .status = ParseHoldStatus(r[4].as<std::string>()),
+                 .budget_only = r[12].as<bool>(),
+                 .budgets = ParseBudgetRefs(r[13].as<std::string>())};
     if (h.status == HoldStatus::kSettled) {
       h.settlement = Settlement{r[6].as<int64_t>(), r[7].as<int64_t>(),  r[8].as<int64_t>(),
                                 r[9].as<int64_t>(), r[10].as<int64_t>(), r[11].as<int64_t>()};
@@ -153,6 +155,26 @@ json FundsJson(const BatchPlan& plan) {
   return rows;
 }
 
+// How many distinct counters the plan's budget moves touch (BudgetMovesSql updates each once).
+size_t BudgetCounters(const BatchPlan& plan) {
+  std::set<std::pair<std::string, BudgetRef>> counters;
+  for (const OrgBudgetMove& m : plan.budget_moves) counters.insert({m.org_id, m.move.ref});
+  return counters.size();
+}
+
+json BudgetMovesJson(const BatchPlan& plan) {
+  json rows = json::array();
+  for (const OrgBudgetMove& m : plan.budget_moves) {
+    rows.push_back({{"org_id", m.org_id},
+                    {"scope", m.move.ref.scope},
+                    {"period", m.move.ref.period},
+                    {"period_start", m.move.ref.period_start},
+                    {"dr", m.move.reserved_delta},
+                    {"ds", m.move.spent_delta}});
+  }
+  return rows;
+}
+
 // Every write of the plan in one statement (one round trip): the holds created (in their final
 // state), the holds closed, one usage entry per settle (in batch order) and the funds. False when
 // a hold the batch creates already existed (another replica inserted it after our read): the
@@ -179,17 +201,23 @@ bool WritePlan(pqxx::work& tx, const BatchPlan& plan) {
       "uncollected bigint, description text) ORDER BY x.seq RETURNING 1), "
       "funds AS (UPDATE billing.balances b SET balance = x.balance, held = x.held, "
       "updated_at = now() FROM jsonb_to_recordset($4::jsonb) AS x(org_id uuid, balance bigint, "
-      "held bigint) WHERE b.org_id = x.org_id RETURNING 1) "
+      "held bigint) WHERE b.org_id = x.org_id RETURNING 1), "
+      "budgets AS (",
+      BudgetMovesSql(5),
+      " RETURNING 1) "
       "SELECT (SELECT count(*) FROM created), (SELECT count(*) FROM closed), "
-      "(SELECT count(*) FROM usage), (SELECT count(*) FROM funds)");
+      "(SELECT count(*) FROM usage), (SELECT count(*) FROM funds), "
+      "(SELECT count(*) FROM budgets)");
   // Not prepared: a generic plan made while the tables were small would keep joining the
   // recordsets by sequential scans; a fresh plan sees the tables as they are.
   auto counts = tx.exec_params1(kWrite, CreatedHoldsJson(plan).dump(), ClosedHoldsJson(plan).dump(),
-                                UsageJson(plan).dump(), FundsJson(plan).dump());
+                                UsageJson(plan).dump(), FundsJson(plan).dump(),
+                                BudgetMovesJson(plan).dump());
   return counts[0].as<size_t>() == plan.created_holds.size() &&
          counts[1].as<size_t>() == plan.closed_holds.size() &&
          counts[2].as<size_t>() == plan.usage.size() &&
-         counts[3].as<size_t>() == plan.changed_orgs.size();
+         counts[3].as<size_t>() == plan.changed_orgs.size() &&
+         counts[4].as<size_t>() == BudgetCounters(plan);
 }
 
 }  // namespace
@@ -199,7 +227,8 @@ absl::StatusOr<std::vector<OpOutcome>> PgBillingStore::ApplyBatch(const std::vec
   return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<std::vector<OpOutcome>> {
     pqxx::work tx(c);
     BatchPlan plan = PlanBatch(ops, LockRows(tx, ops));
-    if (plan.created_holds.empty() && plan.closed_holds.empty() && plan.changed_orgs.empty()) {
+    if (plan.created_holds.empty() && plan.closed_holds.empty() && plan.changed_orgs.empty() &&
+        plan.budget_moves.empty()) {
       tx.commit();  // only replays and refusals: nothing to write
       return std::move(plan.outcomes);
     }

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
 
 namespace llmgw::billing {
 namespace {
@@ -279,10 +280,76 @@ absl::StatusOr<std::vector<LedgerEntry>> PgBillingStore::ListTransactions(const 
   });
 }
 
+namespace {
+
+// Refuses a hold one of whose budgets cannot take `amount` (BudgetAdmits, in SQL): the counter
+// is created with the reservation or updated under its row lock, never read then written.
+bool ReserveBudget(pqxx::work& tx, const std::string& org_id, const BudgetCharge& b,
+                   Nano amount) {
+  auto r = tx.exec_params(
+      "INSERT INTO billing.budget_spend AS s (org_id, scope, period, period_start, reserved) "
+      "SELECT $1::uuid, $2::text, $3::text, $4::date, $5::bigint WHERE $5::bigint <= $6::bigint "
+      "ON CONFLICT (org_id, scope, period, period_start) DO UPDATE "
+      "SET reserved = s.reserved + $5::bigint, updated_at = now() "
+      "WHERE s.spent + s.reserved < $6::bigint AND s.spent + s.reserved + $5::bigint <= $6::bigint "
+      "RETURNING 1",
+      org_id, b.ref.scope, b.ref.period, b.ref.period_start, amount, b.limit);
+  return !r.empty();
+}
+
+std::string BudgetRefsJson(const std::vector<BudgetCharge>& charges) {
+  nlohmann::json refs = nlohmann::json::array();
+  for (const BudgetCharge& c : charges) {
+    refs.push_back(
+        {{"scope", c.ref.scope}, {"period", c.ref.period}, {"period_start", c.ref.period_start}});
+  }
+  return refs.dump();
+}
+
+}  // namespace
+
+std::vector<BudgetRef> ParseBudgetRefs(const std::string& json_text) {
+  std::vector<BudgetRef> out;
+  nlohmann::json refs = nlohmann::json::parse(json_text, nullptr, false);
+  if (!refs.is_array()) return out;
+  for (const auto& r : refs) {
+    out.push_back({r.value("scope", ""), r.value("period", ""), r.value("period_start", "")});
+  }
+  return out;
+}
+
+void ApplyBudgetMoves(pqxx::work& tx, const std::string& org_id,
+                      const std::vector<BudgetMove>& moves) {
+  if (moves.empty()) return;
+  nlohmann::json rows = nlohmann::json::array();
+  for (const BudgetMove& m : moves) {
+    rows.push_back({{"org_id", org_id},
+                    {"scope", m.ref.scope},
+                    {"period", m.ref.period},
+                    {"period_start", m.ref.period_start},
+                    {"dr", m.reserved_delta},
+                    {"ds", m.spent_delta}});
+  }
+  tx.exec_params(BudgetMovesSql(1), rows.dump());
+}
+
+std::string BudgetMovesSql(int param) {
+  // Summed per counter first: an UPDATE joined to several rows of one counter would apply only
+  // one of them. GREATEST: a reservation is never released below zero, whatever happened to the counter.
+  return absl::StrCat(
+      "UPDATE billing.budget_spend b SET reserved = GREATEST(0, b.reserved + x.dr), "
+      "spent = b.spent + x.ds, updated_at = now() FROM (SELECT org_id, scope, period, "
+      "period_start, sum(dr)::bigint AS dr, sum(ds)::bigint AS ds FROM jsonb_to_recordset($",
+      param,
+      "::jsonb) AS y(org_id uuid, scope text, period text, period_start date, dr bigint, "
+      "ds bigint) GROUP BY 1, 2, 3, 4) AS x WHERE b.org_id = x.org_id AND b.scope = x.scope AND "
+      "b.period = x.period AND b.period_start = x.period_start");
+}
+
 absl::StatusOr<HoldResult> PgBillingStore::Hold(const std::string& org_id,
                                                 const std::string& request_id, Nano amount,
-                                                int64_t margin_percent,
-                                                int64_t expires_at_unix_ms) {
+                                                int64_t margin_percent, int64_t expires_at_unix_ms,
+                                                const HoldBudgets& budgets) {
   const std::string find_hold =
       absl::StrCat("SELECT org_id::text, amount, status, ", TsToMs("expires_at"),
                    ", margin_percent FROM billing.holds WHERE request_id = $1");
@@ -302,23 +369,20 @@ absl::StatusOr<HoldResult> PgBillingStore::Hold(const std::string& org_id,
       pqxx::work tx(c);
       auto existing = tx.exec_params(find_hold, request_id);
       if (!existing.empty()) return existing_result(existing[0]);
-      // The budget check and the reservation are one statement: no read-then-write race.
-      auto granted = tx.exec_params(
-          "UPDATE billing.balances SET held = held + $2, updated_at = now() "
-          "WHERE org_id = $1 AND balance - held >= $2",
-          org_id, amount);
-      if (granted.affected_rows() == 0) {
+      absl::Status refused = ReserveFunds(tx, org_id, amount, budgets);
+      if (!refused.ok()) {
         // A concurrent hold for the same request may have won in the meantime.
         existing = tx.exec_params(find_hold, request_id);
         if (!existing.empty()) return existing_result(existing[0]);
-        return absl::ResourceExhaustedError("insufficient balance for the hold");
+        return refused;
       }
       auto inserted = tx.exec_params(
           absl::StrCat("INSERT INTO billing.holds (request_id, org_id, amount, margin_percent, "
-                       "status, expires_at) VALUES ($1, $2, $3, $4, 'open', ",
-                       MsToTs(5), ") ON CONFLICT (request_id) DO NOTHING RETURNING ",
+                       "status, expires_at, budget_only, budgets) VALUES ($1, $2, $3, $4, 'open', ",
+                       MsToTs(5), ", $6, $7::jsonb) ON CONFLICT (request_id) DO NOTHING RETURNING ",
                        TsToMs("expires_at")),
-          request_id, org_id, amount, margin_percent, expires_at_unix_ms);
+          request_id, org_id, amount, margin_percent, expires_at_unix_ms, budgets.budget_only,
+          BudgetRefsJson(budgets.charges));
       if (!inserted.empty()) {
         HoldResult out{amount, inserted[0][0].as<int64_t>(), false, margin_percent};
         tx.commit();
@@ -333,6 +397,54 @@ absl::StatusOr<HoldResult> PgBillingStore::Hold(const std::string& org_id,
   });
 }
 
+absl::Status PgBillingStore::ReserveFunds(pqxx::work& tx, const std::string& org_id, Nano amount,
+                                          const HoldBudgets& budgets) {
+  if (budgets.budget_only) {
+    // No balance to reserve, but its row is locked all the same: every change of an
+    // organization's budget counters happens under its balance row lock (Settle's, Void's and
+    // the sweeper's order too), so counters never deadlock.
+    tx.exec_params(
+        "INSERT INTO billing.balances (org_id) VALUES ($1) ON CONFLICT (org_id) DO NOTHING",
+        org_id);
+    tx.exec_params("SELECT 1 FROM billing.balances WHERE org_id = $1 FOR UPDATE", org_id);
+  } else {
+    // The balance check and the reservation are one statement: no read-then-write race.
+    auto granted = tx.exec_params(
+        "UPDATE billing.balances SET held = held + $2, updated_at = now() "
+        "WHERE org_id = $1 AND balance - held >= $2",
+        org_id, amount);
+    if (granted.affected_rows() == 0) {
+      return absl::ResourceExhaustedError("insufficient balance for the hold");
+    }
+  }
+  for (const BudgetCharge& b : budgets.charges) {  // sorted: one lock order for every hold
+    if (!ReserveBudget(tx, org_id, b, amount)) {
+      return absl::ResourceExhaustedError(absl::StrCat("budget_exceeded: the ", b.ref.period,
+                                                       " budget of ", b.ref.scope, " is spent"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<BudgetSpendRow>> PgBillingStore::ListBudgets(const std::string& org_id,
+                                                                        int64_t now_unix_ms) {
+  return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<std::vector<BudgetSpendRow>> {
+    pqxx::read_transaction tx(c);
+    auto rows = tx.exec_params(
+        "SELECT scope, period, period_start::text, spent, reserved FROM billing.budget_spend "
+        "WHERE org_id = $1 AND ((period = 'day' AND period_start = $2::date) OR "
+        "(period = 'month' AND period_start = $3::date)) ORDER BY scope, period",
+        org_id, PeriodStart("day", now_unix_ms), PeriodStart("month", now_unix_ms));
+    std::vector<BudgetSpendRow> out;
+    for (const auto& r : rows) {
+      out.push_back({{r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>()},
+                     r[3].as<int64_t>(),
+                     r[4].as<int64_t>()});
+    }
+    return out;
+  });
+}
+
 absl::StatusOr<SettleResult> PgBillingStore::Settle(const std::string& request_id,
                                                     Nano provider_cost,
                                                     const std::string& description) {
@@ -341,8 +453,8 @@ absl::StatusOr<SettleResult> PgBillingStore::Settle(const std::string& request_i
     // The row lock orders Settle, Void and the sweeper on one hold: exactly one of them wins.
     auto hold = tx.exec_params(
         "SELECT org_id::text, amount, status, margin_percent, provider_cost, margin, total, "
-        "charged, uncollected, balance_after FROM billing.holds WHERE request_id = $1 "
-        "FOR UPDATE",
+        "charged, uncollected, balance_after, budget_only, budgets::text FROM billing.holds "
+        "WHERE request_id = $1 FOR UPDATE",
         request_id);
     if (hold.empty()) return absl::NotFoundError("no hold for request_id");
     const pqxx::row h = hold[0];
@@ -352,26 +464,33 @@ absl::StatusOr<SettleResult> PgBillingStore::Settle(const std::string& request_i
     // A voided hold reserves nothing any more: the settle charges from the free balance alone
     // (a late settle after the sweeper, e.g. billing was down longer than the hold's TTL).
     const Nano hold_amount = status == "open" ? h[1].as<int64_t>() : 0;
-    int64_t margin_percent = h[3].as<int64_t>();
+    const bool budget_only = h[10].as<bool>();
     // balance and held are read under the balances row lock, held till commit: the settle may
     // spend its own reservation plus the free balance, never what other open holds reserve.
     auto bal = tx.exec_params(
         "SELECT balance, held FROM billing.balances WHERE org_id = $1 FOR UPDATE", org_id);
-    Settlement s = ComputeSettlement(provider_cost, margin_percent, bal[0][0].as<int64_t>(),
-                                     bal[0][1].as<int64_t>(), hold_amount);
-    tx.exec_params(
-        "UPDATE billing.balances SET balance = balance - $2, held = held - $3, "
-        "updated_at = now() WHERE org_id = $1",
-        org_id, s.charged, hold_amount);
+    const Nano balance = bal[0][0].as<int64_t>();
+    Settlement s = budget_only ? BudgetOnlySettlement(provider_cost, balance)
+                               : ComputeSettlement(provider_cost, h[3].as<int64_t>(), balance,
+                                                   bal[0][1].as<int64_t>(), hold_amount);
+    if (!budget_only) {
+      tx.exec_params(
+          "UPDATE billing.balances SET balance = balance - $2, held = held - $3, "
+          "updated_at = now() WHERE org_id = $1",
+          org_id, s.charged, hold_amount);
+      tx.exec_params(
+          "INSERT INTO billing.ledger (org_id, type, amount, balance_after, description, "
+          "request_id, uncollected) VALUES ($1, 'usage', $2, $3, $4, $5, $6)",
+          org_id, -s.charged, s.balance_after, description, request_id, s.uncollected);
+    }
     tx.exec_params(
         "UPDATE billing.holds SET status = 'settled', closed_at = now(), provider_cost = $2, "
         "margin = $3, total = $4, charged = $5, uncollected = $6, balance_after = $7 "
         "WHERE request_id = $1",
         request_id, s.provider_cost, s.margin, s.total, s.charged, s.uncollected, s.balance_after);
-    tx.exec_params(
-        "INSERT INTO billing.ledger (org_id, type, amount, balance_after, description, "
-        "request_id, uncollected) VALUES ($1, 'usage', $2, $3, $4, $5, $6)",
-        org_id, -s.charged, s.balance_after, description, request_id, s.uncollected);
+    ApplyBudgetMoves(tx, org_id,
+                     SettleBudgetMoves(ParseBudgetRefs(h[11].as<std::string>()), hold_amount,
+                                       s.total));
     tx.commit();
     return SettleResult{s, false};
   });
@@ -381,19 +500,24 @@ absl::Status PgBillingStore::Void(const std::string& request_id) {
   return pool_.Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
     auto hold = tx.exec_params(
-        "SELECT org_id::text, amount, status FROM billing.holds WHERE request_id = $1 "
-        "FOR UPDATE",
+        "SELECT org_id::text, amount, status, budget_only, budgets::text FROM billing.holds "
+        "WHERE request_id = $1 FOR UPDATE",
         request_id);
     if (hold.empty()) return absl::NotFoundError("no hold for request_id");
     std::string status = hold[0][2].as<std::string>();
     if (status == "voided") return absl::OkStatus();
     if (status == "settled") return absl::FailedPreconditionError("the hold is already settled");
+    const std::string org_id = hold[0][0].as<std::string>();
+    const Nano amount = hold[0][1].as<int64_t>();
+    // A budget-only hold reserved no balance; its row is locked all the same (ReserveFunds).
     tx.exec_params(
         "UPDATE billing.balances SET held = held - $2, updated_at = now() WHERE org_id = $1",
-        hold[0][0].as<std::string>(), hold[0][1].as<int64_t>());
+        org_id, hold[0][3].as<bool>() ? 0 : amount);
     tx.exec_params(
         "UPDATE billing.holds SET status = 'voided', closed_at = now() WHERE request_id = $1",
         request_id);
+    ApplyBudgetMoves(tx, org_id,
+                     VoidBudgetMoves(ParseBudgetRefs(hold[0][4].as<std::string>()), amount));
     tx.commit();
     return absl::OkStatus();
   });
@@ -410,15 +534,25 @@ absl::StatusOr<int> PgBillingStore::SweepExpired(int64_t cutoff_unix_ms, int lim
                      " ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
                      "UPDATE billing.holds h SET status = 'voided', closed_at = now() "
                      "FROM expired e WHERE h.request_id = e.request_id "
-                     "RETURNING h.org_id::text, h.amount"),
+                     "RETURNING h.org_id::text, h.amount, h.budget_only, h.budgets::text"),
         cutoff_unix_ms, limit);
-    // Release per organization in a fixed order so concurrent sweepers cannot deadlock.
+    // Release per organization in a fixed order so concurrent sweepers cannot deadlock; budget
+    // counters after their organization's balance row (ReserveFunds' order).
     std::map<std::string, Nano> per_org;
-    for (const auto& r : voided) per_org[r[0].as<std::string>()] += r[1].as<int64_t>();
+    std::map<std::string, std::vector<BudgetMove>> moves;
+    for (const auto& r : voided) {
+      const std::string org = r[0].as<std::string>();
+      const Nano amount = r[1].as<int64_t>();
+      per_org[org] += r[2].as<bool>() ? 0 : amount;
+      for (BudgetMove& m : VoidBudgetMoves(ParseBudgetRefs(r[3].as<std::string>()), amount)) {
+        moves[org].push_back(std::move(m));
+      }
+    }
     for (const auto& [org, amount] : per_org) {
       tx.exec_params(
           "UPDATE billing.balances SET held = held - $2, updated_at = now() WHERE org_id = $1", org,
           amount);
+      if (auto m = moves.find(org); m != moves.end()) ApplyBudgetMoves(tx, org, m->second);
     }
     tx.commit();
     return static_cast<int>(voided.size());

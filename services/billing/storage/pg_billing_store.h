@@ -29,8 +29,10 @@ class PgBillingStore final : public BillingStore {
   absl::StatusOr<std::vector<LedgerEntry>> ListTransactions(const std::string& org_id,
                                                             int limit) override;
   absl::StatusOr<HoldResult> Hold(const std::string& org_id, const std::string& request_id,
-                                  Nano amount, int64_t margin_percent,
-                                  int64_t expires_at_unix_ms) override;
+                                  Nano amount, int64_t margin_percent, int64_t expires_at_unix_ms,
+                                  const HoldBudgets& budgets = {}) override;
+  absl::StatusOr<std::vector<BudgetSpendRow>> ListBudgets(const std::string& org_id,
+                                                          int64_t now_unix_ms) override;
   absl::StatusOr<SettleResult> Settle(const std::string& request_id, Nano provider_cost,
                                       const std::string& description) override;
   absl::Status Void(const std::string& request_id) override;
@@ -42,8 +44,22 @@ class PgBillingStore final : public BillingStore {
   absl::StatusOr<std::vector<OpOutcome>> ApplyBatch(const std::vector<BatchOp>& ops) override;
 
  private:
+  // Reserves `amount` from the balance (unless budget-only) and from every budget, or says why
+  // not (RESOURCE_EXHAUSTED); the caller rolls back then.
+  absl::Status ReserveFunds(pqxx::work& tx, const std::string& org_id, Nano amount,
+                            const HoldBudgets& budgets);
+
   pg::PgPool& pool_;
 };
+
+// The budget counters a hold's `budgets` column names.
+std::vector<BudgetRef> ParseBudgetRefs(const std::string& json_text);
+// Moves one organization's counters (one statement).
+void ApplyBudgetMoves(pqxx::work& tx, const std::string& org_id,
+                      const std::vector<BudgetMove>& moves);
+// The UPDATE of budget counters from the jsonb array parameter $param of rows
+// {org_id, scope, period, period_start, dr, ds}, summed per counter: one row per counter.
+std::string BudgetMovesSql(int param);
 
 // The billing schema's migrations (generated from storage/migrations by llmgw_embed_migrations).
 const std::vector<pg::Migration>& billingMigrations();

@@ -163,6 +163,7 @@ DashboardApi::DashboardApi(AccountsClient& accounts, BillingClient& billing,
   team_ =
       std::make_unique<TeamApi>(accounts_, options_.public_dashboard_url, options_.cookie_secure);
   audit_ = std::make_unique<AuditApi>(accounts_);
+  limits_ = std::make_unique<LimitsApi>(accounts_, billing_, metering_, clock_);
 }
 
 std::string DashboardApi::SessionCookie(const std::string& value, int64_t max_age_seconds) const {
@@ -312,6 +313,17 @@ void DashboardApi::RegisterRoutes(httplib::Server& server) {
   authed("GET", "/api/stats/by-provider", &DashboardApi::ByProvider);
   authed("GET", "/api/stats/timeseries", &DashboardApi::Timeseries);
   authed("GET", "/api/usage", &DashboardApi::Usage);
+
+  // Controls: handlers in limits_api, answered like every other route.
+  for (const LimitsApi::Route& r : LimitsApi::Routes()) {
+    AuthedRoute(server, r.method, r.pattern,
+                [this, h = r.handler](const httplib::Request& req, httplib::Response& res,
+                                      const Session& session) {
+                  LimitsApi::Reply reply = (limits_.get()->*h)(req, session.org);
+                  if (!reply.error.ok()) return SendStatus(res, reply.error, reply.what);
+                  SendJson(res, reply.status, reply.body);
+                });
+  }
 
   // Provider bills: handlers in provider_sync_api, answered like every other route.
   if (provider_sync_ != nullptr) {
@@ -505,7 +517,7 @@ void DashboardApi::ListTokens(const httplib::Request&, httplib::Response& res,
                               const Organization& org) {
   auto list = accounts_.ListMonitorTokens(org.id);
   if (!list.ok()) return SendStatus(res, list.status(), "tokens");
-  SendJson(res, 200, CredentialListJson(*list, "tokens"));
+  SendJson(res, 200, limits_->WithUsage(org, CredentialListJson(*list, "tokens"), "tokens"));
 }
 
 void DashboardApi::CreateToken(const httplib::Request& req, httplib::Response& res,
@@ -536,7 +548,7 @@ void DashboardApi::ListKeys(const httplib::Request&, httplib::Response& res,
                             const Organization& org) {
   auto list = accounts_.ListApiKeys(org.id);
   if (!list.ok()) return SendStatus(res, list.status(), "keys");
-  SendJson(res, 200, CredentialListJson(*list, "keys"));
+  SendJson(res, 200, limits_->WithUsage(org, CredentialListJson(*list, "keys"), "keys"));
 }
 
 void DashboardApi::CreateKey(const httplib::Request& req, httplib::Response& res,

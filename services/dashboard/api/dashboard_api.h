@@ -14,6 +14,7 @@
 #include "services/dashboard/api/alerts_api.h"
 #include "services/dashboard/api/audit_api.h"
 #include "services/dashboard/api/http_metrics.h"
+#include "services/dashboard/api/limits_api.h"
 #include "services/dashboard/api/provider_sync_api.h"
 #include "services/dashboard/api/team_api.h"
 #include "services/dashboard/clients/accounts_client.h"
@@ -106,6 +107,7 @@ class DashboardApi {
   std::unique_ptr<ProviderSyncApi> provider_sync_;  // null without a ProviderSyncClient
   std::unique_ptr<AlertsApi> alerts_;               // null without an AlertsClient
   std::unique_ptr<TeamApi> team_;
+  std::unique_ptr<LimitsApi> limits_;
   std::unique_ptr<AuditApi> audit_;
 };
 

@@ -222,6 +222,8 @@ TEST_F(DashboardApiTest, MonitorTokens) {
   std::string me = Body(client_->Get("/api/config", WithSession(session)))["user"]["id"];
   EXPECT_EQ(created["created_by"], me);
   created.erase("created_by");
+  EXPECT_TRUE(created["limits"]["rpm"].is_null());
+  created.erase("limits");
   EXPECT_EQ(created, json({{"id", id},
                            {"name", "prod"},
                            {"prefix", secret.substr(0, 11)},
@@ -236,6 +238,9 @@ TEST_F(DashboardApiTest, MonitorTokens) {
   json listed = Body(r);
   EXPECT_EQ(listed["tokens"][0]["created_by"], me);
   listed["tokens"][0].erase("created_by");
+  EXPECT_EQ(listed["tokens"][0]["usage"]["minute_requests"], 0);
+  listed["tokens"][0].erase("limits");
+  listed["tokens"][0].erase("usage");
   EXPECT_EQ(listed, json({{"tokens",
                            {{{"id", id},
                              {"name", "prod"},
@@ -705,4 +710,51 @@ TEST_F(DashboardApiTest, PatchAndPutAreGuardedToo) {
 }
 
 }  // namespace
+TEST_F(DashboardApiTest, LimitsOfCredentialsAndTheOrganization) {
+  std::string org_id;
+  std::string session = SignUp("limits@test.com", &org_id);
+  auto r =
+      client_->Post("/api/keys", WithSession(session), R"({"name":"svc"})", "application/json");
+  ASSERT_EQ(r->status, 201);
+  std::string id = Body(r)["id"];
+  r = client_->Patch("/api/keys?id=" + id, WithSession(session),
+                     R"({"rpm":600,"tpm":200000,"daily_budget_usd":50})", "application/json");
+  ASSERT_EQ(r->status, 200) << r->body;
+  json key = Body(r);
+  EXPECT_EQ(key["limits"]["rpm"], 600);
+  EXPECT_EQ(key["limits"]["daily_budget_nano"], 50'000'000'000);
+  EXPECT_TRUE(key["limits"]["monthly_budget_usd"].is_null());
+  EXPECT_EQ(key["usage"]["day_spent_nano"], 0);
+  // Absent stays, null unsets.
+  r = client_->Patch("/api/keys?id=" + id, WithSession(session), R"({"rpm":null})",
+                     "application/json");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_TRUE(Body(r)["limits"]["rpm"].is_null());
+  EXPECT_EQ(Body(r)["limits"]["tpm"], 200000);
+  EXPECT_EQ(Body(client_->Get("/api/keys", WithSession(session)))["keys"][0]["limits"]["tpm"],
+            200000);
+  // Bad input: 400 in the API's error shape; unknown ids: 404.
+  r = client_->Patch("/api/keys?id=" + id, WithSession(session), R"({"rpm":0})",
+                     "application/json");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(Body(r)["error"]["type"], "invalid_request_error");
+  EXPECT_EQ(client_->Patch("/api/keys?id=00000000-0000-4000-8000-00000000ffff",
+                           WithSession(session), R"({"rpm":1})", "application/json")
+                ->status,
+            404);
+  EXPECT_EQ(client_->Patch("/api/tokens?id=" + id, WithSession(session), R"({"rpm":1})",
+                           "application/json")
+                ->status,
+            404);  // a key is not a token
+
+  r = client_->Put("/api/org/limits", WithSession(session), R"({"monthly_budget_usd":"1000"})",
+                   "application/json");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Body(r)["limits"]["monthly_budget_usd"], "1000.000000000");
+  billing_.SetBudgets(org_id, {{"org", "month", 7, 3}, {"org", "day", 2, 0}});
+  json org = Body(client_->Get("/api/org/limits", WithSession(session)));
+  EXPECT_EQ(org["usage"]["month_spent_nano"], 10);
+  EXPECT_EQ(org["usage"]["day_spent_nano"], 2);
+}
+
 }  // namespace llmgw::dashboard

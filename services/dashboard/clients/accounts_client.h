@@ -69,6 +69,16 @@ class AccountsClient {
   virtual absl::StatusOr<Credential> RevokeApiKey(const std::string& org_id, const std::string& id,
                                                   const std::string& only_created_by) = 0;
 
+  // The limits of a credential (api_key false: a monitor token). NOT_FOUND, PERMISSION_DENIED as
+  // Revoke; INVALID_ARGUMENT for a value out of range.
+  virtual absl::StatusOr<Credential> SetCredentialLimits(const std::string& org_id, bool api_key,
+                                                         const std::string& id,
+                                                         const LimitsPatch& patch,
+                                                         const std::string& only_created_by) = 0;
+  virtual absl::StatusOr<Limits> GetOrganizationLimits(const std::string& org_id) = 0;
+  virtual absl::StatusOr<Limits> SetOrganizationLimits(const std::string& org_id,
+                                                       const LimitsPatch& patch) = 0;
+
   // OK when the service answers its health check as SERVING (for /readyz).
   virtual absl::Status CheckHealth() = 0;
 };

@@ -23,6 +23,8 @@ class BillingClient {
   // Newest first.
   virtual absl::StatusOr<std::vector<Transaction>> ListTransactions(const std::string& org_id,
                                                                     int32_t limit) = 0;
+  // The organization's budget counters of the current UTC day and month.
+  virtual absl::StatusOr<std::vector<BudgetSpend>> ListBudgets(const std::string& org_id) = 0;
 };
 
 }  // namespace llmgw::dashboard

@@ -260,6 +260,43 @@ class FakeAccountsClient final : public AccountsClient {
     return CreatedCredential{c, secret};
   }
 
+  absl::StatusOr<Credential> SetCredentialLimits(const std::string& org_id, bool api_key,
+                                                 const std::string& id, const LimitsPatch& patch,
+                                                 const std::string& only_created_by) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!fail_with.ok()) return fail_with;
+    for (Owned& o : api_key ? keys_ : tokens_) {
+      if (o.org_id == org_id && o.cred.id == id) {
+        if (!only_created_by.empty() && o.cred.created_by_user_id != only_created_by) {
+          return absl::PermissionDeniedError("your role changes only the credentials you created");
+        }
+        o.cred.limits = Patched(o.cred.limits, patch);
+        return o.cred;
+      }
+    }
+    return absl::NotFoundError("no such credential in this organization");
+  }
+  absl::StatusOr<Limits> GetOrganizationLimits(const std::string& org_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!fail_with.ok()) return fail_with;
+    return org_limits_[org_id];
+  }
+  absl::StatusOr<Limits> SetOrganizationLimits(const std::string& org_id,
+                                               const LimitsPatch& patch) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!fail_with.ok()) return fail_with;
+    return org_limits_[org_id] = Patched(org_limits_[org_id], patch);
+  }
+
+ private:
+  static Limits Patched(Limits l, const LimitsPatch& p) {
+    if (p.set_rpm) l.rpm = p.values.rpm;
+    if (p.set_tpm) l.tpm = p.values.tpm;
+    if (p.set_daily) l.daily_budget_nano = p.values.daily_budget_nano;
+    if (p.set_monthly) l.monthly_budget_nano = p.values.monthly_budget_nano;
+    return l;
+  }
+
   absl::StatusOr<std::vector<Credential>> List(const std::string& org_id,
                                                const std::vector<Owned>& store) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -298,6 +335,7 @@ class FakeAccountsClient final : public AccountsClient {
   std::vector<AuditRecord> audit_;
   std::vector<Owned> tokens_;
   std::vector<Owned> keys_;
+  std::map<std::string, Limits> org_limits_;
 };
 
 class FakeBillingClient final : public BillingClient {
@@ -359,12 +397,22 @@ class FakeBillingClient final : public BillingClient {
     if (out.size() > static_cast<size_t>(limit)) out.resize(limit);
     return out;
   }
+  absl::StatusOr<std::vector<BudgetSpend>> ListBudgets(const std::string& org_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!fail_with.ok()) return fail_with;
+    return budgets_[org_id];
+  }
+  void SetBudgets(const std::string& org_id, std::vector<BudgetSpend> budgets) {
+    std::lock_guard<std::mutex> lock(mu_);
+    budgets_[org_id] = std::move(budgets);
+  }
 
  private:
   const Clock& clock_;
   std::mutex mu_;
   int counter_ = 0;
   int32_t last_limit_ = 0;
+  std::map<std::string, std::vector<BudgetSpend>> budgets_;
   std::map<std::string, Balance> balances_;
   std::map<std::string, std::vector<Transaction>> txs_;
   std::map<std::string, ChargeResult> by_key_;

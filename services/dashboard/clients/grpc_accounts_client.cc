@@ -10,6 +10,33 @@ Organization FromProto(const pb::Organization& o) {
   return Organization{o.id(), o.name(), o.email(), o.created_at_unix_ms()};
 }
 
+Limits FromProto(const pb::Limits& l) {
+  Limits out;
+  if (l.has_rpm()) out.rpm = l.rpm();
+  if (l.has_tpm()) out.tpm = l.tpm();
+  if (l.has_daily_budget_nano()) out.daily_budget_nano = l.daily_budget_nano();
+  if (l.has_monthly_budget_nano()) out.monthly_budget_nano = l.monthly_budget_nano();
+  return out;
+}
+
+void ToProto(const LimitsPatch& p, pb::LimitsPatch* out) {
+  auto put = [out](bool set, const std::optional<int64_t>& v, const char* name,
+                   void (pb::Limits::*setter)(int64_t)) {
+    if (!set) return;
+    if (v.has_value()) {
+      (out->mutable_set()->*setter)(*v);
+    } else {
+      out->add_unset(name);
+    }
+  };
+  put(p.set_rpm, p.values.rpm, "rpm", &pb::Limits::set_rpm);
+  put(p.set_tpm, p.values.tpm, "tpm", &pb::Limits::set_tpm);
+  put(p.set_daily, p.values.daily_budget_nano, "daily_budget_nano",
+      &pb::Limits::set_daily_budget_nano);
+  put(p.set_monthly, p.values.monthly_budget_nano, "monthly_budget_nano",
+      &pb::Limits::set_monthly_budget_nano);
+}
+
 Credential FromProto(const pb::Credential& c) {
   return Credential{c.id(),
                     c.name(),
@@ -17,7 +44,8 @@ Credential FromProto(const pb::Credential& c) {
                     c.is_active(),
                     c.last_used_at_unix_ms(),
                     c.created_at_unix_ms(),
-                    c.created_by_user_id()};
+                    c.created_by_user_id(),
+                    FromProto(c.limits())};
 }
 
 User FromProto(const pb::User& u) { return User{u.id(), u.name(), u.email()}; }
@@ -306,6 +334,41 @@ absl::StatusOr<Credential> GrpcAccountsClient::RevokeApiKey(const std::string& o
   absl::Status s = internal::Call(stub_.get(), &Stub::RevokeApiKey, opts_, req, &resp);
   if (!s.ok()) return s;
   return FromProto(resp.credential());
+}
+
+absl::StatusOr<Credential> GrpcAccountsClient::SetCredentialLimits(
+    const std::string& org_id, bool api_key, const std::string& id, const LimitsPatch& patch,
+    const std::string& only_created_by) {
+  pb::SetCredentialLimitsRequest req;
+  req.set_organization_id(org_id);
+  req.set_credential_id(id);
+  req.set_api_key(api_key);
+  req.set_only_created_by(only_created_by);
+  ToProto(patch, req.mutable_patch());
+  pb::SetCredentialLimitsResponse resp;
+  absl::Status s = internal::Call(stub_.get(), &Stub::SetCredentialLimits, opts_, req, &resp);
+  if (!s.ok()) return s;
+  return FromProto(resp.credential());
+}
+
+absl::StatusOr<Limits> GrpcAccountsClient::GetOrganizationLimits(const std::string& org_id) {
+  pb::GetOrganizationLimitsRequest req;
+  req.set_organization_id(org_id);
+  pb::GetOrganizationLimitsResponse resp;
+  absl::Status s = internal::Call(stub_.get(), &Stub::GetOrganizationLimits, opts_, req, &resp);
+  if (!s.ok()) return s;
+  return FromProto(resp.limits());
+}
+
+absl::StatusOr<Limits> GrpcAccountsClient::SetOrganizationLimits(const std::string& org_id,
+                                                                 const LimitsPatch& patch) {
+  pb::SetOrganizationLimitsRequest req;
+  req.set_organization_id(org_id);
+  ToProto(patch, req.mutable_patch());
+  pb::GetOrganizationLimitsResponse resp;
+  absl::Status s = internal::Call(stub_.get(), &Stub::SetOrganizationLimits, opts_, req, &resp);
+  if (!s.ok()) return s;
+  return FromProto(resp.limits());
 }
 
 absl::Status GrpcAccountsClient::CheckHealth() {

@@ -53,6 +53,12 @@ class GrpcAccountsClient final : public AccountsClient {
   absl::StatusOr<std::vector<Credential>> ListApiKeys(const std::string& org_id) override;
   absl::StatusOr<Credential> RevokeApiKey(const std::string& org_id, const std::string& id,
                                           const std::string& only_created_by) override;
+  absl::StatusOr<Credential> SetCredentialLimits(const std::string& org_id, bool api_key,
+                                                 const std::string& id, const LimitsPatch& patch,
+                                                 const std::string& only_created_by) override;
+  absl::StatusOr<Limits> GetOrganizationLimits(const std::string& org_id) override;
+  absl::StatusOr<Limits> SetOrganizationLimits(const std::string& org_id,
+                                               const LimitsPatch& patch) override;
   absl::Status CheckHealth() override;
 
  private:

@@ -72,4 +72,18 @@ absl::StatusOr<std::vector<Transaction>> GrpcBillingClient::ListTransactions(
   return out;
 }
 
+absl::StatusOr<std::vector<BudgetSpend>> GrpcBillingClient::ListBudgets(
+    const std::string& org_id) {
+  pb::ListBudgetsRequest req;
+  req.set_organization_id(org_id);
+  pb::ListBudgetsResponse resp;
+  absl::Status s = internal::Call(stub_.get(), &Stub::ListBudgets, opts_, req, &resp);
+  if (!s.ok()) return s;
+  std::vector<BudgetSpend> out;
+  for (const pb::BudgetSpend& b : resp.budgets()) {
+    out.push_back({b.scope(), b.period(), b.spent_nano(), b.reserved_nano()});
+  }
+  return out;
+}
+
 }  // namespace llmgw::dashboard

@@ -25,6 +25,7 @@ class GrpcBillingClient final : public BillingClient {
                                       const std::string& description) override;
   absl::StatusOr<std::vector<Transaction>> ListTransactions(const std::string& org_id,
                                                             int32_t limit) override;
+  absl::StatusOr<std::vector<BudgetSpend>> ListBudgets(const std::string& org_id) override;
 
  private:
   std::unique_ptr<llmgw::billing::v1::BillingService::Stub> stub_;

@@ -1,5 +1,7 @@
 #include "services/dashboard/domain/json_shapes.h"
 
+#include "services/dashboard/domain/limits.h"
+
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -44,6 +46,7 @@ Json CredentialJson(const Credential& c) {
   j["last_used_at"] = TimeOrNull(c.last_used_at_unix_ms);
   j["created_at"] = FormatRfc3339(c.created_at_unix_ms);
   j["created_by"] = c.created_by_user_id.empty() ? Json(nullptr) : Json(c.created_by_user_id);
+  j["limits"] = LimitsJson(c.limits);
   return j;
 }
 

@@ -18,7 +18,9 @@ TEST(JsonShapes, Credential) {
   Credential c{"id-1", "prod", "mon_sk_AbCd", true, 0, 1'700'000'000'000};
   EXPECT_EQ(Plain(CredentialJson(c)), json::parse(R"({"id":"id-1","name":"prod",
       "prefix":"mon_sk_AbCd","is_active":true,"last_used_at":null,
-      "created_at":"2023-11-14T22:13:20Z","created_by":null})"));
+      "created_at":"2023-11-14T22:13:20Z","created_by":null,"limits":{"rpm":null,"tpm":null,
+      "daily_budget_nano":null,"daily_budget_usd":null,"monthly_budget_nano":null,
+      "monthly_budget_usd":null}})"));
   c.created_by_user_id = "user-1";
   EXPECT_EQ(Plain(CredentialJson(c))["created_by"], "user-1");
   c.last_used_at_unix_ms = 1'700'000'060'500;

@@ -103,6 +103,11 @@ const std::vector<Endpoint>& ManagementEndpoints() {
       {"POST", "/api/keys", P::kUseOwnCredentials, "api_key.create"},
       {"DELETE", "/api/keys", P::kUseOwnCredentials,
        "api_key.revoke"},  // others' keys: kManageCredentials
+      // Controls (issue 16): rate limits and budgets are the admins'.
+      {"PATCH", "/api/tokens", P::kManageSettings, "monitor_token.limits_change"},
+      {"PATCH", "/api/keys", P::kManageSettings, "api_key.limits_change"},
+      {"GET", "/api/org/limits", P::kRead},
+      {"PUT", "/api/org/limits", P::kManageSettings, "org.limits_change"},
 
       {"GET", "/api/balance", P::kRead},
       {"POST", "/api/balance/charge", P::kTopUp, "balance.top_up"},

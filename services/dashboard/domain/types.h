@@ -64,6 +64,37 @@ struct Invitation {
 };
 
 // A monitor token or an API key, without its secret.
+// Rate limits and budgets (issue 16) of a credential or the organization: unset = no limit.
+struct Limits {
+  std::optional<int64_t> rpm;
+  std::optional<int64_t> tpm;
+  std::optional<money::Nano> daily_budget_nano;
+  std::optional<money::Nano> monthly_budget_nano;
+  bool operator==(const Limits&) const = default;
+};
+
+// A change of Limits: a field with set_x takes x (nullopt removes it); others stay.
+struct LimitsPatch {
+  bool set_rpm = false, set_tpm = false, set_daily = false, set_monthly = false;
+  Limits values;
+};
+
+// One budget counter of the current period (billing): scope "org" or "cred:<id>".
+struct BudgetSpend {
+  std::string scope;
+  std::string period;  // day | month
+  money::Nano spent_nano = 0;
+  money::Nano reserved_nano = 0;
+};
+
+// What a scope used: the last minute's recorded requests and tokens, the period spends.
+struct QuotaUsage {
+  int64_t minute_requests = 0;
+  int64_t minute_tokens = 0;
+  money::Nano day_spent_nano = 0;
+  money::Nano month_spent_nano = 0;
+};
+
 struct Credential {
   std::string id;
   std::string name;
@@ -72,6 +103,7 @@ struct Credential {
   int64_t last_used_at_unix_ms = 0;  // 0: never used
   int64_t created_at_unix_ms = 0;
   std::string created_by_user_id;  // "": unknown
+  Limits limits;
 };
 
 // A freshly created credential plus its secret, shown once.

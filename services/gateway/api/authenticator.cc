@@ -56,7 +56,8 @@ asio::awaitable<AuthResult> Authenticator::Authenticate(bool api_key,
     AuthResult r;
     if (result->valid) {
       r.outcome = AuthResult::Outcome::kValid;
-      r.principal = Principal{result->organization_id, result->credential_id};
+      r.principal = Principal{result->organization_id, result->credential_id, result->limits,
+                              result->organization_limits};
       cache_.PutValid(key, r.principal);
     } else {
       r.outcome = AuthResult::Outcome::kInvalid;

@@ -10,7 +10,9 @@
 #include "libs/common/crypto.h"
 #include "libs/common/log.h"
 #include "services/gateway/api/upstream_relay.h"
+#include "nlohmann/json.hpp"
 #include "services/gateway/domain/headers.h"
+#include "services/gateway/domain/reseller.h"
 #include "services/gateway/domain/usage.h"
 
 namespace llmgw::gateway {
@@ -52,6 +54,20 @@ class GeminiNativeStreamReader final : public StreamReader {
   GeminiStreamUsage usage_;
 };
 
+// What a pass-through request may cost at most, for its rate and budget reservations: the
+// reseller's bound (BoundChatCost) at the model's price; unpriced, its body's bytes as input
+// tokens (a token is at least a byte) and no cost.
+CostBound PassthroughBound(Provider provider, const std::string& body, const std::string& model,
+                           int64_t at_unix_ms, const PriceTable* table) {
+  const PricedModel* price =
+      table != nullptr ? table->Find(ProviderName(provider), model, at_unix_ms) : nullptr;
+  nlohmann::json request = nlohmann::json::parse(body, nullptr, false);
+  if (price == nullptr || !request.is_object()) {
+    return CostBound{.input_tokens = static_cast<int64_t>(body.size())};
+  }
+  return BoundChatCost(request, body.size(), *price);
+}
+
 double SecondsSince(SteadyClock::time_point t) {
   return std::chrono::duration<double>(SteadyClock::now() - t).count();
 }
@@ -81,6 +97,8 @@ struct PassthroughHandler::Call {
   Surface surface;
   UsageRecord record;
   bool injected_usage = false;
+  Admission admission;         // the controls, when the credential or its org has limits
+  HeaderValues quota_headers;  // x-llmgw-ratelimit-remaining-* of a rate-limited credential
 };
 
 asio::awaitable<void> PassthroughHandler::ReplyError(Call& c, const ErrorSpec& spec,
@@ -91,6 +109,32 @@ asio::awaitable<void> PassthroughHandler::ReplyError(Call& c, const ErrorSpec& s
     d_.metrics->CountRequest(ProviderName(c.record.provider), Mode::kPassthrough, spec.http_status);
   }
   co_await c.writer.Write(res);
+}
+
+asio::awaitable<bool> PassthroughHandler::Admit(Call& c, const Principal& principal,
+                                                const Route& route, const std::string& body) {
+  std::shared_ptr<const PriceTable> table = d_.prices.Current();
+  const CostBound bound = PassthroughBound(route.provider, body, c.record.model,
+                                           c.record.requested_at_unix_ms, table.get());
+  c.admission = co_await d_.controls->Admit(principal, c.record.request_id, bound,
+                                            /*reseller=*/false, c.surface);
+  if (!c.admission.refusal) {
+    c.quota_headers = d_.controls->SuccessHeaders(c.admission, c.surface, /*native=*/false);
+    co_return true;
+  }
+  const Refusal& r = *c.admission.refusal;
+  HttpResponse res = ErrorResponse(c.surface, r.spec, c.record.request_id);
+  if (r.retry_after_seconds > 0) {
+    res.set(http::field::retry_after, std::to_string(r.retry_after_seconds));
+  }
+  if (!r.should_retry) res.set("x-should-retry", "false");
+  for (const auto& [name, value] : r.headers) res.set(name, value);
+  if (d_.metrics != nullptr) {
+    d_.metrics->CountRequest(ProviderName(c.record.provider), Mode::kPassthrough,
+                             r.spec.http_status);
+  }
+  co_await c.writer.Write(res);
+  co_return false;
 }
 
 asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest& req,
@@ -127,6 +171,12 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
   rec.model = inspection.model;
   rec.streaming = inspection.stream;
   c.injected_usage = inspection.injected_include_usage;
+  // The controls, only for a credential (or organization) that has limits: others pay nothing.
+  const Principal& principal = auth.principal;
+  if (d_.controls != nullptr && (principal.limits.Any() || principal.organization_limits.Any())) {
+    const bool admitted = co_await Admit(c, principal, route, inspection.body);
+    if (!admitted) co_return;
+  }
   const UpstreamEndpoint& endpoint =
       d_.endpoints[route.google_native ? kGoogleNativeEndpoint
                                        : static_cast<size_t>(route.provider)];
@@ -156,6 +206,13 @@ asio::awaitable<void> PassthroughHandler::Handle(const Route& route, HttpRequest
     rec.price_id = price->price_id;
   } else {
     rec.unpriced = true;
+  }
+  if (d_.controls != nullptr) {
+    // The budget counts the estimated cost; without a price or a usage, nothing (a void).
+    std::optional<money::Nano> spent;
+    if (price != nullptr && usage.found) spent = rec.provider_cost;
+    d_.controls->Finish(c.admission, rec.request_id, usage.tokens.input + usage.tokens.output,
+                        spent, rec.model);
   }
   rec.latency_seconds = SecondsSince(c.start);
   if (d_.metrics != nullptr) d_.metrics->Record(rec);
@@ -211,6 +268,7 @@ asio::awaitable<Usage> PassthroughHandler::RelayJson(Call& c,
   c.record.status_code = static_cast<int>(exchange->response().result_int());
   HttpResponse res(static_cast<http::status>(c.record.status_code), 11);
   CopyResponseHeaders(*exchange, RequestIdHeader(c.surface), c.record.request_id, res);
+  for (const auto& [name, value] : c.quota_headers) res.set(name, value);
   std::string body;
   absl::Status read = co_await ReadWholeBody(exchange, &body);
   if (!read.ok()) {
@@ -231,6 +289,7 @@ asio::awaitable<Usage> PassthroughHandler::RelayStream(
   if (d_.metrics != nullptr) d_.metrics->active_streams().Increment();
   HttpStreamHeader head(static_cast<http::status>(c.record.status_code), 11);
   CopyResponseHeaders(*exchange, RequestIdHeader(c.surface), c.record.request_id, head);
+  for (const auto& [name, value] : c.quota_headers) head.set(name, value);
   const Provider provider = c.record.provider;
   PassthroughStreamReader openai_style(provider, c.injected_usage);
   GeminiNativeStreamReader gemini;

@@ -10,6 +10,7 @@
 #include "libs/common/clock.h"
 #include "services/gateway/api/authenticator.h"
 #include "services/gateway/api/gateway_metrics.h"
+#include "services/gateway/api/request_controls.h"
 #include "services/gateway/api/route_handler.h"
 #include "services/gateway/clients/price_book.h"
 #include "services/gateway/clients/upstream_client.h"
@@ -32,6 +33,8 @@ class PassthroughHandler final : public RouteHandler {
     const UpstreamEndpoints& endpoints;
     const PriceBook& prices;
     UsageSink& usage;
+    // The rate limits and budgets of monitor tokens and organizations (nullptr: none applied).
+    RequestControls* controls = nullptr;
     GatewayMetrics* metrics = nullptr;  // optional
     const Clock& clock = SystemClock::Get();
     bool debug_log = false;  // one line per request at debug level
@@ -48,6 +51,10 @@ class PassthroughHandler final : public RouteHandler {
                                      const UpstreamEndpoint& endpoint, std::string body);
   boost::asio::awaitable<void> ReplyError(Call& c, const ErrorSpec& spec, bool retry_after,
                                           bool count);
+  // The controls of a limited credential (rate limits, budget hold); false when refused (the
+  // refusal has been sent).
+  boost::asio::awaitable<bool> Admit(Call& c, const Principal& principal, const Route& route,
+                                     const std::string& body);
   // 502 or 504 for a provider that could not be reached or whose body broke off.
   boost::asio::awaitable<void> ReplyUpstreamFailure(Call& c, const absl::Status& why,
                                                     bool incomplete);

@@ -85,11 +85,13 @@ struct ResellerHandler::Exchange {
   SteadyClock::time_point start = SteadyClock::now();
   UsageRecord record;  // request id, organization, credential from the start; the rest as known
 
+  Principal principal;
+
   // Set once routed to a provider.
   std::optional<ResellerTarget> target;
   CostBound bound;
-  bool held = false;
-  int64_t margin_percent = 0;  // billing's, recorded on the hold
+  Admission admission;  // the rate limits and the hold (margin_percent: billing's, on the hold)
+  HeaderValues quota_headers;  // the remaining-quota headers of the response
   bool went_upstream = false;
   std::string anthropic_beta;  // the client's anthropic-beta, for Claude
 
@@ -133,6 +135,22 @@ asio::awaitable<void> ResellerHandler::Reply(Exchange& x, const ErrorSpec& spec,
   co_await x.writer->Write(res);
 }
 
+asio::awaitable<void> ResellerHandler::Refuse(Exchange& x, const Refusal& refusal) {
+  const Surface surface = x.surface != nullptr ? x.surface->error_surface() : Surface::kOpenAI;
+  HttpResponse res = ErrorResponse(surface, refusal.spec, x.record.request_id);
+  if (refusal.retry_after_seconds > 0) {
+    res.set(http::field::retry_after, std::to_string(refusal.retry_after_seconds));
+  }
+  if (!refusal.should_retry) res.set("x-should-retry", "false");
+  for (const auto& [name, value] : refusal.headers) res.set(name, value);
+  x.record.status_code = refusal.spec.http_status;
+  if (d_.metrics != nullptr) {
+    d_.metrics->CountRequest(x.target ? ProviderName(x.target->provider) : "", Mode::kReseller,
+                             refusal.spec.http_status);
+  }
+  co_await x.writer->Write(res);
+}
+
 asio::awaitable<void> ResellerHandler::Handle(const Route& route, HttpRequest& req,
                                               ResponseWriter& writer) {
   Exchange x;
@@ -161,6 +179,7 @@ asio::awaitable<void> ResellerHandler::Handle(const Route& route, HttpRequest& r
   }
   x.record.organization_id = auth.principal.organization_id;
   x.record.credential_id = auth.principal.credential_id;
+  x.principal = std::move(auth.principal);
 
   if (x.surface == nullptr) {
     co_await Models(writer, x);
@@ -261,31 +280,16 @@ asio::awaitable<void> ResellerHandler::Serve(HttpRequest& req, Exchange& x) {
     co_return;
   }
 
-  // 4. The hold: no hold, no upstream call.
+  // 4. The controls: the rate limits, then the hold (balance and budgets): no hold, no call.
   x.bound = surface.Bound(body, body_bytes, x.target->price);
-  absl::StatusOr<HoldReceipt> hold =
-      co_await PlaceHold(d_.billing, x.record.organization_id, x.record.request_id,
-                         std::max<money::Nano>(1, x.bound.provider_cost), d_.reseller_metrics);
-  if (!hold.ok()) {
-    if (hold.status().code() == absl::StatusCode::kResourceExhausted) {
-      const ErrorSpec spec = InsufficientQuota();
-      co_await Reply(x, spec, false, /*should_retry=*/false);
-      co_return;
-    }
-    log::Warn("billing hold failed; refusing the request",
-              {{"code", static_cast<int>(hold.status().code())},
-               {"error", std::string(hold.status().message())},
-               {"request_id", x.record.request_id}});
-    // A Hold that timed out or was cut off may still have committed in billing: its void goes
-    // through the settle queue, delivered as soon as billing answers (NOT_FOUND if it never
-    // committed), instead of the funds staying held until the hold expires.
-    d_.settles.Enqueue({SettleCommand::Kind::kVoid, x.record.request_id, 0, ""});
-    const ErrorSpec spec = DependencyUnavailable("billing");
-    co_await Reply(x, spec, true, true);
+  x.admission = co_await d_.controls.Admit(x.principal, x.record.request_id, x.bound,
+                                           /*reseller=*/true, surface.error_surface());
+  if (x.admission.refusal) {
+    co_await Refuse(x, *x.admission.refusal);
     co_return;
   }
-  x.held = true;
-  x.margin_percent = hold->margin_percent;
+  x.quota_headers =
+      d_.controls.SuccessHeaders(x.admission, surface.error_surface(), /*native=*/true);
   if (auto beta = req.find("anthropic-beta"); beta != req.end()) {
     x.anthropic_beta = std::string(beta->value());
   }
@@ -430,6 +434,7 @@ asio::awaitable<void> ResellerHandler::RespondJson(std::unique_ptr<UpstreamExcha
       x.surface->Respond(std::move(raw), *x.target, client_model, created, &x.delivered_units);
   HttpResponse res = JsonResponse(x.record.status_code, std::move(out),
                                   RequestIdHeader(x.surface->error_surface()), x.record.request_id);
+  for (const auto& [name, value] : x.quota_headers) res.set(name, value);
   x.complete = co_await x.writer->Write(res);
 }
 
@@ -445,6 +450,7 @@ asio::awaitable<void> ResellerHandler::RespondStream(std::unique_ptr<UpstreamExc
   head.set(http::field::content_type, "text/event-stream");
   head.set(http::field::cache_control, "no-cache");
   head.set(RequestIdHeader(x.surface->error_surface()), x.record.request_id);
+  for (const auto& [name, value] : x.quota_headers) head.set(name, value);
   std::unique_ptr<ResellerStreamReader> reader =
       x.surface->Stream(body, *x.target, call, client_model, created);
   // Named, not a temporary inside the co_await: GCC 12 destroys such temporaries twice.
@@ -472,18 +478,18 @@ asio::awaitable<void> ResellerHandler::Finish(Exchange& x) {
   const ResellerTarget& target = *x.target;
   rec.tokens = x.usage.tokens;
   const bool charge = x.upstream_succeeded && (x.usage.found || x.delivered_units > 0);
-  if (x.held && charge) {
+  std::optional<money::Nano> settle_cost;  // nullopt: the hold is voided
+  if (charge) {
     rec.tokens = BilledTokens(x.usage, x.complete, x.delivered_units, x.bound);
     rec.provider_cost = PriceOf(rec.tokens, target.price);
     // Billing adds the same margin (the hold's percent, money::MarginOf) when the settle lands;
     // the request does not wait for it (clients/settle_queue).
-    rec.margin = money::MarginOf(rec.provider_cost, x.margin_percent);
+    rec.margin = money::MarginOf(rec.provider_cost, x.admission.margin_percent);
     rec.cost = rec.provider_cost + rec.margin;
-    d_.settles.Enqueue(
-        {SettleCommand::Kind::kSettle, rec.request_id, rec.provider_cost, target.upstream_model});
-  } else if (x.held) {
-    d_.settles.Enqueue({SettleCommand::Kind::kVoid, rec.request_id, 0, ""});
+    settle_cost = rec.provider_cost;
   }
+  d_.controls.Finish(x.admission, rec.request_id,
+                     rec.tokens.input + rec.tokens.output, settle_cost, target.upstream_model);
   if (!x.went_upstream) co_return;
   rec.price_id = target.price.price_id;
   rec.incomplete = x.upstream_succeeded && !x.complete;

@@ -20,6 +20,7 @@
 #include "services/gateway/api/gateway_metrics.h"
 #include "services/gateway/api/messages_surface.h"
 #include "services/gateway/api/passthrough_handler.h"
+#include "services/gateway/api/request_controls.h"
 #include "services/gateway/api/responses_surface.h"
 #include "services/gateway/api/route_handler.h"
 #include "services/gateway/api/settlement.h"
@@ -45,8 +46,7 @@ class ResellerHandler final : public RouteHandler {
     UpstreamClient& upstream;
     const UpstreamEndpoints& endpoints;
     const PriceBook& prices;
-    BillingHolds& billing;  // holds
-    SettleSink& settles;    // settles and voids (SettleQueue)
+    RequestControls& controls;  // rate limits, the hold (balance and budgets), settle or void
     UsageSink& usage;
     ResellerOptions options;
     GatewayMetrics* metrics = nullptr;            // optional
@@ -67,6 +67,8 @@ class ResellerHandler final : public RouteHandler {
   // usage record counts it). should_retry false adds x-should-retry: false.
   boost::asio::awaitable<void> Reply(Exchange& x, const ErrorSpec& spec, bool retry_after,
                                      bool should_retry);
+  // A refusal by the controls (rate limit, budget, balance, billing unreachable).
+  boost::asio::awaitable<void> Refuse(Exchange& x, const Refusal& refusal);
   boost::asio::awaitable<void> Models(ResponseWriter& writer, Exchange& x);
   // DESIGN.md's request path for one surface: parse, route by model, translate, hold, call,
   // relay, then Finish.
@@ -83,7 +85,8 @@ class ResellerHandler final : public RouteHandler {
                                              Exchange& x);
   // POST /api/v1/messages/count_tokens: Claude's own count, free (no hold, no record).
   boost::asio::awaitable<void> CountTokens(HttpRequest& req, Exchange& x);
-  // Settles (with retries) or voids the hold, then records the usage.
+  // Settles or voids the hold (through the settle queue), corrects the token reservation, then
+  // records the usage.
   boost::asio::awaitable<void> Finish(Exchange& x);
 
   Deps d_;

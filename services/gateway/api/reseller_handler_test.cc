@@ -84,19 +84,16 @@ using testsupport::InMemorySink;
 // faults injected on demand.
 class SwitchableHolds : public BillingHolds {
  public:
-  void Hold(std::string org, std::string id, money::Nano bound,
-            Done<absl::StatusOr<HoldReceipt>> done) override {
-    last_hold_bound = bound;
+  void Hold(HoldOrder order, Done<absl::StatusOr<HoldReceipt>> done) override {
+    last_hold_bound = order.provider_cost_bound;
     if (hold_commits_then_times_out) {
       // Billing commits the hold, but the answer comes too late for the gateway.
-      target.load()->Hold(
-          std::move(org), std::move(id), bound,
-          [done = std::move(done)](absl::StatusOr<HoldReceipt> r) {
-            done(r.ok() ? absl::DeadlineExceededError("Deadline Exceeded") : r.status());
-          });
+      target.load()->Hold(std::move(order), [done = std::move(done)](absl::StatusOr<HoldReceipt> r) {
+        done(r.ok() ? absl::DeadlineExceededError("Deadline Exceeded") : r.status());
+      });
       return;
     }
-    target.load()->Hold(std::move(org), std::move(id), bound, std::move(done));
+    target.load()->Hold(std::move(order), std::move(done));
   }
   void Settle(std::string id, money::Nano cost, std::string description,
               Done<absl::StatusOr<SettleReceipt>> done) override {
@@ -310,13 +307,15 @@ class ResellerTest : public ::testing::Test {
     ResellerOptions options;
     options.operator_keys[static_cast<size_t>(Provider::kOpenAI)] = kOpenAIKey;
     options.operator_keys[static_cast<size_t>(Provider::kAnthropic)] = kAnthropicKey;
+    controls_ = std::make_unique<RequestControls>(RequestControls::Deps{
+        .billing = &holds_, .settles = settles_.get(), .metrics = reseller_metrics_.get(),
+        .clock = clock_});
     reseller_ = std::make_unique<ResellerHandler>(
         ResellerHandler::Deps{.auth = *auth_,
                               .upstream = *client_,
                               .endpoints = endpoints_,
                               .prices = prices_,
-                              .billing = holds_,
-                              .settles = *settles_,
+                              .controls = *controls_,
                               .usage = sink_,
                               .options = options,
                               .metrics = metrics_.get(),
@@ -437,6 +436,7 @@ class ResellerTest : public ::testing::Test {
   std::unique_ptr<ResellerMetrics> reseller_metrics_;
   InMemorySink sink_;
   std::unique_ptr<UpstreamClient> client_;
+  std::unique_ptr<RequestControls> controls_;
   std::unique_ptr<ResellerHandler> reseller_;
   std::unique_ptr<PassthroughHandler> passthrough_;
   std::unique_ptr<GatewayHandler> handler_;

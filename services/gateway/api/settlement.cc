@@ -1,5 +1,7 @@
 #include "services/gateway/api/settlement.h"
 
+#include "absl/strings/match.h"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <utility>
@@ -19,15 +21,12 @@ ResellerMetrics::ResellerMetrics(prometheus::Registry& registry)
                          .Register(registry)
                          .Add({})) {}
 
-asio::awaitable<absl::StatusOr<HoldReceipt>> PlaceHold(BillingHolds& billing,
-                                                       const std::string& organization_id,
-                                                       const std::string& request_id,
-                                                       money::Nano bound,
+asio::awaitable<absl::StatusOr<HoldReceipt>> PlaceHold(BillingHolds& billing, HoldOrder order,
                                                        ResellerMetrics* metrics) {
   // Named, not temporaries inside the co_await: GCC 12 destroys such temporaries twice.
-  auto call = [&billing, org = organization_id, id = request_id,
-               bound](BillingHolds::Done<absl::StatusOr<HoldReceipt>> done) {
-    billing.Hold(org, id, bound, std::move(done));
+  auto call = [&billing,
+               order = std::move(order)](BillingHolds::Done<absl::StatusOr<HoldReceipt>> done) {
+    billing.Hold(order, std::move(done));
   };
   auto op = AwaitCallback<absl::StatusOr<HoldReceipt>>(std::move(call));
   absl::StatusOr<HoldReceipt> hold = co_await std::move(op);
@@ -36,6 +35,11 @@ asio::awaitable<absl::StatusOr<HoldReceipt>> PlaceHold(BillingHolds& billing,
     metrics->CountHoldRefused();
   }
   co_return hold;
+}
+
+bool BudgetRefused(const absl::Status& hold) {
+  return hold.code() == absl::StatusCode::kResourceExhausted &&
+         absl::StartsWith(hold.message(), "budget_exceeded");
 }
 
 }  // namespace llmgw::gateway

@@ -25,12 +25,14 @@ class ResellerMetrics {
   prometheus::Counter& holds_refused_;
 };
 
-// Reserves `bound` (+ billing's margin) for the request. kResourceExhausted: the balance cannot
-// cover it (counted as a refused hold).
+// Reserves the order's bound (+ billing's margin) for the request, from the balance and its
+// budgets. kResourceExhausted: the balance or a budget cannot cover it (counted as a refused
+// hold; BudgetRefused tells which).
 boost::asio::awaitable<absl::StatusOr<HoldReceipt>> PlaceHold(BillingHolds& billing,
-                                                              const std::string& organization_id,
-                                                              const std::string& request_id,
-                                                              money::Nano bound,
+                                                              HoldOrder order,
                                                               ResellerMetrics* metrics);
+
+// Whether a hold was refused by a budget (billing's "budget_exceeded: …"), not the balance.
+bool BudgetRefused(const absl::Status& hold);
 
 }  // namespace llmgw::gateway

@@ -17,6 +17,13 @@ struct Call {
   CredentialValidator::Done done;
 };
 
+Limits FromProto(const accounts::v1::Limits& l) {
+  return Limits{.rpm = l.rpm(),
+                .tpm = l.tpm(),
+                .daily_budget = l.daily_budget_nano(),
+                .monthly_budget = l.monthly_budget_nano()};
+}
+
 template <typename Req, typename Resp, typename Start>
 void Run(std::unique_ptr<Call<Req, Resp>> call, Start start) {
   auto* c = call.release();
@@ -31,6 +38,8 @@ void Run(std::unique_ptr<Call<Req, Resp>> call, Start start) {
     if (v.valid) {
       v.organization_id = owned->resp.organization_id();
       v.credential_id = owned->resp.credential_id();
+      v.limits = FromProto(owned->resp.limits());
+      v.organization_limits = FromProto(owned->resp.organization_limits());
     }
     owned->done(std::move(v));
   });

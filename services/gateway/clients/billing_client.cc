@@ -41,15 +41,20 @@ GrpcBillingClient::GrpcBillingClient(std::shared_ptr<grpc::Channel> channel,
       internal_token_(std::move(internal_token)),
       deadlines_(deadlines) {}
 
-void GrpcBillingClient::Hold(std::string organization_id, std::string request_id,
-                             money::Nano provider_cost_bound,
-                             Done<absl::StatusOr<HoldReceipt>> done) {
+void GrpcBillingClient::Hold(HoldOrder order, Done<absl::StatusOr<HoldReceipt>> done) {
   using C = Call<v1::HoldRequest, v1::HoldResponse, absl::StatusOr<HoldReceipt>>;
   auto call = std::make_unique<C>();
   grpcutil::PrepareClientContext(call->ctx, internal_token_, deadlines_.hold);
-  call->req.set_organization_id(std::move(organization_id));
-  call->req.set_request_id(std::move(request_id));
-  call->req.set_provider_cost_bound_nano(provider_cost_bound);
+  call->req.set_organization_id(std::move(order.organization_id));
+  call->req.set_request_id(std::move(order.request_id));
+  call->req.set_provider_cost_bound_nano(order.provider_cost_bound);
+  call->req.set_budget_only(order.budget_only);
+  for (BudgetSpec& b : order.budgets) {
+    v1::BudgetLimit* limit = call->req.add_budgets();
+    limit->set_scope(std::move(b.scope));
+    limit->set_period(std::move(b.period));
+    limit->set_limit_nano(b.limit);
+  }
   call->done = std::move(done);
   Run(
       std::move(call),

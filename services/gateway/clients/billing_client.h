@@ -24,8 +24,7 @@ class GrpcBillingClient final : public BillingHolds {
       : GrpcBillingClient(std::move(channel), std::move(internal_token), Deadlines{}) {}
 
   // BillingHolds
-  void Hold(std::string organization_id, std::string request_id, money::Nano provider_cost_bound,
-            Done<absl::StatusOr<HoldReceipt>> done) override;
+  void Hold(HoldOrder order, Done<absl::StatusOr<HoldReceipt>> done) override;
   void Settle(std::string request_id, money::Nano provider_cost, std::string description,
               Done<absl::StatusOr<SettleReceipt>> done) override;
   void Void(std::string request_id, Done<absl::Status> done) override;

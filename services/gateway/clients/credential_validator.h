@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "services/gateway/domain/limits.h"
 
 namespace llmgw::gateway {
 
@@ -13,6 +14,8 @@ struct CredentialValidation {
   bool valid = false;  // false: unknown or revoked (not an error)
   std::string organization_id;
   std::string credential_id;
+  Limits limits;
+  Limits organization_limits;
 };
 
 class CredentialValidator {

@@ -5,13 +5,24 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "libs/common/money.h"
+#include "services/gateway/domain/limits.h"
 #include "services/gateway/domain/settle_command.h"
 
 namespace llmgw::gateway {
+
+// What a hold asks billing to reserve.
+struct HoldOrder {
+  std::string organization_id;
+  std::string request_id;
+  money::Nano provider_cost_bound = 0;
+  std::vector<BudgetSpec> budgets;  // every budget must fit the amount too (BudgetsOf)
+  bool budget_only = false;         // pass-through: the budgets alone, no balance, no margin
+};
 
 struct HoldReceipt {
   money::Nano held = 0;  // reserved: bound + margin
@@ -41,9 +52,10 @@ class BillingHolds {
   // cover the hold), kUnavailable / kDeadlineExceeded (billing unreachable), others as documented
   // in billing.proto.
 
-  // Reserves `provider_cost_bound` plus billing's margin for `request_id` (idempotent).
-  virtual void Hold(std::string organization_id, std::string request_id,
-                    money::Nano provider_cost_bound, Done<absl::StatusOr<HoldReceipt>> done) = 0;
+  // Reserves the order's bound plus billing's margin (none when budget-only) for its request id
+  // (idempotent), from the balance and from every budget. kResourceExhausted: the balance, or a
+  // budget (message "budget_exceeded: …"), cannot cover it.
+  virtual void Hold(HoldOrder order, Done<absl::StatusOr<HoldReceipt>> done) = 0;
   // Debits `provider_cost` plus the margin and releases the hold (idempotent: safe to retry).
   virtual void Settle(std::string request_id, money::Nano provider_cost, std::string description,
                       Done<absl::StatusOr<SettleReceipt>> done) = 0;

@@ -26,7 +26,7 @@ class ScriptedBilling : public BillingHolds {
   std::function<absl::Status(const std::string& kind, const std::string& id)> answer =
       [](const std::string&, const std::string&) { return absl::OkStatus(); };
 
-  void Hold(std::string, std::string, money::Nano, Done<absl::StatusOr<HoldReceipt>> done) override {
+  void Hold(HoldOrder, Done<absl::StatusOr<HoldReceipt>> done) override {
     done(absl::UnimplementedError("not used"));
   }
   void Settle(std::string request_id, money::Nano cost, std::string description,

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "libs/common/clock.h"
+#include "services/gateway/domain/limits.h"
 
 namespace llmgw::gateway {
 
@@ -17,6 +18,8 @@ namespace llmgw::gateway {
 struct Principal {
   std::string organization_id;
   std::string credential_id;
+  Limits limits;               // the credential's
+  Limits organization_limits;  // its organization's
   bool operator==(const Principal&) const = default;
 };
 

@@ -137,4 +137,20 @@ ErrorSpec InsufficientQuota() {
               "Please top up your balance.");
 }
 
+ErrorSpec RateLimited(std::string_view what) {
+  ErrorSpec e = Make(429, "requests", "rate_limit_exceeded",
+                     "Rate limit reached: " + std::string(what) + ". Please retry after the time in "
+                     "the retry-after header.");
+  e.anthropic_type = "rate_limit_error";
+  return e;
+}
+
+ErrorSpec BudgetExceeded(std::string_view what) {
+  ErrorSpec e = Make(429, "insufficient_quota", "budget_exceeded",
+                     "Budget exceeded: " + std::string(what) +
+                         ". Requests are refused until the budget's period ends or it is raised.");
+  e.anthropic_type = "rate_limit_error";
+  return e;
+}
+
 }  // namespace llmgw::gateway

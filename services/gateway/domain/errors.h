@@ -38,5 +38,10 @@ ErrorSpec UpstreamUnavailable(std::string_view provider);  // 502 bad gateway
 ErrorSpec UpstreamTimeout(std::string_view provider);      // 504
 ErrorSpec ModelNotFound(std::string_view model);           // 404 model_not_found
 ErrorSpec InsufficientQuota();                             // 429 insufficient_quota (type and code)
+// 429 rate_limit_exceeded (OpenAI: type requests|tokens) / rate_limit_error (Anthropic); `what`
+// names the limit ("requests per minute of this key").
+ErrorSpec RateLimited(std::string_view what);
+// 429 budget_exceeded: a spend budget is used up (not retryable: x-should-retry: false).
+ErrorSpec BudgetExceeded(std::string_view what);
 
 }  // namespace llmgw::gateway
