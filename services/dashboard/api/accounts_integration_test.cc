@@ -272,6 +272,10 @@ TEST_F(TeamIntegrationTest, PermissionMatrixOverEveryEndpointAndRole) {
        "date,provider,model,input_tokens,cached_input_tokens,output_tokens,cost_usd\n", "text/csv",
        "admin", 200},
       {"GET", "/api/reconciliation", "", "", "viewer", 200},
+      {"PATCH", "/api/tokens?id=" + unknown, R"({"rpm":10})", "application/json", "admin", 404},
+      {"PATCH", "/api/keys?id=" + unknown, R"({"rpm":10})", "application/json", "admin", 404},
+      {"GET", "/api/org/limits", "", "", "viewer", 200},
+      {"PUT", "/api/org/limits", R"({"rpm":100})", "application/json", "admin", 200},
       {"GET", "/api/alerts", "", "", "viewer", 200},
       {"POST", "/api/alerts",
        R"({"kind":"balance","threshold":5,"channel":"email","target":"{role}@a.com"})",
@@ -308,6 +312,7 @@ TEST_F(TeamIntegrationTest, PermissionMatrixOverEveryEndpointAndRole) {
           c.method == "GET"     ? http_->Get(c.path, who)
           : c.method == "POST"  ? http_->Post(c.path, who, body, c.content_type.c_str())
           : c.method == "PATCH" ? http_->Patch(c.path, who, body, c.content_type.c_str())
+          : c.method == "PUT"   ? http_->Put(c.path, who, body, c.content_type.c_str())
                                 : http_->Delete(c.path, who);
       ASSERT_TRUE(r) << c.method << " " << c.path;
       const bool allowed = rank(role) >= rank(c.min_role);
