@@ -63,6 +63,8 @@ int Serve() {
 
   const std::string billing_addr =
       config::ValueOrExit(config::Address("LLMGW_BILLING_ADDR", "127.0.0.1:50053"), kService);
+  const std::string accounts_addr =
+      config::ValueOrExit(config::Address("LLMGW_ACCOUNTS_ADDR", "127.0.0.1:50051"), kService);
   const std::chrono::seconds alert_interval(
       config::ValueOrExit(config::Int("LLMGW_ALERT_INTERVAL_SECONDS", 60, 1, 86400), kService));
 
@@ -97,8 +99,16 @@ int Serve() {
   // Alerts: evaluated every LLMGW_ALERT_INTERVAL_SECONDS, delivered from the outbox every second.
   metering::PgAlertStore alert_store(*pool);
   metering::GrpcBillingBalance billing(grpcutil::MakeChannel(billing_addr), token);
+  metering::GrpcAccountsLimits accounts_limits(grpcutil::MakeChannel(accounts_addr), token);
   metering::StoredAlertSources alert_sources(
-      provider_store, store, [&](const std::string& org) { return billing.Balance(org); });
+      provider_store, store, [&](const std::string& org) { return billing.Balance(org); },
+      [&](const std::string& org) -> absl::StatusOr<std::vector<metering::BudgetUsage>> {
+        auto limits = accounts_limits.BudgetLimits(org);
+        if (!limits.ok()) return limits.status();
+        auto counters = billing.Budgets(org);
+        if (!counters.ok()) return counters.status();
+        return metering::BudgetUsages(*limits, *counters);
+      });
   metering::CurlAlertSender alert_sender(metering::CurlAlertSender::FromEnvironment());
   metering::AlertEngine alert_engine(alert_store, alert_sources, alert_sender, ring,
                                      SystemClock::Get(), {});

@@ -228,6 +228,48 @@ test('a receiver that is down gets the alert once it is back, exactly once', asy
   }
 });
 
+test('an organization budget fires at the threshold share of its limit, once per period', async () => {
+  const port = await freePort();
+  const receiver = await startReceiver(port);
+  try {
+    const org = await sys.newOrg('budget');
+    assert.equal((await sys.api('POST', '/api/balance/charge', { cookie: org.cookie, body: { amount: 10 } })).status, 200);
+    const put = await sys.api('PUT', '/api/org/limits', { cookie: org.cookie, body: { daily_budget_usd: 0.001 } });
+    assert.equal(put.status, 200, put.text);
+    const hook = await createAlert(org.cookie, {
+      kind: 'budget', threshold: 50, channel: 'webhook', target: `http://127.0.0.1:${port}/` });
+    // Reseller requests until half the day's $0.001 is spent (or the budget refuses one).
+    let spent = 0;
+    for (let i = 0; i < 200 && spent < 600000; i++) {
+      const r = await fetch(`${sys.gatewayUrl}/api/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${org.apiKey}` },
+        body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      await r.text();
+      if (r.status === 429) break;
+      assert.equal(r.status, 200);
+      const limits = (await sys.api('GET', '/api/org/limits', { cookie: org.cookie })).json;
+      spent = Number(limits.usage.day_spent_nano);
+    }
+    assert.ok(spent >= 500000, `spent ${spent}`);
+    await eventually(() => receiver.received.length >= 1, { what: 'the budget alert' });
+    await sleep(2500);
+    assert.equal(receiver.received.length, 1, 'once per budget and period');
+    const d = receiver.received[0];
+    verifySignature(d, hook.signing_secret);
+    assert.equal(d.json.alert.kind, 'budget');
+    assert.equal(d.json.alert.facts.scope, 'organization');
+    assert.equal(d.json.alert.facts.period, 'day');
+    assert.equal(d.json.alert.facts.limit_nano, 1000000);
+    assert.ok(d.json.alert.facts.spent_nano >= 500000);
+    assert.match(d.json.alert.period_key, /^budget:organization::day:\d{4}-\d\d-\d\d$/);
+    assert.match(d.json.text, /^llmgw: the daily budget of organization is \d+\.\d % spent/);
+  } finally {
+    await receiver.close();
+  }
+});
+
 test('bad rules answer 400 with the reason; delete; other organizations see none; audited', async () => {
   const org = await sys.newOrg('rules');
   const cases = [

@@ -114,8 +114,10 @@ absl::StatusOr<std::vector<ReconciliationRow>> StoredAlertSources::Reconciliatio
   return StoredReconciliation(providers_, usage_, organization_id, window);
 }
 
-absl::StatusOr<std::vector<BudgetUsage>> StoredAlertSources::Budgets(const std::string&) {
-  return absl::UnimplementedError("billing keeps no budgets yet");
+absl::StatusOr<std::vector<BudgetUsage>> StoredAlertSources::Budgets(
+    const std::string& organization_id) {
+  if (!budgets_) return absl::UnimplementedError("no budget source");
+  return budgets_(organization_id);
 }
 
 AlertMetrics::AlertMetrics(prometheus::Registry& registry)

@@ -54,13 +54,18 @@ class AlertService final : public ::llmgw::metering::v1::AlertService::CallbackS
   grpcutil::HandlerEnv env_;
 };
 
-// AlertSources from metering's stores and billing's balance. Budgets: Unimplemented until
-// billing keeps budgets (issue 16).
+// AlertSources from metering's stores, billing's balance and budget counters and accounts' budget
+// limits (the functions; a null budgets function answers Unimplemented).
 class StoredAlertSources final : public AlertSources {
  public:
   using BalanceFn = std::function<absl::StatusOr<int64_t>(const std::string&)>;
-  StoredAlertSources(ProviderStore& providers, UsageStore& usage, BalanceFn balance)
-      : providers_(providers), usage_(usage), balance_(std::move(balance)) {}
+  using BudgetsFn = std::function<absl::StatusOr<std::vector<BudgetUsage>>(const std::string&)>;
+  StoredAlertSources(ProviderStore& providers, UsageStore& usage, BalanceFn balance,
+                     BudgetsFn budgets = nullptr)
+      : providers_(providers),
+        usage_(usage),
+        balance_(std::move(balance)),
+        budgets_(std::move(budgets)) {}
 
   // AlertSources
   absl::StatusOr<int64_t> Balance(const std::string& organization_id) override;
@@ -72,6 +77,7 @@ class StoredAlertSources final : public AlertSources {
   ProviderStore& providers_;
   UsageStore& usage_;
   BalanceFn balance_;
+  BudgetsFn budgets_;
 };
 
 class AlertMetrics {

@@ -222,6 +222,28 @@ std::vector<AlertFiring> EvaluateDrift(const AlertRule& rule,
   return out;
 }
 
+std::vector<BudgetUsage> BudgetUsages(const std::vector<ScopeBudgetLimits>& limits,
+                                      const std::vector<BudgetCounter>& counters) {
+  std::vector<BudgetUsage> out;
+  for (const ScopeBudgetLimits& l : limits) {
+    std::string scope = "organization";
+    std::string scope_id;
+    if (absl::StartsWith(l.scope, "cred:")) {
+      scope = "credential";
+      scope_id = l.scope.substr(5);
+    }
+    for (auto [period, limit] : {std::pair<const char*, int64_t>{"day", l.daily_nano},
+                                 {"month", l.monthly_nano}}) {
+      if (limit <= 0) continue;
+      for (const BudgetCounter& c : counters) {
+        if (c.scope != l.scope || c.period != period) continue;
+        out.push_back({scope, scope_id, period, c.period_start, limit, c.spent_nano});
+      }
+    }
+  }
+  return out;
+}
+
 std::vector<AlertFiring> EvaluateBudgets(const AlertRule& rule,
                                          const std::vector<BudgetUsage>& budgets) {
   std::vector<AlertFiring> out;

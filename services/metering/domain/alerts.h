@@ -113,6 +113,25 @@ struct BudgetUsage {
   int64_t limit_nano = 0;
   int64_t spent_nano = 0;
 };
+// A scope's budget limits as accounts keeps them (scope "org" or "cred:<credential id>", as
+// billing's budget counters name it); 0: no such limit.
+struct ScopeBudgetLimits {
+  std::string scope;
+  int64_t daily_nano = 0;
+  int64_t monthly_nano = 0;
+};
+// A budget counter of billing's (ListBudgets): settled spend in the period from period_start.
+struct BudgetCounter {
+  std::string scope;
+  std::string period;  // day | month
+  std::string period_start;
+  int64_t spent_nano = 0;
+};
+// Every limit beside its current counter (a limit with no counter has spent nothing and is left
+// out). Settled spend only: an in-flight hold's reservation is not yet money spent.
+std::vector<BudgetUsage> BudgetUsages(const std::vector<ScopeBudgetLimits>& limits,
+                                      const std::vector<BudgetCounter>& counters);
+
 // Per budget whose spend reached the threshold share of its limit (50, 80, 100 %: one rule per
 // step); once per budget and period.
 std::vector<AlertFiring> EvaluateBudgets(const AlertRule& rule,

@@ -163,6 +163,33 @@ TEST(EvaluateBudgets, AtTheStepOncePerBudgetAndPeriod) {
   EXPECT_THAT(EvaluateBudgets(Rule(AlertKind::kBudget, 100 * kUsd), budgets), IsEmpty());
 }
 
+TEST(BudgetUsages, LimitsBesideTheirCurrentCounters) {
+  std::vector<ScopeBudgetLimits> limits = {
+      {"org", 0, 100 * kUsd},
+      {"cred:k1", 10 * kUsd, 0},
+      {"cred:k2", 5 * kUsd, 0},  // nothing spent: no counter
+  };
+  std::vector<BudgetCounter> counters = {
+      {"org", "day", "2026-12-06", 3 * kUsd},  // no daily limit
+      {"org", "month", "2026-12-01", 80 * kUsd},
+      {"cred:k1", "day", "2026-12-06", 7 * kUsd},
+      {"cred:k9", "day", "2026-12-06", 7 * kUsd},  // no limit any more
+  };
+  std::vector<BudgetUsage> u = BudgetUsages(limits, counters);
+  ASSERT_THAT(u, SizeIs(2));
+  EXPECT_EQ(u[0].scope, "organization");
+  EXPECT_EQ(u[0].scope_id, "");
+  EXPECT_EQ(u[0].period, "month");
+  EXPECT_EQ(u[0].period_start, "2026-12-01");
+  EXPECT_EQ(u[0].limit_nano, 100 * kUsd);
+  EXPECT_EQ(u[0].spent_nano, 80 * kUsd);
+  EXPECT_EQ(u[1].scope, "credential");
+  EXPECT_EQ(u[1].scope_id, "k1");
+  EXPECT_EQ(u[1].period, "day");
+  EXPECT_EQ(EvaluateBudgets(Rule(AlertKind::kBudget, 80 * kUsd), u)[0].period_key,
+            "budget:organization::month:2026-12-01");
+}
+
 TEST(AlertPayload, SlackTextAndStructuredFields) {
   AlertRule rule = Rule(AlertKind::kBalance, 5 * kUsd);
   AlertFiring f = *EvaluateBalance(rule, kUsd).firing;
