@@ -80,7 +80,7 @@ export async function alertsPage() {
       { title: 'Kind', cell: (a) => (KINDS.find((k) => k.value === a.kind) || { label: a.kind }).label.replace(/ \(.*$/, '') },
       { title: 'Threshold', cell: (a) => thresholdText(a) },
       { title: 'Channel', cell: (a) => a.channel },
-      { title: 'Target', cell: (a) => h('code', {}, a.target) },
+      { title: 'Target', cell: (a) => h('code', { class: 'alert-target' }, a.target) },
       { title: 'Last fired', cell: (a) => fmt.time(a.last_fired_at) },
       { title: 'Last delivery', cell: deliveryCell },
       { title: '', cell: (a) => (manage ? h('button', { class: 'danger', type: 'button', onclick: () => remove(a) }, 'Delete') : '') },
