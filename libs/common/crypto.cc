@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -46,6 +47,18 @@ std::string Sha256Hex(std::string_view data) {
     std::abort();
   }
   return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), len));
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (HMAC(Sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac,
+           &len) == nullptr) {
+    std::fputs("llmgw: HMAC-SHA256 failed\n", stderr);
+    std::abort();
+  }
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(mac), len));
 }
 
 std::string RandomBytes(size_t n) {

@@ -17,6 +17,8 @@ std::string RandomBase62(size_t length);
 std::string HexEncode(std::string_view bytes);
 // CRYPTO_memcmp over equal lengths; false when lengths differ.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
+// Lower-case hex HMAC-SHA256 of `data` under `key` (64 characters): webhook signatures.
+std::string HmacSha256Hex(std::string_view key, std::string_view data);
 // A random version-4 UUID, e.g. for request ids.
 std::string RandomUuid();
 // A version-7 UUID (RFC 9562): `unix_ms` in the first 48 bits, then 74 random bits. Ids made

@@ -21,6 +21,7 @@
 #include "services/dashboard/api/dashboard_server.h"
 #include "services/dashboard/api/http_metrics.h"
 #include "services/dashboard/clients/grpc_accounts_client.h"
+#include "services/dashboard/clients/grpc_alerts_client.h"
 #include "services/dashboard/clients/grpc_billing_client.h"
 #include "services/dashboard/clients/grpc_metering_client.h"
 #include "services/dashboard/clients/grpc_provider_sync_client.h"
@@ -83,8 +84,9 @@ int Serve() {
   auto metering_channel = grpcutil::MakeChannel(metering_addr);
   dashboard::GrpcMeteringClient metering(metering_channel, internal_token, rpc_timeout);
   dashboard::GrpcProviderSyncClient provider_sync(metering_channel, internal_token, rpc_timeout);
+  dashboard::GrpcAlertsClient alerts(metering_channel, internal_token, rpc_timeout);
   dashboard::DashboardApi api(accounts, billing, metering, SystemClock::Get(), options,
-                              &http_metrics, &provider_sync);
+                              &http_metrics, &provider_sync, &alerts);
 
   auto server = dashboard::DashboardServer::Start(api, server_options);
   if (!server.ok()) {

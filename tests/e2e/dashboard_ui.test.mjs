@@ -20,7 +20,7 @@ const CHROMIUM = process.env.LLMGW_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = process.env.LLMGW_SCREENSHOT_DIR;
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PAGES = ['overview', 'tokens', 'keys', 'balance', 'limits', 'usage', 'provider-bills', 'sdk',
-               'playground', 'members', 'audit'];
+               'playground', 'alerts', 'members', 'audit'];
 
 let sys;
 let browser;

@@ -18,6 +18,7 @@
 #include "services/accounts/api/accounts_service.h"
 #include "services/dashboard/api/dashboard_api.h"
 #include "services/dashboard/api/dashboard_server.h"
+#include "services/dashboard/clients/fake_alerts_client.h"
 #include "services/dashboard/clients/fake_clients.h"
 #include "services/dashboard/clients/fake_provider_sync_client.h"
 #include "services/dashboard/clients/grpc_accounts_client.h"
@@ -167,7 +168,8 @@ class TeamIntegrationTest : public AccountsIntegrationTest {
     DashboardOptions options;
     options.self_topup = true;
     api_ = std::make_unique<DashboardApi>(*client_accounts_, billing_, metering_,
-                                          SystemClock::Get(), options, nullptr, &provider_sync_);
+                                          SystemClock::Get(), options, nullptr, &provider_sync_,
+                                          &alerts_);
     auto server = DashboardServer::Start(*api_, {.address = "127.0.0.1:0", .workers = 4});
     ASSERT_TRUE(server.ok()) << server.status();
     server2_ = *std::move(server);
@@ -215,6 +217,7 @@ class TeamIntegrationTest : public AccountsIntegrationTest {
   }
 
   FakeProviderSyncClient provider_sync_;
+  FakeAlertsClient alerts_;
   std::unique_ptr<DashboardServer> server2_;
 };
 
@@ -264,6 +267,11 @@ TEST_F(TeamIntegrationTest, PermissionMatrixOverEveryEndpointAndRole) {
        "date,provider,model,input_tokens,cached_input_tokens,output_tokens,cost_usd\n", "text/csv",
        "admin", 200},
       {"GET", "/api/reconciliation", "", "", "viewer", 200},
+      {"GET", "/api/alerts", "", "", "viewer", 200},
+      {"POST", "/api/alerts",
+       R"({"kind":"balance","threshold":5,"channel":"email","target":"{role}@a.com"})",
+       "application/json", "admin", 201},
+      {"DELETE", "/api/alerts?id=" + unknown, "", "", "admin", 404},
       {"GET", "/api/members", "", "", "viewer", 200},
       {"POST", "/api/members/invite", R"({"email":"new-{role}@a.com","role":"viewer"})",
        "application/json", "admin", 201},
@@ -323,6 +331,15 @@ TEST_F(TeamIntegrationTest, CrossOrganizationIdsAreNotFound) {
   EXPECT_EQ(http_->Delete("/api/tokens?id=" + token_id, a)->status, 404);
   EXPECT_EQ(http_->Delete("/api/keys?id=" + key_id, a)->status, 404);
   EXPECT_EQ(http_->Delete("/api/provider-connections?id=" + conn_id, a)->status, 404);
+  auto alert = http_->Post(
+      "/api/alerts", b,
+      R"({"kind":"balance","threshold":5,"channel":"webhook","target":"https://h.example/"})",
+      "application/json");
+  ASSERT_EQ(alert->status, 201);
+  std::string alert_id = json::parse(alert->body)["id"];
+  EXPECT_EQ(http_->Delete("/api/alerts?id=" + alert_id, a)->status, 404);
+  EXPECT_EQ(json::parse(http_->Get("/api/alerts", a)->body)["alerts"].size(), 0u);
+  EXPECT_EQ(http_->Delete("/api/alerts?id=" + alert_id, b)->status, 200);
   EXPECT_EQ(http_->Post("/api/provider-connections/sync?id=" + conn_id, a, "", "")->status, 404);
   EXPECT_EQ(http_->Patch("/api/members?id=" + b_user, a, R"({"role":"viewer"})", "application/json")
                 ->status,
@@ -404,6 +421,36 @@ TEST_F(TeamIntegrationTest, RolesOwnersAndSwitching) {
   r = http_->Post("/api/auth/accept-invite",
                   json{{"token", token}, {"password", "password123"}}.dump(), "application/json");
   EXPECT_EQ(r->status, 400);
+}
+
+TEST_F(TeamIntegrationTest, AuditLogRecordsAlertsWithoutTheSigningSecret) {
+  httplib::Headers owner = RegisterAndLogin("owner@a.com");
+  auto r = http_->Post(
+      "/api/alerts", owner,
+      R"({"kind":"error_rate","threshold":25,"channel":"webhook","target":"https://h.example/"})",
+      "application/json");
+  ASSERT_EQ(r->status, 201) << r->body;
+  json created = json::parse(r->body);
+  const std::string secret = created["signing_secret"];
+  ASSERT_FALSE(secret.empty());
+  EXPECT_EQ(created["kind"], "error_rate");
+  EXPECT_EQ(created["threshold"], 25);
+  // Listed without the secret.
+  r = http_->Get("/api/alerts", owner);
+  EXPECT_THAT(r->body, Not(HasSubstr(secret)));
+  EXPECT_EQ(json::parse(r->body)["alerts"][0]["id"], created["id"]);
+  ASSERT_EQ(http_->Delete("/api/alerts?id=" + created["id"].get<std::string>(), owner)->status,
+            200);
+  r = http_->Get("/api/audit", owner);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_THAT(r->body, Not(HasSubstr(secret)));
+  json items = json::parse(r->body)["items"];
+  ASSERT_GE(items.size(), 2u);
+  EXPECT_EQ(items[0]["action"], "alert.delete");
+  EXPECT_EQ(items[0]["target"], created["id"]);
+  EXPECT_EQ(items[1]["action"], "alert.create");
+  EXPECT_EQ(items[1]["target"], created["id"]);
+  EXPECT_EQ(items[1]["details"]["request"]["kind"], "error_rate");
 }
 
 TEST_F(TeamIntegrationTest, AuditLogRecordsEveryActionWithoutSecrets) {

@@ -138,7 +138,8 @@ std::string SessionFromCookieHeader(std::string_view header) {
 
 DashboardApi::DashboardApi(AccountsClient& accounts, BillingClient& billing,
                            MeteringClient& metering, const Clock& clock, DashboardOptions options,
-                           HttpMetrics* metrics, ProviderSyncClient* provider_sync)
+                           HttpMetrics* metrics, ProviderSyncClient* provider_sync,
+                           AlertsClient* alerts)
     : accounts_(accounts),
       billing_(billing),
       metering_(metering),
@@ -148,6 +149,7 @@ DashboardApi::DashboardApi(AccountsClient& accounts, BillingClient& billing,
   if (provider_sync != nullptr) {
     provider_sync_ = std::make_unique<ProviderSyncApi>(*provider_sync, clock_);
   }
+  if (alerts != nullptr) alerts_ = std::make_unique<AlertsApi>(*alerts);
   team_ =
       std::make_unique<TeamApi>(accounts_, options_.public_dashboard_url, options_.cookie_secure);
   audit_ = std::make_unique<AuditApi>(accounts_);
@@ -322,6 +324,19 @@ void DashboardApi::RegisterRoutes(Router& router) {
                   [this, h = r.handler](const Request& req, Response& res,
                                         const Session& session) {
                     ProviderSyncApi::Reply reply = (provider_sync_.get()->*h)(req, session.org);
+                    if (!reply.error.ok()) return SendStatus(res, reply.error, reply.what);
+                    SendJson(res, reply.status, reply.body);
+                  });
+    }
+  }
+
+  // Alerts: handlers in alerts_api, answered like every other route.
+  if (alerts_ != nullptr) {
+    for (const AlertsApi::Route& r : AlertsApi::Routes()) {
+      AuthedRoute(router, r.method, r.pattern,
+                  [this, h = r.handler](const Request& req, Response& res,
+                                        const Session& session) {
+                    AlertsApi::Reply reply = (alerts_.get()->*h)(req, session.org);
                     if (!reply.error.ok()) return SendStatus(res, reply.error, reply.what);
                     SendJson(res, reply.status, reply.body);
                   });

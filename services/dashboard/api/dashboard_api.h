@@ -12,6 +12,7 @@
 #include <string>
 
 #include "libs/common/clock.h"
+#include "services/dashboard/api/alerts_api.h"
 #include "services/dashboard/api/audit_api.h"
 #include "services/dashboard/api/http_metrics.h"
 #include "services/dashboard/api/limits_api.h"
@@ -47,10 +48,11 @@ inline constexpr char kSessionCookie[] = "session";
 class DashboardApi {
  public:
   // The clients, clock and metrics (optional) must outlive the server the routes are put on.
-  // Without `provider_sync` the provider bills endpoints are not served.
+  // Without `provider_sync` the provider bills endpoints are not served, without `alerts` the
+  // alerts endpoints.
   DashboardApi(AccountsClient& accounts, BillingClient& billing, MeteringClient& metering,
                const Clock& clock, DashboardOptions options, HttpMetrics* metrics = nullptr,
-               ProviderSyncClient* provider_sync = nullptr);
+               ProviderSyncClient* provider_sync = nullptr, AlertsClient* alerts = nullptr);
 
   // Registers every route, the error and exception handlers on `router`.
   void RegisterRoutes(Router& router);
@@ -109,6 +111,7 @@ class DashboardApi {
   DashboardOptions options_;
   HttpMetrics* metrics_;
   std::unique_ptr<ProviderSyncApi> provider_sync_;  // null without a ProviderSyncClient
+  std::unique_ptr<AlertsApi> alerts_;               // null without an AlertsClient
   std::unique_ptr<TeamApi> team_;
   std::unique_ptr<LimitsApi> limits_;
   std::unique_ptr<AuditApi> audit_;

@@ -127,6 +127,10 @@ const std::vector<Endpoint>& ManagementEndpoints() {
        /*accepts_csv=*/true},
       {"GET", "/api/reconciliation", P::kRead},
 
+      {"GET", "/api/alerts", P::kRead},
+      {"POST", "/api/alerts", P::kManageSettings, "alert.create"},
+      {"DELETE", "/api/alerts", P::kManageSettings, "alert.delete"},
+
       {"GET", "/api/members", P::kRead},
       {"POST", "/api/members/invite", P::kManageMembers, "member.invite"},  // owner: kManageOwners
       {"PATCH", "/api/members", P::kManageMembers, "member.role_change"},   // owners: kManageOwners

@@ -46,6 +46,17 @@ absl::Status Connection404(const absl::Status& s) {
 
 }  // namespace
 
+absl::StatusOr<std::vector<ReconciliationRow>> StoredReconciliation(ProviderStore& providers,
+                                                                    UsageStore& usage,
+                                                                    const std::string& org,
+                                                                    DayWindow window) {
+  LLMGW_ASSIGN_OR_RETURN(auto reported, providers.ReportedUsage(org, window));
+  LLMGW_ASSIGN_OR_RETURN(auto synced, providers.Synced(org));
+  LLMGW_ASSIGN_OR_RETURN(
+      auto metered, usage.Aggregate(org, {window.from_day_ms, window.to_day_ms}, Bucket::kDay));
+  return Reconcile(reported, synced, metered, window);
+}
+
 absl::StatusOr<ProviderConnection> ProviderSyncService::Create(const std::string& org,
                                                                const std::string& provider_name,
                                                                const std::string& admin_key) {
@@ -164,12 +175,9 @@ grpc::ServerUnaryReactor* ProviderSyncService::GetReconciliation(
       return absl::InvalidArgumentError(
           absl::StrCat("the range must be 1 to ", kMaxReconciliationDays, " days"));
     }
-    LLMGW_ASSIGN_OR_RETURN(auto reported, deps_.providers.ReportedUsage(org, window));
-    LLMGW_ASSIGN_OR_RETURN(auto synced, deps_.providers.Synced(org));
-    LLMGW_ASSIGN_OR_RETURN(
-        auto metered,
-        deps_.usage.Aggregate(org, {window.from_day_ms, window.to_day_ms}, Bucket::kDay));
-    for (const ReconciliationRow& r : Reconcile(reported, synced, metered, window)) {
+    LLMGW_ASSIGN_OR_RETURN(auto rows,
+                           StoredReconciliation(deps_.providers, deps_.usage, org, window));
+    for (const ReconciliationRow& r : rows) {
       pb::ReconciliationRow* out = resp->add_rows();
       out->set_day_unix_ms(r.day_unix_ms);
       out->set_provider(r.provider);

@@ -21,6 +21,13 @@ namespace llmgw::metering {
 // At most this many days in one reconciliation.
 inline constexpr int kMaxReconciliationDays = 366;
 
+// The organization's reconciliation over `window` from what the stores hold (the
+// GetReconciliation RPC and the drift alert rule).
+absl::StatusOr<std::vector<ReconciliationRow>> StoredReconciliation(ProviderStore& providers,
+                                                                    UsageStore& usage,
+                                                                    const std::string& org,
+                                                                    DayWindow window);
+
 class ProviderSyncService final
     : public ::llmgw::metering::v1::ProviderSyncService::CallbackService {
  public:

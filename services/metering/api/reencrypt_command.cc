@@ -9,7 +9,9 @@
 #include "libs/pg/migrate.h"
 #include "libs/pg/pool.h"
 #include "nlohmann/json.hpp"
+#include "services/metering/domain/alert_engine.h"
 #include "services/metering/domain/provider_syncer.h"
+#include "services/metering/storage/pg_alert_store.h"
 #include "services/metering/storage/pg_provider_store.h"
 #include "services/metering/storage/pg_usage_store.h"
 
@@ -50,6 +52,31 @@ absl::StatusOr<ReencryptResult> ReencryptSealedKeys(ProviderStore& store,
   return result;
 }
 
+absl::StatusOr<ReencryptResult> ReencryptAlertSecrets(AlertStore& store,
+                                                      const crypto::SecretKeyring& ring) {
+  ReencryptResult result;
+  LLMGW_ASSIGN_OR_RETURN(std::vector<StoredAlertSecret> secrets, store.ListSealedSecrets());
+  for (const StoredAlertSecret& k : secrets) {
+    if (k.sealed_secret.key_id == ring.current().key_id()) {
+      ++result.already_current;
+      continue;
+    }
+    const std::string aad = AlertSecretAad(k.rule_id);
+    absl::StatusOr<std::string> plain = ring.Open(k.sealed_secret, aad);
+    if (!plain.ok()) {
+      result.unreadable.push_back(k.rule_id);
+      continue;
+    }
+    absl::Status s =
+        store.ReplaceSealedSecret(k.rule_id, k.sealed_secret, ring.current().Seal(*plain, aad));
+    OPENSSL_cleanse(plain->data(), plain->size());
+    if (s.code() == absl::StatusCode::kFailedPrecondition) continue;  // changed or removed
+    LLMGW_RETURN_IF_ERROR(s);
+    ++result.resealed;
+  }
+  return result;
+}
+
 int RunReencryptCommand(const std::vector<std::string>& args, std::ostream& out,
                         std::ostream& err) {
   auto usage_error = [&](const std::string& why) {
@@ -77,6 +104,12 @@ int RunReencryptCommand(const std::vector<std::string>& args, std::ostream& out,
   PgProviderStore store(**pool);
   absl::StatusOr<ReencryptResult> r = ReencryptSealedKeys(store, **ring);
   if (!r.ok()) return fail(r.status());
+  PgAlertStore alerts(**pool);
+  absl::StatusOr<ReencryptResult> a = ReencryptAlertSecrets(alerts, **ring);
+  if (!a.ok()) return fail(a.status());
+  r->resealed += a->resealed;
+  r->already_current += a->already_current;
+  r->unreadable.insert(r->unreadable.end(), a->unreadable.begin(), a->unreadable.end());
   out << nlohmann::json{{"resealed", r->resealed},
                         {"already_current", r->already_current},
                         {"unreadable", r->unreadable.size()},
@@ -84,8 +117,9 @@ int RunReencryptCommand(const std::vector<std::string>& args, std::ostream& out,
              .dump()
       << "\n";
   if (!r->unreadable.empty()) {
-    err << "llmgw-metering reencrypt-secrets: these connections' keys were sealed under a key "
-           "that is not configured (add it to LLMGW_SECRET_KEY_PREVIOUS):";
+    err << "llmgw-metering reencrypt-secrets: these connections' keys (or alert rules' signing "
+           "secrets) were sealed under a key that is not configured (add it to "
+           "LLMGW_SECRET_KEY_PREVIOUS):";
     for (const std::string& id : r->unreadable) err << " " << id;
     err << "\n";
     return 1;

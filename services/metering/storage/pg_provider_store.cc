@@ -39,17 +39,6 @@ ProviderConnection ConnectionFromRow(const pqxx::row& r) {
   return c;
 }
 
-// Ids are UUIDs; anything else names no connection (and must not reach a ::uuid cast).
-bool IsUuidText(const std::string& s) {
-  if (s.size() != 36) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash != (s[i] == '-')) return false;
-    if (!dash && !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
-  }
-  return true;
-}
-
 std::string Hex(const std::string& bytes) { return crypto::HexEncode(bytes); }
 
 absl::StatusOr<ProviderConnection> OneConnection(const pqxx::result& r) {

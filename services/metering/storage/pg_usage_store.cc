@@ -1,5 +1,6 @@
 #include "services/metering/storage/pg_usage_store.h"
 
+#include <cctype>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -7,6 +8,16 @@
 #include "services/metering/storage/pg_arrays.h"
 
 namespace llmgw::metering {
+
+bool IsUuidText(const std::string& s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash != (s[i] == '-')) return false;
+    if (!dash && !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
 
 std::string TimestampLiteral(int64_t unix_ms) {
   using namespace std::chrono;

@@ -35,5 +35,8 @@ class PgUsageStore final : public UsageStore {
 
 // "YYYY-MM-DD HH:MM:SS.mmm+00": exact, unlike float conversions in SQL. Exposed for tests.
 std::string TimestampLiteral(int64_t unix_ms);
+// Whether `s` is a UUID in text form: ids are UUIDs, anything else names no row (and must not
+// reach a ::uuid cast).
+bool IsUuidText(const std::string& s);
 
 }  // namespace llmgw::metering

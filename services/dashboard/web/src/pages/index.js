@@ -3,6 +3,7 @@
 // async. Add a feature's page here when the feature lands (a page for a feature not yet built is
 // not listed). `hidden` pages are routed but not in the navigation; `perm` pages are shown only to
 // roles with that permission (the server refuses the rest anyway); `public` pages need no session.
+import { alertsPage } from './alerts.js';
 import { auditPage } from './audit.js';
 import { balancePage } from './balance.js';
 import { credentialsPage } from './credentials.js';
@@ -24,6 +25,7 @@ export const pages = [
   { id: 'provider-bills', title: 'Provider bills', render: providerBillsPage },
   { id: 'sdk', title: 'SDK', render: sdkPage },
   { id: 'playground', title: 'Playground', render: playgroundPage, perm: 'use_own_credentials' },
+  { id: 'alerts', title: 'Alerts', render: alertsPage, perm: 'read' },
   { id: 'members', title: 'Members', render: membersPage },
   { id: 'audit', title: 'Audit log', render: auditPage, perm: 'read_audit' },
   { id: 'accept-invite', title: 'Join', render: acceptInvitePage, hidden: true, public: true },
