@@ -80,6 +80,8 @@ before(async () => {
       LLMGW_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       LLMGW_SMTP_FROM: 'alerts@llmgw.test',
       LLMGW_ALERT_INTERVAL_SECONDS: '1',
+      // The receivers listen on 127.0.0.1: allowed here, refused by default.
+      LLMGW_ALERT_ALLOW_PRIVATE_TARGETS: 'true',
     },
   });
 });
@@ -109,6 +111,9 @@ test('a balance below the threshold fires once, to the webhook and by e-mail', a
     assert.equal(hook.kind, 'balance');
     assert.equal(hook.threshold, 5);
     assert.equal(hook.channel, 'webhook');
+    // The URL is a credential: shown and stored only as scheme and host.
+    assert.equal(hook.target, `http://127.0.0.1:${port}/…`);
+    assert.ok(!sys.dumpTables().includes('/hooks/llmgw'), 'the webhook path is in no table');
     assert.equal(hook.last_fired_at, null);
     assert.equal(hook.last_delivery, null);
     const mail = await createAlert(org.cookie, {

@@ -16,7 +16,7 @@ Json ParseJsonOrNull(std::string_view text) {
 bool IsSecretField(std::string_view name) {
   static constexpr std::string_view kSecrets[] = {"token",    "key",           "admin_key",
                                                   "password", "session_token", "signing_secret",
-                                                  "secret",   "invite_url"};
+                                                  "secret",   "invite_url",    "target"};
   for (std::string_view s : kSecrets) {
     if (name == s) return true;
   }

@@ -61,8 +61,12 @@ absl::Status AlertService::Create(const pb::CreateAlertRuleRequest& req,
   n.now_unix_ms = deps_.clock.NowUnixMs();
   std::string secret;
   if (channel == AlertChannel::kWebhook) {
+    // The URL is a credential too: sealed with the signing secret, shown only as scheme and host.
     secret = NewSigningSecret();
-    n.sealed_secret = deps_.keyring->current().Seal(secret, AlertSecretAad(n.id));
+    std::string sealable = SealableWebhook(secret, req.target());
+    n.sealed_secret = deps_.keyring->current().Seal(sealable, AlertSecretAad(n.id));
+    OPENSSL_cleanse(sealable.data(), sealable.size());
+    n.target = WebhookDisplay(req.target());
   }
   absl::StatusOr<AlertRule> created = deps_.alerts.CreateRule(n);
   if (!created.ok()) {

@@ -116,10 +116,16 @@ TEST_F(AlertServiceTest, WebhookSecretIsAnsweredOnceAndStoredSealed) {
   ASSERT_THAT(secrets, IsOk());
   ASSERT_THAT(*secrets, SizeIs(1));
   EXPECT_EQ((*secrets)[0].rule_id, created.rule().id());
-  EXPECT_EQ(
-      keyring_->Open((*secrets)[0].sealed_secret, AlertSecretAad(created.rule().id())).value(),
-      secret);
+  // The secret and the URL (a credential too) are sealed together; the URL is listed only as
+  // its scheme and host.
+  auto opened = OpenedWebhook(
+      keyring_->Open((*secrets)[0].sealed_secret, AlertSecretAad(created.rule().id())).value());
+  ASSERT_THAT(opened, IsOk());
+  EXPECT_EQ(opened->signing_secret, secret);
+  EXPECT_EQ(opened->url, "https://h.example/x");
+  EXPECT_EQ(created.rule().target(), "https://h.example/…");
   EXPECT_THAT(List(kOrg).DebugString(), Not(HasSubstr(secret)));
+  EXPECT_THAT(List(kOrg).DebugString(), Not(HasSubstr("/x")));
   EXPECT_THAT(List(kOrg).rules(), SizeIs(1));
   EXPECT_THAT(List(kOther).rules(), SizeIs(0));
 

@@ -23,6 +23,11 @@ using List = std::unique_ptr<curl_slist, ListDeleter>;
 
 size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
 
+// CURLOPT_PREREQFUNCTION: the connection is made, nothing is sent yet.
+int RefuseNonPublic(void*, char* conn_primary_ip, char*, int, int) {
+  return IsNonPublicAddress(conn_primary_ip) ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
+
 // The upload of an e-mail: libcurl pulls it in pieces.
 struct Upload {
   std::string data;
@@ -60,6 +65,7 @@ CurlAlertSender::Options CurlAlertSender::FromEnvironment() {
   if (!from.empty()) o.smtp_from = from;
   o.ca_file = config::String("SSL_CERT_FILE");
   o.ca_dir = config::String("SSL_CERT_DIR");
+  o.allow_private_targets = config::String("LLMGW_ALERT_ALLOW_PRIVATE_TARGETS") == "true";
   return o;
 }
 
@@ -87,6 +93,11 @@ absl::Status CurlAlertSender::PostWebhook(const OutgoingAlert& alert) {
   CommonOptions(h.get(), options_);
   curl_easy_setopt(h.get(), CURLOPT_URL, alert.target.c_str());
   curl_easy_setopt(h.get(), CURLOPT_PROTOCOLS_STR, "http,https");
+  // Checked on the address actually connected to (after DNS), before the request is sent: a
+  // host name resolving to an internal address is refused like a literal one.
+  if (!options_.allow_private_targets) {
+    curl_easy_setopt(h.get(), CURLOPT_PREREQFUNCTION, RefuseNonPublic);
+  }
   curl_easy_setopt(h.get(), CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(h.get(), CURLOPT_POST, 1L);
   curl_easy_setopt(h.get(), CURLOPT_POSTFIELDS, alert.payload.data());
@@ -96,6 +107,11 @@ absl::Status CurlAlertSender::PostWebhook(const OutgoingAlert& alert) {
   curl_easy_setopt(h.get(), CURLOPT_USERAGENT, "llmgw-alerts");
   curl_easy_setopt(h.get(), CURLOPT_WRITEFUNCTION, Discard);
   CURLcode rc = curl_easy_perform(h.get());
+  if (rc == CURLE_ABORTED_BY_CALLBACK) {
+    return absl::FailedPreconditionError(
+        "the webhook's host resolves to a private or internal address; webhooks go to public "
+        "addresses only (LLMGW_ALERT_ALLOW_PRIVATE_TARGETS)");
+  }
   if (rc != CURLE_OK) return TransportError(rc);
   long status = 0;
   curl_easy_getinfo(h.get(), CURLINFO_RESPONSE_CODE, &status);

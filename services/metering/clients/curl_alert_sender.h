@@ -21,6 +21,9 @@ class CurlAlertSender final : public AlertSender {
     std::chrono::milliseconds timeout{10'000};
     std::string ca_file;  // SSL_CERT_FILE / SSL_CERT_DIR, as CurlReportHttp
     std::string ca_dir;
+    // LLMGW_ALERT_ALLOW_PRIVATE_TARGETS: webhooks may go to loopback, private and link-local
+    // addresses (IsNonPublicAddress). Off: such a delivery is refused before anything is sent.
+    bool allow_private_targets = false;
   };
   // LLMGW_SMTP_URL, LLMGW_SMTP_FROM, SSL_CERT_FILE, SSL_CERT_DIR.
   static Options FromEnvironment();

@@ -129,13 +129,20 @@ DeliveryOutcome AlertEngine::Deliver(const LeasedDelivery& d) {
     if (ring_ == nullptr || !d.sealed_secret.has_value()) {
       sent = absl::FailedPreconditionError(
           "webhook alerts cannot be signed: LLMGW_SECRET_KEY is not set on metering");
-    } else if (absl::StatusOr<std::string> secret =
+    } else if (absl::StatusOr<std::string> sealed =
                    ring_->Open(*d.sealed_secret, AlertSecretAad(d.rule_id));
-               !secret.ok()) {
+               !sealed.ok()) {
       sent = absl::FailedPreconditionError(
           "the webhook's signing secret cannot be opened with the configured LLMGW_SECRET_KEY");
     } else {
-      out.signing_secret = std::move(*secret);
+      absl::StatusOr<WebhookSecrets> webhook = OpenedWebhook(*sealed);
+      OPENSSL_cleanse(sealed->data(), sealed->size());
+      if (!webhook.ok()) {
+        sent = webhook.status();
+      } else {
+        out.signing_secret = std::move(webhook->signing_secret);
+        out.target = std::move(webhook->url);  // the stored target is only its display form
+      }
     }
   }
   if (sent.ok()) sent = sender_.Send(out);

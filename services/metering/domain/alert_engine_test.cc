@@ -143,9 +143,10 @@ class AlertEngineTest : public ::testing::Test {
     r.kind = kind;
     r.threshold_nano = threshold;
     r.channel = channel;
-    r.target = channel == AlertChannel::kEmail ? "ops@example.com" : "https://h.example/";
+    r.target = channel == AlertChannel::kEmail ? "ops@example.com" : "https://h.example/…";
     if (channel == AlertChannel::kWebhook) {
-      store_.secrets[r.id] = ring_.current().Seal("whsec_test", AlertSecretAad(r.id));
+      store_.secrets[r.id] = ring_.current().Seal(
+          SealableWebhook("whsec_test", "https://h.example/hook/secret-path"), AlertSecretAad(r.id));
     }
     store_.rules.push_back(r);
     return store_.rules.back();
@@ -200,6 +201,7 @@ TEST_F(AlertEngineTest, WebhookDeliveryCarriesTheOpenedSecretAndRetriesWithBacko
   EXPECT_STREQ(out[0].result, "retry");
   ASSERT_THAT(sender_.sent, SizeIs(1));
   EXPECT_EQ(sender_.sent[0].signing_secret, "whsec_test");
+  EXPECT_EQ(sender_.sent[0].target, "https://h.example/hook/secret-path");  // opened, not shown
   EXPECT_EQ(sender_.sent[0].rule_id, rule.id);
   EXPECT_THAT(sender_.sent[0].payload, HasSubstr("below the alert's $5.00"));
   EXPECT_EQ(store_.outbox[0].last_error, "connection refused");

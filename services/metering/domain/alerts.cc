@@ -1,12 +1,16 @@
 #include "services/metering/domain/alerts.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/crypto.h"
+#include "nlohmann/json.hpp"
 #include "libs/common/money.h"
 #include "libs/common/rfc3339.h"
 #include "libs/common/utc_date.h"
@@ -331,6 +335,80 @@ std::string FormatThreshold(int64_t threshold_nano) {
   while (!s.empty() && s.back() == '0') s.pop_back();
   if (!s.empty() && s.back() == '.') s.pop_back();
   return s;
+}
+
+std::string WebhookDisplay(std::string_view url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return "…";
+  const size_t host_start = scheme_end + 3;
+  size_t host_end = url.find_first_of("/?#", host_start);
+  if (host_end == std::string_view::npos) host_end = url.size();
+  std::string_view authority = url.substr(host_start, host_end - host_start);
+  if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);  // user:password@ is never shown
+  }
+  return std::string(url.substr(0, host_start)) + std::string(authority) + "/…";
+}
+
+std::string SealableWebhook(std::string_view signing_secret, std::string_view url) {
+  return nlohmann::json{{"signing_secret", signing_secret}, {"url", url}}.dump();
+}
+
+absl::StatusOr<WebhookSecrets> OpenedWebhook(std::string_view plaintext) {
+  nlohmann::json j = nlohmann::json::parse(plaintext, nullptr, false);
+  if (!j.is_object() || !j.contains("signing_secret") || !j.contains("url") ||
+      !j["signing_secret"].is_string() || !j["url"].is_string()) {
+    return absl::DataLossError("the sealed webhook is not {signing_secret, url}");
+  }
+  return WebhookSecrets{j["signing_secret"].get<std::string>(), j["url"].get<std::string>()};
+}
+
+namespace {
+
+bool NonPublicV4(const std::array<uint8_t, 4>& a) {
+  const uint32_t v = (uint32_t{a[0]} << 24) | (uint32_t{a[1]} << 16) | (uint32_t{a[2]} << 8) | a[3];
+  struct Net {
+    uint32_t base;
+    int bits;
+  };
+  static constexpr Net kNets[] = {
+      {0x00000000, 8},   // 0.0.0.0/8 "this network"
+      {0x0A000000, 8},   // 10/8
+      {0x64400000, 10},  // 100.64/10 carrier-grade NAT
+      {0x7F000000, 8},   // loopback
+      {0xA9FE0000, 16},  // link-local (cloud metadata at 169.254.169.254)
+      {0xAC100000, 12},  // 172.16/12
+      {0xC0000000, 24},  // 192.0.0/24 protocol assignments
+      {0xC0A80000, 16},  // 192.168/16
+      {0xC6120000, 15},  // 198.18/15 benchmarking
+      {0xE0000000, 4},   // multicast
+      {0xF0000000, 4},   // reserved and broadcast
+  };
+  for (const Net& n : kNets) {
+    const uint32_t mask = n.bits == 0 ? 0 : ~uint32_t{0} << (32 - n.bits);
+    if ((v & mask) == n.base) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool IsNonPublicAddress(std::string_view ip) {
+  const std::string text(ip);
+  std::array<uint8_t, 4> v4{};
+  if (inet_pton(AF_INET, text.c_str(), v4.data()) == 1) return NonPublicV4(v4);
+  std::array<uint8_t, 16> v6{};
+  if (inet_pton(AF_INET6, text.c_str(), v6.data()) != 1) return true;
+  const bool zero_prefix = std::all_of(v6.begin(), v6.begin() + 10, [](uint8_t b) { return b == 0; });
+  if (zero_prefix && v6[10] == 0xFF && v6[11] == 0xFF) {  // ::ffff:a.b.c.d
+    return NonPublicV4({v6[12], v6[13], v6[14], v6[15]});
+  }
+  if (zero_prefix && v6[10] == 0 && v6[11] == 0) return true;  // ::, ::1, IPv4-compatible
+  if ((v6[0] & 0xFE) == 0xFC) return true;                      // fc00::/7 unique local
+  if (v6[0] == 0xFE && (v6[1] & 0xC0) == 0x80) return true;     // fe80::/10 link-local
+  if (v6[0] == 0xFF) return true;                                // multicast
+  if (v6[0] == 0x20 && v6[1] == 0x01 && v6[2] == 0x0D && v6[3] == 0xB8) return true;  // doc
+  return false;
 }
 
 }  // namespace llmgw::metering

@@ -155,6 +155,26 @@ std::string AlertEmail(std::string_view from, std::string_view to, std::string_v
 int64_t AlertRetryDelayMs(int attempts);
 inline constexpr int64_t kAlertGiveUpAfterMs = 24LL * 3600 * 1000;
 
+// A webhook URL is itself a credential (a Slack or Teams incoming-webhook URL posts to the
+// channel for anyone who has it), so it is sealed with the signing secret and stored in clear
+// only as WebhookDisplay: the scheme and host, the rest hidden ("https://hooks.slack.com/…").
+std::string WebhookDisplay(std::string_view url);
+// What a webhook rule seals, and its opening. A plaintext that is not this JSON (none is written
+// so) is refused.
+struct WebhookSecrets {
+  std::string signing_secret;
+  std::string url;
+};
+std::string SealableWebhook(std::string_view signing_secret, std::string_view url);
+absl::StatusOr<WebhookSecrets> OpenedWebhook(std::string_view plaintext);
+
+// Whether `ip` (as libcurl reports the address it connected to) is not on the public internet:
+// loopback, private (RFC 1918, fc00::/7), link-local, CGNAT (100.64/10), unspecified, multicast,
+// broadcast, reserved, or one of these mapped into IPv6. Webhooks are never sent there unless
+// the operator allows it (LLMGW_ALERT_ALLOW_PRIVATE_TARGETS): an admin's URL must not reach the
+// deployment's internal services. Anything that does not parse counts as non-public.
+bool IsNonPublicAddress(std::string_view ip);
+
 // The threshold as a decimal ("5", "12.5"), for messages and JSON.
 std::string FormatThreshold(int64_t threshold_nano);
 

@@ -242,5 +242,37 @@ TEST(FormatThreshold, DecimalWithoutTrailingZeros) {
   EXPECT_EQ(FormatThreshold(1), "0.000000001");
 }
 
+TEST(WebhookDisplay, SchemeAndHostOnly) {
+  EXPECT_EQ(WebhookDisplay("https://hooks.slack.com/services/T000/B000/XXXXSECRET"),
+            "https://hooks.slack.com/…");
+  EXPECT_EQ(WebhookDisplay("http://user:pass@example.com:8080/x?token=abc"),
+            "http://example.com:8080/…");
+  EXPECT_EQ(WebhookDisplay("https://example.com"), "https://example.com/…");
+  EXPECT_EQ(WebhookDisplay("nonsense"), "…");
+}
+
+TEST(SealableWebhook, RoundTripsAndRefusesAnythingElse) {
+  auto opened = OpenedWebhook(SealableWebhook("whsec_abc", "https://h.example/p?q=\"x\""));
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(opened->signing_secret, "whsec_abc");
+  EXPECT_EQ(opened->url, "https://h.example/p?q=\"x\"");
+  EXPECT_FALSE(OpenedWebhook("whsec_abc").ok());
+  EXPECT_FALSE(OpenedWebhook(R"({"signing_secret":"s"})").ok());
+}
+
+TEST(IsNonPublicAddress, InternalRangesAreRefused) {
+  for (const char* ip :
+       {"127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254",
+        "100.64.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255", "198.18.0.1", "::1", "::",
+        "fe80::1", "fd00::1", "fc00::5", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+        "2001:db8::1", "not an address", ""}) {
+    EXPECT_TRUE(IsNonPublicAddress(ip)) << ip;
+  }
+  for (const char* ip : {"8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1", "192.169.0.1",
+                         "2606:4700:4700::1111", "::ffff:8.8.8.8"}) {
+    EXPECT_FALSE(IsNonPublicAddress(ip)) << ip;
+  }
+}
+
 }  // namespace
 }  // namespace llmgw::metering
