@@ -4,6 +4,7 @@
 // behind the session and permission checks and writes the reply.
 
 #include "services/dashboard/api/http_exchange.h"
+#include "services/dashboard/api/org_api.h"
 
 #include <string>
 #include <vector>
@@ -17,20 +18,8 @@ namespace llmgw::dashboard {
 
 class AlertsApi {
  public:
-  // Either `error` (rendered like every API error, `what` naming the thing not found) or
-  // `status` with `body`.
-  struct Reply {
-    absl::Status error;
-    std::string what;
-    int status = 200;
-    Json body;
-  };
-  using Handler = Reply (AlertsApi::*)(const Request&, const Organization&);
-  struct Route {
-    const char* method;
-    const char* pattern;
-    Handler handler;
-  };
+  using Reply = OrgReply;
+  using Route = OrgRoute<AlertsApi>;
   static const std::vector<Route>& Routes();
 
   explicit AlertsApi(AlertsClient& client) : client_(client) {}

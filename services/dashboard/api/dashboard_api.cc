@@ -259,6 +259,19 @@ void DashboardApi::AuthedRoute(Router& router, const char* method, const char* p
       /*needs_session=*/true, /*blocking=*/true);
 }
 
+template <typename Api>
+void DashboardApi::RegisterOrgRoutes(Router& router, Api* api) {
+  if (api == nullptr) return;  // a feature whose client is not configured
+  for (const OrgRoute<Api>& r : Api::Routes()) {
+    AuthedRoute(router, r.method, r.pattern,
+                [api, h = r.handler](const Request& req, Response& res, const Session& session) {
+                  OrgReply reply = (api->*h)(req, session.org);
+                  if (!reply.error.ok()) return SendStatus(res, reply.error, reply.what);
+                  SendJson(res, reply.status, reply.body);
+                });
+  }
+}
+
 void DashboardApi::RegisterRoutes(Router& router) {
   using std::placeholders::_1;
   using std::placeholders::_2;
@@ -306,42 +319,11 @@ void DashboardApi::RegisterRoutes(Router& router) {
   authed("GET", "/api/stats/timeseries", &DashboardApi::Timeseries);
   authed("GET", "/api/usage", &DashboardApi::Usage);
 
-  // Controls: handlers in limits_api, answered like every other route.
-  for (const LimitsApi::Route& r : LimitsApi::Routes()) {
-    AuthedRoute(router, r.method, r.pattern,
-                [this, h = r.handler](const Request& req, Response& res,
-                                      const Session& session) {
-                  LimitsApi::Reply reply = (limits_.get()->*h)(req, session.org);
-                  if (!reply.error.ok()) return SendStatus(res, reply.error, reply.what);
-                  SendJson(res, reply.status, reply.body);
-                });
-  }
-
-  // Provider bills: handlers in provider_sync_api, answered like every other route.
-  if (provider_sync_ != nullptr) {
-    for (const ProviderSyncApi::Route& r : ProviderSyncApi::Routes()) {
-      AuthedRoute(router, r.method, r.pattern,
-                  [this, h = r.handler](const Request& req, Response& res,
-                                        const Session& session) {
-                    ProviderSyncApi::Reply reply = (provider_sync_.get()->*h)(req, session.org);
-                    if (!reply.error.ok()) return SendStatus(res, reply.error, reply.what);
-                    SendJson(res, reply.status, reply.body);
-                  });
-    }
-  }
-
-  // Alerts: handlers in alerts_api, answered like every other route.
-  if (alerts_ != nullptr) {
-    for (const AlertsApi::Route& r : AlertsApi::Routes()) {
-      AuthedRoute(router, r.method, r.pattern,
-                  [this, h = r.handler](const Request& req, Response& res,
-                                        const Session& session) {
-                    AlertsApi::Reply reply = (alerts_.get()->*h)(req, session.org);
-                    if (!reply.error.ok()) return SendStatus(res, reply.error, reply.what);
-                    SendJson(res, reply.status, reply.body);
-                  });
-    }
-  }
+  // Controls, provider bills and alerts: handlers in limits_api, provider_sync_api and
+  // alerts_api, answered like every other route.
+  RegisterOrgRoutes(router, limits_.get());
+  RegisterOrgRoutes(router, provider_sync_.get());
+  RegisterOrgRoutes(router, alerts_.get());
 
   AuthedRoute(router, "GET", "/api/audit",
               [this](const Request& req, Response& res, const Session& session) {

@@ -68,6 +68,9 @@ class DashboardApi {
   void Route(Router& router, const char* method, const char* pattern, Handler h,
              bool blocking = true);
   void AuthedRoute(Router& router, const char* method, const char* pattern, AuthedHandler h);
+  // Every route of `api`'s table (OrgRoute) behind AuthedRoute; none when `api` is null.
+  template <typename Api>
+  void RegisterOrgRoutes(Router& router, Api* api);
   // Adds `h` to `router`, timed into the HTTP metrics.
   void AddTimed(Router& router, const char* method, const char* pattern, Handler h,
                 bool needs_session, bool blocking);

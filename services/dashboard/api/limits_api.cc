@@ -9,7 +9,7 @@ namespace {
 using Reply = LimitsApi::Reply;
 
 Reply Error(absl::Status s, std::string what) {
-  return Reply{std::move(s), std::move(what), 0, nullptr};
+  return OrgReply::Error(std::move(s), std::move(what));
 }
 Reply Ok(Json body) { return Reply{absl::OkStatus(), "", 200, std::move(body)}; }
 

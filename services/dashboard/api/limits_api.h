@@ -6,6 +6,7 @@
 // same two objects through WithUsage.
 
 #include "services/dashboard/api/http_exchange.h"
+#include "services/dashboard/api/org_api.h"
 
 #include <string>
 #include <vector>
@@ -22,20 +23,8 @@ namespace llmgw::dashboard {
 
 class LimitsApi {
  public:
-  // Either `error` (rendered like every API error, `what` naming the thing not found) or
-  // `status` with `body`.
-  struct Reply {
-    absl::Status error;
-    std::string what;
-    int status = 200;
-    Json body;
-  };
-  using Handler = Reply (LimitsApi::*)(const Request&, const Organization&);
-  struct Route {
-    const char* method;
-    const char* pattern;
-    Handler handler;
-  };
+  using Reply = OrgReply;
+  using Route = OrgRoute<LimitsApi>;
   static const std::vector<Route>& Routes();
 
   LimitsApi(AccountsClient& accounts, BillingClient& billing, MeteringClient& metering,

@@ -11,7 +11,7 @@ namespace {
 using Reply = ProviderSyncApi::Reply;
 
 Reply Error(absl::Status s, std::string what = "provider connection") {
-  return Reply{std::move(s), std::move(what), 0, nullptr};
+  return OrgReply::Error(std::move(s), std::move(what));
 }
 Reply Ok(int status, Json body) { return Reply{absl::OkStatus(), "", status, std::move(body)}; }
 

@@ -4,6 +4,7 @@
 // into a Reply; DashboardApi routes them behind the session check and writes the reply.
 
 #include "services/dashboard/api/http_exchange.h"
+#include "services/dashboard/api/org_api.h"
 
 #include <string>
 
@@ -17,20 +18,8 @@ namespace llmgw::dashboard {
 
 class ProviderSyncApi {
  public:
-  // Either `error` (rendered like every API error, `what` naming the thing not found) or
-  // `status` with `body`.
-  struct Reply {
-    absl::Status error;
-    std::string what;
-    int status = 200;
-    Json body;
-  };
-  using Handler = Reply (ProviderSyncApi::*)(const Request&, const Organization&);
-  struct Route {
-    const char* method;
-    const char* pattern;
-    Handler handler;
-  };
+  using Reply = OrgReply;
+  using Route = OrgRoute<ProviderSyncApi>;
   static const std::vector<Route>& Routes();
 
   ProviderSyncApi(ProviderSyncClient& client, const Clock& clock)
