@@ -314,6 +314,22 @@ asio::awaitable<void> HttpServer::WriteAndClose(beast::tcp_stream& stream, HttpR
   co_await w.Write(res);
 }
 
+std::optional<HttpResponse> HttpServer::RefusalAtHeader(
+    const http::request_parser<http::string_body>& parser) {
+  const auto& header = parser.get();
+  HeaderList fields;
+  fields.reserve(16);
+  for (const auto& f : header) fields.emplace_back(f.name_string(), f.value());
+  if (!CheckRequestFraming(fields).ok()) {
+    return handler_.Reject(header.target(), RejectReason::kBadFraming);
+  }
+  if (std::optional<HttpResponse> refusal = handler_.RefuseAtHeader(header)) return refusal;
+  if (auto cl = parser.content_length(); cl && *cl > options_.body_limit) {
+    return handler_.Reject(header.target(), RejectReason::kBodyTooLarge);
+  }
+  return std::nullopt;
+}
+
 asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Session> session) {
   auto& stream = session->stream;
   beast::flat_buffer buffer;
@@ -348,24 +364,9 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Session> session) {
       const auto& header = parser->get();
       const std::string_view target = header.target();
       const bool cors = options_.cors && HasOrigin(header);
-      HeaderList fields;
-      fields.reserve(16);
-      for (const auto& f : header) fields.emplace_back(f.name_string(), f.value());
-      if (!CheckRequestFraming(fields).ok()) {
-        HttpResponse res = handler_.Reject(target, RejectReason::kBadFraming);
-        rejected = true;
-        co_await WriteAndClose(stream, res, cors);
-        break;
-      }
-      if (std::optional<HttpResponse> refusal = handler_.RefuseAtHeader(header)) {
+      if (std::optional<HttpResponse> refusal = RefusalAtHeader(*parser)) {
         rejected = true;
         co_await WriteAndClose(stream, *refusal, cors);
-        break;
-      }
-      if (auto cl = parser->content_length(); cl && *cl > options_.body_limit) {
-        HttpResponse res = handler_.Reject(target, RejectReason::kBodyTooLarge);
-        rejected = true;
-        co_await WriteAndClose(stream, res, cors);
         break;
       }
       parser->body_limit(options_.body_limit);  // chunked bodies are counted as they come

@@ -11,6 +11,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -149,6 +150,10 @@ class HttpServer {
   HttpServer(HttpServerOptions options, HttpHandler& handler);
   boost::asio::awaitable<void> AcceptLoop();
   boost::asio::awaitable<void> Serve(std::shared_ptr<Session> session);
+  // What a request is refused with once its header is read, before any body byte: bad framing,
+  // the handler's own refusal (RefuseAtHeader), or a Content-Length over the body limit.
+  std::optional<HttpResponse> RefusalAtHeader(
+      const boost::beast::http::request_parser<boost::beast::http::string_body>& parser);
   boost::asio::awaitable<void> WriteAndClose(boost::beast::tcp_stream& stream, HttpResponse& res,
                                              bool cors);
   void CloseSessions(bool idle_only);

@@ -75,6 +75,52 @@ Organization OrganizationFromRow(const pqxx::row& r) {
 
 }  // namespace
 
+namespace {
+
+// Credentials: create, list, revoke, their limits, and the gateway's validation lookup.
+void PrepareCredentialStatements(pqxx::connection& c) {
+  c.prepare("accounts_create_credential",
+            "INSERT INTO accounts.credentials "
+            "(organization_id, kind, name, display_prefix, secret_hash, created_at, created_by) "
+            "VALUES ($1::uuid, $2, $3, $4, $5, " TS("$6") ", NULLIF($7, '')::uuid) "
+            "RETURNING " CREDENTIAL_COLUMNS);
+  c.prepare("accounts_list_credentials",
+            "SELECT " CREDENTIAL_COLUMNS
+            " FROM accounts.credentials "
+            "WHERE organization_id = $1::uuid AND kind = $2 ORDER BY created_at DESC, seq DESC");
+  // $5 = '': any creator; otherwise only a credential that user created is revoked.
+  c.prepare("accounts_revoke_credential",
+            "UPDATE accounts.credentials SET revoked_at = COALESCE(revoked_at, " TS("$4") ") "
+            "WHERE organization_id = $1::uuid AND kind = $2 AND id = $3::uuid "
+            "AND ($5 = '' OR created_by = NULLIF($5, '')::uuid) RETURNING " CREDENTIAL_COLUMNS);
+  c.prepare("accounts_credential_exists",
+            "SELECT 1 FROM accounts.credentials "
+            "WHERE organization_id = $1::uuid AND kind = $2 AND id = $3::uuid");
+  // The validation hot path: one lookup on the unique index of secret_hash.
+  c.prepare("accounts_find_credential_by_hash",
+            "SELECT c.id::text, c.organization_id::text, c.revoked_at IS NULL, c.rpm, c.tpm, "
+            "c.daily_budget_nano, c.monthly_budget_nano, o.rpm, o.tpm, o.daily_budget_nano, "
+            "o.monthly_budget_nano FROM accounts.credentials c "
+            "JOIN accounts.organizations o ON o.id = c.organization_id "
+            "WHERE c.secret_hash = $1 AND c.kind = $2");
+  // $4 = '': any creator (as accounts_revoke_credential).
+  c.prepare("accounts_patch_credential_limits",
+            "UPDATE accounts.credentials SET " LIMIT_ASSIGNMENTS
+            " WHERE organization_id = $1::uuid AND kind = $2 AND id = $3::uuid "
+            "AND ($4 = '' OR created_by = NULLIF($4, '')::uuid) RETURNING " CREDENTIAL_COLUMNS);
+  c.prepare("accounts_get_org_limits",
+            "SELECT " LIMIT_COLUMNS " FROM accounts.organizations WHERE id = $1::uuid");
+  c.prepare("accounts_patch_org_limits",
+            "UPDATE accounts.organizations SET " LIMIT_ASSIGNMENTS
+            " WHERE id = $1::uuid AND $2 = $2 AND $3 = $3 AND $4 = $4 RETURNING " LIMIT_COLUMNS);
+  c.prepare("accounts_record_credential_uses",
+            "UPDATE accounts.credentials c SET last_used_at = GREATEST(c.last_used_at, "
+            "timestamptz 'epoch' + u.ms * interval '1 millisecond') "
+            "FROM unnest($1::uuid[], $2::bigint[]) AS u(id, ms) WHERE c.id = u.id");
+}
+
+}  // namespace
+
 void PgAccountStore::PrepareStatements(pqxx::connection& c) {
   c.prepare("accounts_create_org",
             "INSERT INTO accounts.organizations (name, email, created_at) "
@@ -167,44 +213,7 @@ void PgAccountStore::PrepareStatements(pqxx::connection& c) {
   c.prepare("accounts_revoke_session",
             "UPDATE accounts.sessions SET revoked_at = " TS("$2") " "
             "WHERE token_hash = $1 AND revoked_at IS NULL");
-  c.prepare("accounts_create_credential",
-            "INSERT INTO accounts.credentials "
-            "(organization_id, kind, name, display_prefix, secret_hash, created_at, created_by) "
-            "VALUES ($1::uuid, $2, $3, $4, $5, " TS("$6") ", NULLIF($7, '')::uuid) "
-            "RETURNING " CREDENTIAL_COLUMNS);
-  c.prepare("accounts_list_credentials",
-            "SELECT " CREDENTIAL_COLUMNS
-            " FROM accounts.credentials "
-            "WHERE organization_id = $1::uuid AND kind = $2 ORDER BY created_at DESC, seq DESC");
-  // $5 = '': any creator; otherwise only a credential that user created is revoked.
-  c.prepare("accounts_revoke_credential",
-            "UPDATE accounts.credentials SET revoked_at = COALESCE(revoked_at, " TS("$4") ") "
-            "WHERE organization_id = $1::uuid AND kind = $2 AND id = $3::uuid "
-            "AND ($5 = '' OR created_by = NULLIF($5, '')::uuid) RETURNING " CREDENTIAL_COLUMNS);
-  c.prepare("accounts_credential_exists",
-            "SELECT 1 FROM accounts.credentials "
-            "WHERE organization_id = $1::uuid AND kind = $2 AND id = $3::uuid");
-  // The validation hot path: one lookup on the unique index of secret_hash.
-  c.prepare("accounts_find_credential_by_hash",
-            "SELECT c.id::text, c.organization_id::text, c.revoked_at IS NULL, c.rpm, c.tpm, "
-            "c.daily_budget_nano, c.monthly_budget_nano, o.rpm, o.tpm, o.daily_budget_nano, "
-            "o.monthly_budget_nano FROM accounts.credentials c "
-            "JOIN accounts.organizations o ON o.id = c.organization_id "
-            "WHERE c.secret_hash = $1 AND c.kind = $2");
-  // $4 = '': any creator (as accounts_revoke_credential).
-  c.prepare("accounts_patch_credential_limits",
-            "UPDATE accounts.credentials SET " LIMIT_ASSIGNMENTS
-            " WHERE organization_id = $1::uuid AND kind = $2 AND id = $3::uuid "
-            "AND ($4 = '' OR created_by = NULLIF($4, '')::uuid) RETURNING " CREDENTIAL_COLUMNS);
-  c.prepare("accounts_get_org_limits",
-            "SELECT " LIMIT_COLUMNS " FROM accounts.organizations WHERE id = $1::uuid");
-  c.prepare("accounts_patch_org_limits",
-            "UPDATE accounts.organizations SET " LIMIT_ASSIGNMENTS
-            " WHERE id = $1::uuid AND $2 = $2 AND $3 = $3 AND $4 = $4 RETURNING " LIMIT_COLUMNS);
-  c.prepare("accounts_record_credential_uses",
-            "UPDATE accounts.credentials c SET last_used_at = GREATEST(c.last_used_at, "
-            "timestamptz 'epoch' + u.ms * interval '1 millisecond') "
-            "FROM unnest($1::uuid[], $2::bigint[]) AS u(id, ms) WHERE c.id = u.id");
+  PrepareCredentialStatements(c);
 }
 
 absl::StatusOr<RegisteredOwner> PgAccountStore::CreateOrganizationWithOwner(
