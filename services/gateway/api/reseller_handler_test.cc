@@ -619,6 +619,10 @@ TEST_F(ResellerTest, BillingDownIs503AndTheProviderIsNotCalled) {
   EXPECT_THAT(res.body(), HasSubstr(R"("code":"service_unavailable")"));
   EXPECT_TRUE(provider_.requests().empty());
   EXPECT_EQ(sink_.size(), 0u);
+  // The void of the failed hold was sent through `down` first: it must be answered (by the real
+  // billing, after a retry) before `down` goes away with the call still on it.
+  WaitSettled();
+  EXPECT_EQ(settles_->pending(), 0u);
 }
 
 TEST_F(ResellerTest, UnknownOrNotOfferedModelIs404) {
