@@ -2,11 +2,14 @@
 # Gateway benchmark: the mock provider measured directly and through the gateway in the same
 # run, side by side. Prints figures; never pass/fail. Everything runs on 127.0.0.1.
 #   bench/gateway.sh [--quick]     (--quick: shorter runs, 2,000 instead of 8,000 streams)
+#   bench/gateway.sh --reseller    (only the reseller vs pass-through rows)
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$LLMGW_ROOT"
 QUICK=false
+RESELLER_ONLY=false
 [[ "${1:-}" == "--quick" ]] && QUICK=true
+[[ "${1:-}" == "--reseller" ]] && RESELLER_ONLY=true
 DUR=${BENCH_SECONDS:-10}
 STREAMS=8000
 $QUICK && { DUR=3; STREAMS=2000; }
@@ -54,7 +57,9 @@ export LLMGW_GOOGLE_API_KEY=bench-operator-google LLMGW_XAI_API_KEY=bench-operat
 
 BACKEND_PIDS=()
 for s in accounts metering billing gateway dashboard; do
-  LLMGW_METRICS_ADDR=127.0.0.1:$(free_port) "$BIN/llmgw-$s" >"$tmp/$s.log" 2>&1 &
+  metrics_addr=127.0.0.1:$(free_port)
+  [[ $s == billing ]] && BILLING_METRICS=$metrics_addr
+  LLMGW_METRICS_ADDR=$metrics_addr "$BIN/llmgw-$s" >"$tmp/$s.log" 2>&1 &
   pids+=($!)
   [[ $s == gateway ]] && GW_PID=$!
   [[ $s == metering ]] && METERING_PID=$!
@@ -160,6 +165,50 @@ drain_usage() { sleep 0.4; }
 # median "v1 v2 …": the middle value of a space-separated list.
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
+# reseller_vs_passthrough: the same request, 1 connection, pass-through (monitor token) and
+# reseller (llm_sk_ key: a billing Hold before the provider call, the settle queued after), in
+# ROUNDS interleaved rounds; medians of the rounds' percentiles. Billing's own time for a Hold (its
+# gRPC handler, from its metrics) is printed beside, so the added time splits into billing's work
+# and the round trip to it.
+reseller_vs_passthrough() {
+  echo "== reseller vs pass-through, 1 connection, non-streaming (latency, µs, median of $ROUNDS interleaved rounds) =="
+  local key res nr p r q pv rv
+  key=$(curl -fs -b "$tmp/jar" -X POST "$DASH/api/keys" -H 'content-type: application/json' \
+    -d '{"name":"bench"}' | sed -E 's/.*"key":"([^"]+)".*/\1/')
+  curl -fs -b "$tmp/jar" -X POST "$DASH/api/balance/charge" -H 'content-type: application/json' \
+    -d '{"amount": 100000}' >/dev/null
+  res=$GW/api/v1/chat/completions
+  load --url "$res" --header "Authorization: Bearer $key" --body "$BODY" --requests-per-conn 200 >/dev/null
+  nr=$((DUR * 300))
+  declare -A RP
+  local hold0 hold1
+  hold0=$(billing_hold_seconds)
+  for ((r = 0; r < ROUNDS; r++)); do
+    drain_usage
+    p=$(load --url "$VIA" --header "X-Monitor-Token: $TOKEN" --header 'Authorization: Bearer sk-bench' --body "$BODY" --requests-per-conn "$nr")
+    drain_usage
+    r_out=$(load --url "$res" --header "Authorization: Bearer $key" --body "$BODY" --requests-per-conn "$nr")
+    for q in p50 p99; do
+      RP[pass_$q]+="$(echo "$p" | field total_us $q) "
+      RP[res_$q]+="$(echo "$r_out" | field total_us $q) "
+    done
+  done
+  hold1=$(billing_hold_seconds)
+  for q in p50 p99; do
+    pv=$(median "${RP[pass_$q]}"); rv=$(median "${RP[res_$q]}")
+    printf "%-10s pass-through %8s reseller %8s added %8s\n" "$q" "$pv" "$rv" "$((rv - pv))"
+  done
+  echo "billing's Hold handler, mean over the reseller rows: $(awk -v a="$hold0" -v b="$hold1" \
+    'BEGIN { split(a, x); split(b, y); n = y[2] - x[2]; printf "%.0f µs (%d holds)", (n > 0 ? 1e6 * (y[1] - x[1]) / n : 0), n }')"
+  echo "reseller statuses: $(echo "$r_out" | sed -E 's/.*"statuses":(\{[^}]*\}).*/\1/')"
+}
+# billing_hold_seconds: "<sum of seconds> <count>" of billing's Hold handler so far.
+billing_hold_seconds() {
+  curl -s "http://$BILLING_METRICS/metrics" | awk '
+    /^llmgw_grpc_server_handling_seconds_sum\{.*method="Hold"/ { s += $2 }
+    /^llmgw_grpc_server_handling_seconds_count\{.*method="Hold"/ { c += $2 }
+    END { printf "%f %d", s, c }'
+}
 # Warm up the token caches and connection pools.
 for u in "$VIA" "$VIAB" "$VIAS" "$VIAT" "$RELAY" "$RELAYB"; do
   load --url "$u" "${MON[@]}" --body "$BODY" --connections 4 --requests-per-conn 200 >/dev/null
@@ -178,6 +227,10 @@ echo "host: $(nproc) CPUs; cpuidle $(cat /sys/devices/system/cpu/cpuidle/current
 # for a row's requests happens while the row runs, as it does under steady traffic.
 ROUNDS=5
 N1=$((DUR * 1000))
+if $RESELLER_ONLY; then
+  reseller_vs_passthrough
+  exit 0
+fi
 echo "== 1 connection, non-streaming: latency (µs, median of $ROUNDS interleaved rounds of $N1 requests) =="
 names=(direct relay relay-busy gateway gateway-busy gw-busy-bg-idle gw-busy-spool gw-busy-tls)
 urls=("$DIRECT" "$RELAY" "$RELAYB" "$VIA" "$VIAB" "$VIAB" "$VIAS" "$VIAT")
@@ -283,21 +336,7 @@ printf "direct %s req/s; gateway %s req/s = %s%%; gateway-busy %s req/s = %s%%\n
 # Let metering and PostgreSQL catch up with the events of the 64-connection run first.
 wait_idle 60
 
-echo "== reseller vs pass-through, 1 connection, non-streaming (latency, µs) =="
-KEY=$(curl -fs -b "$tmp/jar" -X POST "$DASH/api/keys" -H 'content-type: application/json' \
-  -d '{"name":"bench"}' | sed -E 's/.*"key":"([^"]+)".*/\1/')
-curl -fs -b "$tmp/jar" -X POST "$DASH/api/balance/charge" -H 'content-type: application/json' \
-  -d '{"amount": 100000}' >/dev/null
-RES=$GW/api/v1/chat/completions
-load --url "$RES" --header "Authorization: Bearer $KEY" --body "$BODY" --requests-per-conn 200 >/dev/null
-NR=$((DUR * 300))
-p=$(load --url "$VIA" --header "X-Monitor-Token: $TOKEN" --header 'Authorization: Bearer sk-bench' --body "$BODY" --requests-per-conn "$NR")
-r=$(load --url "$RES" --header "Authorization: Bearer $KEY" --body "$BODY" --requests-per-conn "$NR")
-for q in p50 p99; do
-  pv=$(echo "$p" | field total_us $q); rv=$(echo "$r" | field total_us $q)
-  printf "%-10s pass-through %8s reseller %8s added %8s\n" "$q" "$pv" "$rv" "$((rv - pv))"
-done
-echo "reseller statuses: $(echo "$r" | sed -E 's/.*"statuses":(\{[^}]*\}).*/\1/')"
+reseller_vs_passthrough
 
 echo "== $STREAMS concurrent streams, each 10 s at the mock =="
 s=$(load --url "$VIA" --header "X-Monitor-Token: $TOKEN" --header 'Authorization: Bearer sk-bench' \

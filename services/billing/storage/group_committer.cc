@@ -40,6 +40,18 @@ OpOutcome RunAlone(BillingStore& store, const BatchOp& op) {
   return out;
 }
 
+std::vector<OpOutcome> RunEachAlone(BillingStore& store, const std::vector<BatchOp>& ops) {
+  std::vector<OpOutcome> out(ops.size());
+  // Holds first: a request waits for its hold, while settles and voids have no one waiting on the
+  // request path. Calls of one batch are concurrent, so any order is one they could have had.
+  for (bool holds : {true, false}) {
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if ((ops[i].kind == BatchOpKind::kHold) == holds) out[i] = RunAlone(store, ops[i]);
+    }
+  }
+  return out;
+}
+
 GroupCommitter::GroupCommitter(BillingStore& store, Options options)
     : store_(store), options_(std::move(options)) {}
 
@@ -115,10 +127,10 @@ void GroupCommitter::Commit(std::vector<Pending>& batch) {
   std::vector<BatchOp> ops;
   ops.reserve(batch.size());
   for (const Pending& p : batch) ops.push_back(p.op);
-  // A batch of one is a lone call: the one-call path is exact by definition and has fewer
-  // statements to run.
+  // A batch of one or two runs call by call: the one-call paths are exact by definition and
+  // take fewer round trips (a hold is one statement) than a batch's five and its fresh plan.
   absl::StatusOr<std::vector<OpOutcome>> outcomes =
-      ops.size() == 1 ? std::vector<OpOutcome>{RunAlone(store_, ops[0])} : store_.ApplyBatch(ops);
+      ops.size() <= options_.alone_up_to ? RunEachAlone(store_, ops) : store_.ApplyBatch(ops);
   const bool fell_back = !outcomes.ok();  // nothing of the batch was written
   if (fell_back) {
     // ABORTED (a concurrent replica) and UNIMPLEMENTED (no batched path) are expected.

@@ -29,6 +29,8 @@ class GroupCommitter {
     // Batches in flight at once: with two, one batch's statements overlap the other's commit.
     int committers = 2;
     size_t max_batch = 1000;
+    // Batches this small run call by call (RunEachAlone), where a hold is one round trip.
+    size_t alone_up_to = 2;
     // Called after every batch with its size and whether it fell back to one by one.
     std::function<void(size_t ops, bool fell_back)> on_batch;
   };
@@ -65,5 +67,7 @@ class GroupCommitter {
 
 // One call on the single-call path (BillingStore::Hold, Settle or Void) as an OpOutcome.
 OpOutcome RunAlone(BillingStore& store, const BatchOp& op);
+// Each call on the single-call path, holds first; outcomes in the calls' order.
+std::vector<OpOutcome> RunEachAlone(BillingStore& store, const std::vector<BatchOp>& ops);
 
 }  // namespace llmgw::billing

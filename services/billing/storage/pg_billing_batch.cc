@@ -79,14 +79,15 @@ BatchRows LockRows(pqxx::work& tx, const std::vector<BatchOp>& ops) {
     if (op.kind == BatchOpKind::kHold) orgs.insert(CanonicalOrgId(op.org_id));
   }
   BatchRows rows;
-  // Prepared once per connection (a no-op afterwards): batches skip parsing and planning.
-  tx.conn().prepare(
-      "billing_batch_lock_holds",
+  // Not prepared: a generic plan made while the table was small (a fresh deployment, a test
+  // database) keeps scanning the whole table as it grows, since ANALYZE has not run yet; a
+  // custom plan sees the table's size and uses the primary key.
+  auto holds = tx.exec_params(
       "SELECT request_id, org_id::text, amount, margin_percent, status, "
       "(extract(epoch FROM expires_at) * 1000)::bigint, provider_cost, margin, total, charged, "
       "uncollected, balance_after, budget_only, budgets::text FROM billing.holds "
-      "WHERE request_id = ANY($1::text[]) ORDER BY request_id FOR UPDATE");
-  auto holds = tx.exec_prepared("billing_batch_lock_holds", TextArray(request_ids));
+      "WHERE request_id = ANY($1::text[]) ORDER BY request_id FOR UPDATE",
+      TextArray(request_ids));
   for (const auto& r : holds) {
     HoldRecord h{.org_id = r[1].as<std::string>(),
                  .amount = r[2].as<int64_t>(),

@@ -346,34 +346,69 @@ std::string BudgetMovesSql(int param) {
       "b.period = x.period AND b.period_start = x.period_start");
 }
 
+namespace {
+
+const std::string& FindHoldSql() {
+  static const std::string kSql =
+      absl::StrCat("SELECT org_id::text, amount, status, ", TsToMs("expires_at"),
+                   ", margin_percent FROM billing.holds WHERE request_id = $1");
+  return kSql;
+}
+
+// The hold FindHoldSql read, as the answer to a repeated Hold for `org_id`.
+absl::StatusOr<HoldResult> ExistingHold(const pqxx::row& r, const std::string& org_id) {
+  if (r[0].as<std::string>() != org_id) {
+    return absl::FailedPreconditionError("request_id is already held for another organization");
+  }
+  std::string status = r[2].as<std::string>();
+  if (status != "open") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the hold for this request_id is already ", status));
+  }
+  return HoldResult{r[1].as<int64_t>(), r[3].as<int64_t>(), true, r[4].as<int64_t>()};
+}
+
+// A hold without budgets as one statement: the balance row is locked with its check (FOR UPDATE
+// re-reads the newest row), the hold is inserted only if the funds are there, and `held` is
+// raised only if the hold was inserted. Columns: the new hold's expiry (null when none was
+// created), and whether the funds were there.
+const std::string& PlaceHoldSql() {
+  static const std::string kSql = absl::StrCat(
+      "WITH funds AS (SELECT org_id FROM billing.balances WHERE org_id = $2::uuid "
+      "AND balance - held >= $3::bigint FOR UPDATE), "
+      "created AS (INSERT INTO billing.holds (request_id, org_id, amount, margin_percent, status, "
+      "expires_at) SELECT $1, org_id, $3::bigint, $4, 'open', ",
+      MsToTs(5), " FROM funds ON CONFLICT (request_id) DO NOTHING RETURNING ",
+      TsToMs("expires_at"),
+      " AS expires_ms), "
+      "granted AS (UPDATE billing.balances SET held = held + $3::bigint, updated_at = now() "
+      "WHERE org_id = $2::uuid AND EXISTS (SELECT 1 FROM created) RETURNING 1) "
+      "SELECT (SELECT expires_ms FROM created), (SELECT count(*) FROM funds), "
+      "(SELECT count(*) FROM granted)");
+  return kSql;
+}
+
+}  // namespace
+
 absl::StatusOr<HoldResult> PgBillingStore::Hold(const std::string& org_id,
                                                 const std::string& request_id, Nano amount,
                                                 int64_t margin_percent, int64_t expires_at_unix_ms,
                                                 const HoldBudgets& budgets) {
-  const std::string find_hold =
-      absl::StrCat("SELECT org_id::text, amount, status, ", TsToMs("expires_at"),
-                   ", margin_percent FROM billing.holds WHERE request_id = $1");
-  auto existing_result = [&](const pqxx::row& r) -> absl::StatusOr<HoldResult> {
-    if (r[0].as<std::string>() != org_id) {
-      return absl::FailedPreconditionError("request_id is already held for another organization");
-    }
-    std::string status = r[2].as<std::string>();
-    if (status != "open") {
-      return absl::FailedPreconditionError(
-          absl::StrCat("the hold for this request_id is already ", status));
-    }
-    return HoldResult{r[1].as<int64_t>(), r[3].as<int64_t>(), true, r[4].as<int64_t>()};
-  };
+  if (!budgets.budget_only && budgets.charges.empty()) {
+    return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<HoldResult> {
+      return PlaceHold(c, org_id, request_id, amount, margin_percent, expires_at_unix_ms);
+    });
+  }
   return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<HoldResult> {
     {
       pqxx::work tx(c);
-      auto existing = tx.exec_params(find_hold, request_id);
-      if (!existing.empty()) return existing_result(existing[0]);
+      auto existing = tx.exec_params(FindHoldSql(), request_id);
+      if (!existing.empty()) return ExistingHold(existing[0], org_id);
       absl::Status refused = ReserveFunds(tx, org_id, amount, budgets);
       if (!refused.ok()) {
         // A concurrent hold for the same request may have won in the meantime.
-        existing = tx.exec_params(find_hold, request_id);
-        if (!existing.empty()) return existing_result(existing[0]);
+        existing = tx.exec_params(FindHoldSql(), request_id);
+        if (!existing.empty()) return ExistingHold(existing[0], org_id);
         return refused;
       }
       auto inserted = tx.exec_params(
@@ -391,10 +426,34 @@ absl::StatusOr<HoldResult> PgBillingStore::Hold(const std::string& org_id,
       tx.abort();  // a concurrent hold for the same request committed first: release ours
     }
     pqxx::read_transaction tx(c);
-    auto existing = tx.exec_params(find_hold, request_id);
+    auto existing = tx.exec_params(FindHoldSql(), request_id);
     if (existing.empty()) return absl::AbortedError("concurrent hold rolled back; retry");
-    return existing_result(existing[0]);
+    return ExistingHold(existing[0], org_id);
   });
+}
+
+absl::StatusOr<HoldResult> PgBillingStore::PlaceHold(pqxx::connection& c,
+                                                     const std::string& org_id,
+                                                     const std::string& request_id, Nano amount,
+                                                     int64_t margin_percent,
+                                                     int64_t expires_at_unix_ms) {
+  c.prepare("billing_place_hold", PlaceHoldSql());  // once per connection; a no-op afterwards
+  pqxx::nontransaction tx(c);  // the statement commits on its own: one round trip
+  pqxx::row r = tx.exec_prepared1("billing_place_hold", request_id, org_id, amount, margin_percent,
+                                  expires_at_unix_ms);
+  if (!r[0].is_null()) {
+    if (r[2].as<int64_t>() != 1) return absl::InternalError("hold created without its funds");
+    return HoldResult{amount, r[0].as<int64_t>(), false, margin_percent};
+  }
+  // Nothing created: the request is held already (a repeat, or a concurrent call that won), or
+  // the free balance is short.
+  auto existing = tx.exec_params(FindHoldSql(), request_id);
+  if (!existing.empty()) return ExistingHold(existing[0], org_id);
+  if (r[1].as<int64_t>() == 0) {
+    return absl::ResourceExhaustedError("insufficient balance for the hold");
+  }
+  // The conflicting hold was rolled back after ours gave way: Run tries again.
+  return absl::AbortedError("concurrent hold rolled back; retry");
 }
 
 absl::Status PgBillingStore::ReserveFunds(pqxx::work& tx, const std::string& org_id, Nano amount,
@@ -445,19 +504,44 @@ absl::StatusOr<std::vector<BudgetSpendRow>> PgBillingStore::ListBudgets(const st
   });
 }
 
+namespace {
+
+// Locks the hold and then its organization's balance (the lock order of every path) and reads
+// both: one round trip.
+constexpr const char* kLockSettleRowsSql =
+    "SELECT h.org_id::text, h.amount, h.status, h.margin_percent, h.provider_cost, h.margin, "
+    "h.total, h.charged, h.uncollected, h.balance_after, h.budget_only, h.budgets::text, "
+    "b.balance, b.held FROM billing.holds h JOIN billing.balances b ON b.org_id = h.org_id "
+    "WHERE h.request_id = $1 FOR UPDATE OF h, b";
+
+// A settlement's writes as one statement: the balance and its ledger entry (unless the hold is
+// budget-only, $10), and the hold, settled with the result a repeat returns.
+constexpr const char* kWriteSettlementSql =
+    "WITH funds AS (UPDATE billing.balances SET balance = balance - $5::bigint, "
+    "held = held - $9::bigint, updated_at = now() WHERE org_id = $2::uuid AND NOT $10::boolean "
+    "RETURNING 1), "
+    "entry AS (INSERT INTO billing.ledger (org_id, type, amount, balance_after, description, "
+    "request_id, uncollected) SELECT $2::uuid, 'usage', -$5::bigint, $7::bigint, $11::text, $1, "
+    "$6::bigint WHERE NOT $10::boolean RETURNING 1) "
+    "UPDATE billing.holds SET status = 'settled', closed_at = now(), provider_cost = $3::bigint, "
+    "margin = $4::bigint, total = $8::bigint, charged = $5::bigint, uncollected = $6::bigint, "
+    "balance_after = $7::bigint WHERE request_id = $1";
+
+}  // namespace
+
 absl::StatusOr<SettleResult> PgBillingStore::Settle(const std::string& request_id,
                                                     Nano provider_cost,
                                                     const std::string& description) {
   return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<SettleResult> {
+    c.prepare("billing_settle_lock", kLockSettleRowsSql);  // once per connection
+    c.prepare("billing_settle_write", kWriteSettlementSql);
     pqxx::work tx(c);
-    // The row lock orders Settle, Void and the sweeper on one hold: exactly one of them wins.
-    auto hold = tx.exec_params(
-        "SELECT org_id::text, amount, status, margin_percent, provider_cost, margin, total, "
-        "charged, uncollected, balance_after, budget_only, budgets::text FROM billing.holds "
-        "WHERE request_id = $1 FOR UPDATE",
-        request_id);
-    if (hold.empty()) return absl::NotFoundError("no hold for request_id");
-    const pqxx::row h = hold[0];
+    // The row locks order Settle, Void and the sweeper on one hold: exactly one of them wins.
+    // balance and held are read under the balance row lock, held till commit: the settle may
+    // spend its own reservation plus the free balance, never what other open holds reserve.
+    auto rows = tx.exec_prepared("billing_settle_lock", request_id);
+    if (rows.empty()) return absl::NotFoundError("no hold for request_id");
+    const pqxx::row h = rows[0];
     std::string status = h[2].as<std::string>();
     if (status == "settled") return SettleResult{StoredSettlement(h, 4), true};
     std::string org_id = h[0].as<std::string>();
@@ -465,29 +549,13 @@ absl::StatusOr<SettleResult> PgBillingStore::Settle(const std::string& request_i
     // (a late settle after the sweeper, e.g. billing was down longer than the hold's TTL).
     const Nano hold_amount = status == "open" ? h[1].as<int64_t>() : 0;
     const bool budget_only = h[10].as<bool>();
-    // balance and held are read under the balances row lock, held till commit: the settle may
-    // spend its own reservation plus the free balance, never what other open holds reserve.
-    auto bal = tx.exec_params(
-        "SELECT balance, held FROM billing.balances WHERE org_id = $1 FOR UPDATE", org_id);
-    const Nano balance = bal[0][0].as<int64_t>();
+    const Nano balance = h[12].as<int64_t>();
     Settlement s = budget_only ? BudgetOnlySettlement(provider_cost, balance)
                                : ComputeSettlement(provider_cost, h[3].as<int64_t>(), balance,
-                                                   bal[0][1].as<int64_t>(), hold_amount);
-    if (!budget_only) {
-      tx.exec_params(
-          "UPDATE billing.balances SET balance = balance - $2, held = held - $3, "
-          "updated_at = now() WHERE org_id = $1",
-          org_id, s.charged, hold_amount);
-      tx.exec_params(
-          "INSERT INTO billing.ledger (org_id, type, amount, balance_after, description, "
-          "request_id, uncollected) VALUES ($1, 'usage', $2, $3, $4, $5, $6)",
-          org_id, -s.charged, s.balance_after, description, request_id, s.uncollected);
-    }
-    tx.exec_params(
-        "UPDATE billing.holds SET status = 'settled', closed_at = now(), provider_cost = $2, "
-        "margin = $3, total = $4, charged = $5, uncollected = $6, balance_after = $7 "
-        "WHERE request_id = $1",
-        request_id, s.provider_cost, s.margin, s.total, s.charged, s.uncollected, s.balance_after);
+                                                   h[13].as<int64_t>(), hold_amount);
+    tx.exec_prepared("billing_settle_write", request_id, org_id, s.provider_cost, s.margin,
+                     s.charged, s.uncollected, s.balance_after, s.total, hold_amount, budget_only,
+                     description);
     ApplyBudgetMoves(tx, org_id,
                      SettleBudgetMoves(ParseBudgetRefs(h[11].as<std::string>()), hold_amount,
                                        s.total));

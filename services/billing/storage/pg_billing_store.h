@@ -44,6 +44,10 @@ class PgBillingStore final : public BillingStore {
   absl::StatusOr<std::vector<OpOutcome>> ApplyBatch(const std::vector<BatchOp>& ops) override;
 
  private:
+  // Hold without budgets: one statement in its own transaction (PlaceHoldSql).
+  absl::StatusOr<HoldResult> PlaceHold(pqxx::connection& c, const std::string& org_id,
+                                       const std::string& request_id, Nano amount,
+                                       int64_t margin_percent, int64_t expires_at_unix_ms);
   // Reserves `amount` from the balance (unless budget-only) and from every budget, or says why
   // not (RESOURCE_EXHAUSTED); the caller rolls back then.
   absl::Status ReserveFunds(pqxx::work& tx, const std::string& org_id, Nano amount,
