@@ -1,8 +1,8 @@
 // llmgw-billing-load: holds + settles per second against a running llmgw-billing.
 //
-// Tops up --orgs organizations, then --workers threads each loop Hold → Settle (unique request
-// ids) for --seconds, spreading requests over the orgs (--orgs 1: one hot org, every hold on the
-// same balance row). Prints one JSON line: pairs/s and Hold/Settle latency percentiles (µs), and
+// Tops up --orgs organizations, then --workers concurrent workers each loop Hold → Settle (unique
+// request ids, asynchronous calls) for --seconds, spreading requests over the orgs (--orgs 1: one
+// hot org, every hold on the same balance row). Prints one JSON line: pairs/s and Hold/Settle latency percentiles (µs), and
 // checks the ledger arithmetic from the outside: final balance = top-up − sum of charged totals.
 // With --database-url it then checks the money invariants over the whole billing schema
 // (balance = Σ ledger, held = Σ open holds, none negative, one ledger entry per request id, …)
@@ -11,6 +11,9 @@
 //   LLMGW_INTERNAL_TOKEN=… llmgw-billing-load --addr 127.0.0.1:50053 --orgs 100 --workers 16
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -97,58 +100,96 @@ int main(int argc, char** argv) {
     }
   }
 
+  // Every worker is a chain of asynchronous calls (gRPC's callback API): Hold, then its Settle,
+  // then the next Hold, each started from the previous call's callback. No thread per worker, so
+  // the load client's own CPU stays small beside billing's and PostgreSQL's on a small machine.
   std::atomic<bool> stop{false};
   std::atomic<int64_t> pairs{0}, errors{0};
+  std::atomic<int> running{workers};
   std::mutex mu;
+  std::condition_variable all_done;
   std::vector<int64_t> hold_us, settle_us;
-  std::vector<int64_t> charged_per_org(orgs, 0);
-  std::vector<std::thread> threads;
+  std::vector<std::atomic<int64_t>> charged_per_org(orgs);
+  struct Worker {
+    int index = 0;
+    int64_t n = 0;
+    std::vector<int64_t> h, s;
+    grpc::ClientContext* ctx = nullptr;
+    pb::HoldRequest hr;
+    pb::HoldResponse hresp;
+    pb::SettleRequest sr;
+    pb::SettleResponse sresp;
+    Clock::time_point t0, t1;
+    int org = 0;
+  };
+  std::vector<std::unique_ptr<Worker>> pool;
   for (int w = 0; w < workers; ++w) {
-    threads.emplace_back([&, w] {
-      std::vector<int64_t> h, s;
-      std::vector<int64_t> charged(orgs, 0);
-      for (int64_t n = 0; !stop; ++n) {
-        int o = static_cast<int>((n * workers + w) % orgs);
-        std::string rid = llmgw::crypto::RandomUuid();
-        auto t0 = Clock::now();
-        pb::HoldRequest hr;
-        hr.set_organization_id(org_ids[o]);
-        hr.set_request_id(rid);
-        hr.set_provider_cost_bound_nano(50'000);
-        pb::HoldResponse hresp;
-        grpc::ClientContext c1;
-        ctx(c1);
-        if (!stub->Hold(&c1, hr, &hresp).ok()) {
-          ++errors;
-          continue;
-        }
-        auto t1 = Clock::now();
-        pb::SettleRequest sr;
-        sr.set_request_id(rid);
-        sr.set_provider_cost_nano(12'345);
-        pb::SettleResponse sresp;
-        grpc::ClientContext c2;
-        ctx(c2);
-        if (!stub->Settle(&c2, sr, &sresp).ok()) {
-          ++errors;
-          continue;
-        }
+    pool.push_back(std::make_unique<Worker>());
+    pool.back()->index = w;
+  }
+  std::function<void(Worker*)> next_hold;
+  auto finish = [&](Worker* wk) {
+    std::lock_guard<std::mutex> lock(mu);
+    hold_us.insert(hold_us.end(), wk->h.begin(), wk->h.end());
+    settle_us.insert(settle_us.end(), wk->s.begin(), wk->s.end());
+    if (--running == 0) all_done.notify_all();
+  };
+  auto settle = [&](Worker* wk) {
+    wk->t1 = Clock::now();
+    wk->sr.Clear();
+    wk->sr.set_request_id(wk->hr.request_id());
+    wk->sr.set_provider_cost_nano(12'345);
+    delete wk->ctx;
+    wk->ctx = new grpc::ClientContext;
+    ctx(*wk->ctx);
+    stub->async()->Settle(wk->ctx, &wk->sr, &wk->sresp, [&, wk](grpc::Status st) {
+      if (!st.ok()) {
+        ++errors;
+      } else {
         auto t2 = Clock::now();
-        charged[o] += sresp.charged_nano();
-        h.push_back(std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count());
-        s.push_back(std::chrono::duration_cast<std::chrono::microseconds>(t2 - t1).count());
+        charged_per_org[wk->org] += wk->sresp.charged_nano();
+        wk->h.push_back(
+            std::chrono::duration_cast<std::chrono::microseconds>(wk->t1 - wk->t0).count());
+        wk->s.push_back(
+            std::chrono::duration_cast<std::chrono::microseconds>(t2 - wk->t1).count());
         ++pairs;
       }
-      std::lock_guard<std::mutex> lock(mu);
-      hold_us.insert(hold_us.end(), h.begin(), h.end());
-      settle_us.insert(settle_us.end(), s.begin(), s.end());
-      for (int o = 0; o < orgs; ++o) charged_per_org[o] += charged[o];
+      next_hold(wk);
     });
-  }
+  };
+  next_hold = [&](Worker* wk) {
+    if (stop) {
+      delete wk->ctx;
+      wk->ctx = nullptr;
+      finish(wk);
+      return;
+    }
+    wk->org = static_cast<int>((wk->n++ * workers + wk->index) % orgs);
+    wk->hr.Clear();
+    wk->hr.set_organization_id(org_ids[wk->org]);
+    wk->hr.set_request_id(llmgw::crypto::RandomUuid());
+    wk->hr.set_provider_cost_bound_nano(50'000);
+    delete wk->ctx;
+    wk->ctx = new grpc::ClientContext;
+    ctx(*wk->ctx);
+    wk->t0 = Clock::now();
+    stub->async()->Hold(wk->ctx, &wk->hr, &wk->hresp, [&, wk](grpc::Status st) {
+      if (!st.ok()) {
+        ++errors;
+        next_hold(wk);
+        return;
+      }
+      settle(wk);
+    });
+  };
   auto start = Clock::now();
+  for (auto& wk : pool) next_hold(wk.get());
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   stop = true;
-  for (auto& t : threads) t.join();
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    all_done.wait(lock, [&] { return running == 0; });
+  }
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
 
   int mismatches = 0;

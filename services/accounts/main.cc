@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "libs/grpc/runtime.h"
 #include "libs/common/clock.h"
 #include "libs/common/config.h"
 #include "libs/common/log.h"
@@ -37,6 +38,7 @@ int Fail(const char* what, const absl::Status& s) {
 int Serve() {
   using namespace llmgw;
   BlockShutdownSignals();
+  grpcutil::TuneProcessForServing();
   log::Init(kService);
 
   const std::string database_url = config::ValueOrExit(config::DatabaseUrl(), kService);

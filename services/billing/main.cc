@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "libs/grpc/runtime.h"
 #include "libs/common/clock.h"
 #include "libs/common/config.h"
 #include "libs/common/log.h"
@@ -138,6 +139,7 @@ int Serve() {
 
 int main(int argc, char** argv) {
   llmgw::BlockShutdownSignals();
+  llmgw::grpcutil::TuneProcessForServing();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && (args[0] == "help" || args[0] == "--help" || args[0] == "-h")) {
     std::cout << llmgw::billing::Usage();

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "libs/grpc/runtime.h"
 #include "libs/common/clock.h"
 #include "libs/common/config.h"
 #include "libs/common/log.h"
@@ -34,6 +35,7 @@ constexpr char kDefaultAddr[] = "0.0.0.0:3000";
 int Serve() {
   using namespace llmgw;
   BlockShutdownSignals();
+  grpcutil::TuneProcessForServing();
   const long open_files = RaiseOpenFileLimit();  // every held connection is a descriptor
   log::Init(kService);
 

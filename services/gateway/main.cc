@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "libs/grpc/runtime.h"
 #include "libs/common/config.h"
 #include "libs/common/log.h"
 #include "libs/common/signals.h"
@@ -134,6 +135,7 @@ int Serve() {
   using namespace llmgw;
   using namespace llmgw::gateway;
   BlockShutdownSignals();
+  grpcutil::TuneProcessForServing();
   const long open_files = RaiseOpenFileLimit();
   log::Init(kService);
 

@@ -172,4 +172,16 @@ BatchPlan PlanBatch(const std::vector<BatchOp>& ops, BatchRows rows) {
   return planner.Finish(std::move(outcomes));
 }
 
+std::vector<size_t> PickBatch(const std::vector<std::string_view>& queued_orgs,
+                              const std::set<std::string, std::less<>>& busy_orgs, size_t max) {
+  std::vector<size_t> picked;
+  for (size_t i = 0; i < queued_orgs.size() && picked.size() < max; ++i) {
+    if (queued_orgs[i].empty() || !busy_orgs.contains(queued_orgs[i])) picked.push_back(i);
+  }
+  if (picked.empty()) {
+    for (size_t i = 0; i < queued_orgs.size() && i < max; ++i) picked.push_back(i);
+  }
+  return picked;
+}
+
 }  // namespace llmgw::billing

@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -119,5 +121,15 @@ BatchPlan PlanBatch(const std::vector<BatchOp>& ops, BatchRows rows);
 
 // The canonical text of an organization id, as the database prints a uuid (lower case).
 std::string CanonicalOrgId(const std::string& org_id);
+
+// Which queued calls the next batch takes (their positions in the queue, ascending), given each
+// call's organization ("" when unknown) and the organizations of the batches in flight: in queue
+// order, up to `max`, every call whose organization no batch in flight holds, so that batches
+// lock disjoint balance rows and commit side by side. A call of an unknown organization is taken
+// (at worst it waits on a row lock). When every queued call conflicts, the first `max` are taken
+// all the same: that batch waits on the row locks and overlaps its first statements with the
+// other batch's commit, which is what one hot organization needs.
+std::vector<size_t> PickBatch(const std::vector<std::string_view>& queued_orgs,
+                              const std::set<std::string, std::less<>>& busy_orgs, size_t max);
 
 }  // namespace llmgw::billing

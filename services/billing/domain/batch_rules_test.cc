@@ -180,5 +180,25 @@ TEST(PlanBatch, OrganizationsAreKeptApartAndMatchedCaseInsensitively) {
   EXPECT_THAT(plan.changed_orgs, ElementsAre(kOrg, kOrg2));
 }
 
+TEST(PickBatch, TakesOnlyOrganizationsNoBatchInFlightHolds) {
+  const std::set<std::string, std::less<>> busy = {"org-a"};
+  std::vector<std::string_view> queued = {"org-a", "org-b", "org-a", "org-c", "org-b"};
+  EXPECT_THAT(PickBatch(queued, busy, 10), ElementsAre(1, 3, 4));
+  EXPECT_THAT(PickBatch(queued, busy, 2), ElementsAre(1, 3));  // at most max, in queue order
+  EXPECT_THAT(PickBatch(queued, {}, 10), ElementsAre(0, 1, 2, 3, 4));
+}
+
+TEST(PickBatch, AnUnknownOrganizationIsAlwaysTaken) {
+  const std::set<std::string, std::less<>> busy = {"org-a"};
+  EXPECT_THAT(PickBatch({"org-a", "", "org-a"}, busy, 10), ElementsAre(1));
+}
+
+TEST(PickBatch, WhenEverythingConflictsTheFirstCallsAreTakenAllTheSame) {
+  // One hot organization: the second batch queues behind the first's row locks, as before.
+  const std::set<std::string, std::less<>> busy = {"hot"};
+  EXPECT_THAT(PickBatch({"hot", "hot", "hot"}, busy, 2), ElementsAre(0, 1));
+  EXPECT_THAT(PickBatch({}, busy, 2), IsEmpty());
+}
+
 }  // namespace
 }  // namespace llmgw::billing

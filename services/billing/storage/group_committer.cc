@@ -57,13 +57,35 @@ GroupCommitter::GroupCommitter(BillingStore& store, Options options)
 
 GroupCommitter::~GroupCommitter() { Stop(); }
 
+void GroupCommitter::RecentHoldOrgs::Remember(const std::string& request_id,
+                                              const std::string& org) {
+  if (orgs_.size() >= kMaxOrgs) {  // a bound on memory, not a limit on organizations
+    orgs_.clear();
+    org_index_.clear();
+    slots_.assign(kSlots, Slot{});
+  }
+  auto [it, added] = org_index_.try_emplace(org, static_cast<uint32_t>(orgs_.size() + 1));
+  if (added) orgs_.push_back(org);
+  const size_t hash = std::hash<std::string>{}(request_id);
+  slots_[hash % kSlots] = Slot{hash, it->second};
+}
+
+std::string GroupCommitter::RecentHoldOrgs::Find(const std::string& request_id) const {
+  const size_t hash = std::hash<std::string>{}(request_id);
+  const Slot& slot = slots_[hash % kSlots];
+  if (slot.org == 0 || slot.hash != hash) return "";
+  return orgs_[slot.org - 1];
+}
+
 void GroupCommitter::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (!accepting_ || !threads_.empty()) return;
-  for (int i = 0; i < std::max(1, options_.committers); ++i) {
-    threads_.emplace_back([this] {
+  const size_t committers = static_cast<size_t>(std::max(1, options_.committers));
+  busy_.assign(committers, {});
+  for (size_t i = 0; i < committers; ++i) {
+    threads_.emplace_back([this, i] {
       threads::NameThisThread("billing-commit");
-      Loop();
+      Loop(i);
     });
   }
 }
@@ -90,7 +112,14 @@ void GroupCommitter::Submit(BatchOp op, Done done) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (accepting_) {
-      queue_.push_back({std::move(op), std::move(done)});
+      std::string org;
+      if (op.kind == BatchOpKind::kHold) {
+        org = CanonicalOrgId(op.org_id);
+        hold_orgs_.Remember(op.request_id, org);
+      } else {
+        org = hold_orgs_.Find(op.request_id);
+      }
+      queue_.push_back({std::move(op), std::move(done), std::move(org)});
       cv_.notify_one();
       return;
     }
@@ -105,22 +134,44 @@ OpOutcome GroupCommitter::Run(BatchOp op) {
   return future.get();
 }
 
-void GroupCommitter::Loop() {
+void GroupCommitter::Loop(size_t committer) {
   std::vector<Pending> batch;
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     cv_.wait(lock, [this] { return !queue_.empty() || !accepting_; });
     if (queue_.empty()) return;  // stopped and drained
-    size_t n = std::min(queue_.size(), options_.max_batch);
-    batch.clear();
-    for (size_t i = 0; i < n; ++i) {
-      batch.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-    }
+    TakeBatch(committer, batch);
     lock.unlock();
     Commit(batch);
     lock.lock();
+    busy_[committer].clear();
+    // Calls left queued because they conflicted with this batch can go now.
+    if (!queue_.empty()) cv_.notify_one();
   }
+}
+
+void GroupCommitter::TakeBatch(size_t committer, std::vector<Pending>& batch) {
+  std::set<std::string, std::less<>> busy;
+  for (size_t i = 0; i < busy_.size(); ++i) {
+    if (i != committer) busy.insert(busy_[i].begin(), busy_[i].end());
+  }
+  std::vector<std::string_view> orgs;
+  orgs.reserve(queue_.size());
+  for (const Pending& p : queue_) orgs.push_back(p.org);
+  std::vector<size_t> picked = PickBatch(orgs, busy, options_.max_batch);
+  batch.clear();
+  std::deque<Pending> rest;
+  size_t next = 0;
+  for (size_t i = 0; i < queue_.size(); ++i) {
+    if (next < picked.size() && picked[next] == i) {
+      if (!queue_[i].org.empty()) busy_[committer].insert(queue_[i].org);
+      batch.push_back(std::move(queue_[i]));
+      ++next;
+    } else {
+      rest.push_back(std::move(queue_[i]));
+    }
+  }
+  queue_.swap(rest);
 }
 
 void GroupCommitter::Commit(std::vector<Pending>& batch) {

@@ -1,8 +1,11 @@
 #pragma once
-// Group commit for Hold, Settle and Void: calls are queued, and committer threads take everything
+// Group commit for Hold, Settle and Void: calls are queued, and committer threads take what is
 // queued as one batch (BillingStore::ApplyBatch: one transaction, one durable commit), then
 // answer every call with its own outcome. While one batch commits the next one queues, so the
-// batch grows with the load and the commit cost is shared. When a batch fails (any SQL error, a
+// batch grows with the load and the commit cost is shared. A committer takes the calls of
+// organizations no other batch in flight holds (PickBatch), so batches over many organizations
+// lock disjoint balance rows and commit side by side; a settle or void names only its request,
+// so the committer remembers the organization of the holds it placed (RecentHoldOrgs). When a batch fails (any SQL error, a
 // concurrent replica creating the same hold, a deadlock) nothing of it was written and its calls
 // run one by one on the single-call path, so one bad call cannot fail the others.
 //
@@ -12,9 +15,13 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
 #include <thread>
 #include <vector>
 
@@ -52,8 +59,30 @@ class GroupCommitter {
   struct Pending {
     BatchOp op;
     Done done;
+    std::string org;  // canonical; "" when unknown (a settle of a hold placed elsewhere)
   };
-  void Loop();
+  // The organization of recently placed holds by request id: a fixed table of slots (a newer
+  // hold takes an older one's slot), so memory stays bounded whatever the traffic. A hint for
+  // scheduling only: the batch reads the hold's organization from the database.
+  class RecentHoldOrgs {
+   public:
+    void Remember(const std::string& request_id, const std::string& org);
+    std::string Find(const std::string& request_id) const;  // "" when not remembered
+
+   private:
+    struct Slot {
+      size_t hash = 0;
+      uint32_t org = 0;  // index into orgs_ + 1; 0: empty
+    };
+    static constexpr size_t kSlots = size_t{1} << 18;
+    static constexpr size_t kMaxOrgs = size_t{1} << 20;
+    std::vector<Slot> slots_ = std::vector<Slot>(kSlots);
+    std::vector<std::string> orgs_;
+    std::unordered_map<std::string, uint32_t> org_index_;
+  };
+  void Loop(size_t committer);
+  // Under mu_: moves the calls PickBatch chooses from queue_ into `batch`.
+  void TakeBatch(size_t committer, std::vector<Pending>& batch);
   void Commit(std::vector<Pending>& batch);
 
   BillingStore& store_;
@@ -63,6 +92,9 @@ class GroupCommitter {
   std::deque<Pending> queue_;
   bool accepting_ = true;  // until Stop
   std::vector<std::thread> threads_;
+  // Per committer: the organizations of its batch in flight.
+  std::vector<std::set<std::string, std::less<>>> busy_;
+  RecentHoldOrgs hold_orgs_;
 };
 
 // One call on the single-call path (BillingStore::Hold, Settle or Void) as an OpOutcome.
