@@ -27,6 +27,7 @@
 #include "libs/grpc/internal_token.h"
 #include "libs/pg/pool.h"
 #include "llmgw/billing/v1/billing.grpc.pb.h"
+#include "services/gateway/clients/billing_client.h"
 #include "services/billing/storage/billing_invariants.h"
 
 namespace pb = llmgw::billing::v1;
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
   std::string addr = "127.0.0.1:50053";
   std::string database_url;
   int orgs = 1, workers = 16, seconds = 5;
+  bool coalesce = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
     if (a == "--addr")
@@ -68,10 +70,12 @@ int main(int argc, char** argv) {
       seconds = std::atoi(v.c_str());
     else if (a == "--database-url")
       database_url = v;
+    else if (a == "--coalesce")
+      coalesce = v != "0";
     else {
       std::fprintf(stderr,
                    "usage: llmgw-billing-load [--addr H:P] [--orgs N] [--workers N] [--seconds N] "
-                   "[--database-url URL]\n");
+                   "[--coalesce 1|0] [--database-url URL]\n");
       return 2;
     }
   }
@@ -100,9 +104,15 @@ int main(int argc, char** argv) {
     }
   }
 
-  // Every worker is a chain of asynchronous calls (gRPC's callback API): Hold, then its Settle,
-  // then the next Hold, each started from the previous call's callback. No thread per worker, so
-  // the load client's own CPU stays small beside billing's and PostgreSQL's on a small machine.
+  // Every worker is a chain of asynchronous calls: Hold, then its Settle, then the next Hold,
+  // each started from the previous call's callback; no thread per worker, so the load client's
+  // own CPU stays small beside billing's and PostgreSQL's. The calls go through the gateway's own
+  // billing client: --coalesce 1 (the gateway's default) sends concurrent calls together in Batch
+  // RPCs, --coalesce 0 one Hold or Settle RPC per call.
+  llmgw::gateway::GrpcBillingClient client(
+      llmgw::grpcutil::MakeChannel(addr), token,
+      {.hold = std::chrono::seconds(10), .settle = std::chrono::seconds(10)},
+      {.max_in_flight = coalesce ? 4 : 0});
   std::atomic<bool> stop{false};
   std::atomic<int64_t> pairs{0}, errors{0};
   std::atomic<int> running{workers};
@@ -114,73 +124,47 @@ int main(int argc, char** argv) {
     int index = 0;
     int64_t n = 0;
     std::vector<int64_t> h, s;
-    grpc::ClientContext* ctx = nullptr;
-    pb::HoldRequest hr;
-    pb::HoldResponse hresp;
-    pb::SettleRequest sr;
-    pb::SettleResponse sresp;
-    Clock::time_point t0, t1;
-    int org = 0;
   };
   std::vector<std::unique_ptr<Worker>> pool;
   for (int w = 0; w < workers; ++w) {
     pool.push_back(std::make_unique<Worker>());
     pool.back()->index = w;
   }
-  std::function<void(Worker*)> next_hold;
-  auto finish = [&](Worker* wk) {
-    std::lock_guard<std::mutex> lock(mu);
-    hold_us.insert(hold_us.end(), wk->h.begin(), wk->h.end());
-    settle_us.insert(settle_us.end(), wk->s.begin(), wk->s.end());
-    if (--running == 0) all_done.notify_all();
+  auto micros = [](Clock::duration d) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
   };
-  auto settle = [&](Worker* wk) {
-    wk->t1 = Clock::now();
-    wk->sr.Clear();
-    wk->sr.set_request_id(wk->hr.request_id());
-    wk->sr.set_provider_cost_nano(12'345);
-    delete wk->ctx;
-    wk->ctx = new grpc::ClientContext;
-    ctx(*wk->ctx);
-    stub->async()->Settle(wk->ctx, &wk->sr, &wk->sresp, [&, wk](grpc::Status st) {
-      if (!st.ok()) {
-        ++errors;
-      } else {
-        auto t2 = Clock::now();
-        charged_per_org[wk->org] += wk->sresp.charged_nano();
-        wk->h.push_back(
-            std::chrono::duration_cast<std::chrono::microseconds>(wk->t1 - wk->t0).count());
-        wk->s.push_back(
-            std::chrono::duration_cast<std::chrono::microseconds>(t2 - wk->t1).count());
-        ++pairs;
-      }
-      next_hold(wk);
-    });
-  };
-  next_hold = [&](Worker* wk) {
+  std::function<void(Worker*)> next_hold = [&](Worker* wk) {
     if (stop) {
-      delete wk->ctx;
-      wk->ctx = nullptr;
-      finish(wk);
+      std::lock_guard<std::mutex> lock(mu);
+      hold_us.insert(hold_us.end(), wk->h.begin(), wk->h.end());
+      settle_us.insert(settle_us.end(), wk->s.begin(), wk->s.end());
+      if (--running == 0) all_done.notify_all();
       return;
     }
-    wk->org = static_cast<int>((wk->n++ * workers + wk->index) % orgs);
-    wk->hr.Clear();
-    wk->hr.set_organization_id(org_ids[wk->org]);
-    wk->hr.set_request_id(llmgw::crypto::RandomUuid());
-    wk->hr.set_provider_cost_bound_nano(50'000);
-    delete wk->ctx;
-    wk->ctx = new grpc::ClientContext;
-    ctx(*wk->ctx);
-    wk->t0 = Clock::now();
-    stub->async()->Hold(wk->ctx, &wk->hr, &wk->hresp, [&, wk](grpc::Status st) {
-      if (!st.ok()) {
-        ++errors;
-        next_hold(wk);
-        return;
-      }
-      settle(wk);
-    });
+    const int o = static_cast<int>((wk->n++ * workers + wk->index) % orgs);
+    std::string rid = llmgw::crypto::RandomUuid();
+    const auto t0 = Clock::now();
+    client.Hold({.organization_id = org_ids[o], .request_id = rid, .provider_cost_bound = 50'000},
+                [&, wk, o, rid, t0](absl::StatusOr<llmgw::gateway::HoldReceipt> held) {
+                  if (!held.ok()) {
+                    ++errors;
+                    return next_hold(wk);
+                  }
+                  const auto t1 = Clock::now();
+                  client.Settle(rid, 12'345, "",
+                                [&, wk, o, t0, t1](
+                                    absl::StatusOr<llmgw::gateway::SettleReceipt> settled) {
+                                  if (!settled.ok()) {
+                                    ++errors;
+                                    return next_hold(wk);
+                                  }
+                                  charged_per_org[o] += settled->charged;
+                                  wk->h.push_back(micros(t1 - t0));
+                                  wk->s.push_back(micros(Clock::now() - t1));
+                                  ++pairs;
+                                  next_hold(wk);
+                                });
+                });
   };
   auto start = Clock::now();
   for (auto& wk : pool) next_hold(wk.get());
@@ -205,10 +189,10 @@ int main(int argc, char** argv) {
     }
   }
   std::printf(
-      "{\"orgs\":%d,\"workers\":%d,\"pairs\":%lld,\"pairs_per_s\":%.0f,\"errors\":%lld,"
+      "{\"orgs\":%d,\"workers\":%d,\"coalesce\":%s,\"pairs\":%lld,\"pairs_per_s\":%.0f,\"errors\":%lld,"
       "\"hold_us\":{\"p50\":%lld,\"p99\":%lld},\"settle_us\":{\"p50\":%lld,\"p99\":%lld},"
       "\"balance_mismatches\":%d,\"invariants\":%s}\n",
-      orgs, workers, static_cast<long long>(pairs.load()), pairs.load() / secs,
+      orgs, workers, coalesce ? "true" : "false", static_cast<long long>(pairs.load()), pairs.load() / secs,
       static_cast<long long>(errors.load()), static_cast<long long>(Pct(hold_us, 50)),
       static_cast<long long>(Pct(hold_us, 99)), static_cast<long long>(Pct(settle_us, 50)),
       static_cast<long long>(Pct(settle_us, 99)), mismatches,

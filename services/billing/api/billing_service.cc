@@ -1,5 +1,9 @@
 #include "services/billing/api/billing_service.h"
 
+#include <atomic>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
 #include "libs/common/status_macros.h"
 #include "services/billing/domain/price_catalog.h"
 #include "services/billing/storage/group_committer.h"
@@ -180,71 +184,6 @@ grpc::ServerUnaryReactor* BillingService::ListTransactions(grpc::CallbackServerC
   });
 }
 
-grpc::ServerUnaryReactor* BillingService::ServeMoneyCall(
-    grpc::CallbackServerContext* ctx, const char* method,
-    std::function<absl::StatusOr<BatchOp>()> make_op,
-    std::function<absl::Status(const OpOutcome&)> answer, bool alone) {
-  if (options_.group_commit == nullptr || alone) {
-    return grpcutil::ServeUnary(ctx, env_, method, [this, make_op, answer]() -> absl::Status {
-      LLMGW_ASSIGN_OR_RETURN(BatchOp op, make_op());
-      return answer(RunAlone(store_, op));
-    });
-  }
-  return grpcutil::ServeUnaryDeferred(
-      ctx, env_, method, [this, make_op, answer](std::function<void(const absl::Status&)> finish) {
-        absl::StatusOr<BatchOp> op = make_op();
-        if (!op.ok()) {
-          finish(op.status());
-          return;
-        }
-        options_.group_commit->Submit(std::move(*op),
-                                      [answer, finish](const OpOutcome& o) { finish(answer(o)); });
-      });
-}
-
-grpc::ServerUnaryReactor* BillingService::Hold(grpc::CallbackServerContext* ctx,
-                                               const v1::HoldRequest* req, v1::HoldResponse* resp) {
-  auto make_op = [this, req]() -> absl::StatusOr<BatchOp> {
-    LLMGW_RETURN_IF_ERROR(ValidateOrgId(req->organization_id()));
-    LLMGW_RETURN_IF_ERROR(ValidateKey("request_id", req->request_id()));
-    // A budget-only (pass-through) hold reserves the bound itself: no margin.
-    const int64_t margin = req->budget_only() ? 0 : options_.margin_percent;
-    LLMGW_ASSIGN_OR_RETURN(Nano amount, HoldAmount(req->provider_cost_bound_nano(), margin));
-    const int64_t now = clock_.NowUnixMs();
-    std::vector<BudgetRequest> requested;
-    for (const v1::BudgetLimit& b : req->budgets()) {
-      requested.push_back({b.scope(), b.period(), b.limit_nano()});
-    }
-    HoldBudgets budgets{.budget_only = req->budget_only()};
-    LLMGW_ASSIGN_OR_RETURN(budgets.charges, BudgetCharges(requested, now));
-    return BatchOp{
-        .kind = BatchOpKind::kHold,
-        .request_id = req->request_id(),
-        .org_id = req->organization_id(),
-        .amount = amount,
-        .margin_percent = margin,
-        .expires_at_unix_ms =
-            now + std::chrono::duration_cast<std::chrono::milliseconds>(options_.hold_ttl).count(),
-        .budgets = std::move(budgets)};
-  };
-  auto answer = [this, resp](const OpOutcome& r) -> absl::Status {
-    if (metrics_) {
-      if (r.status.ok() && !r.replayed) metrics_->holds_granted.Increment();
-      if (r.status.code() == absl::StatusCode::kResourceExhausted) {
-        metrics_->holds_refused.Increment();
-      }
-    }
-    if (!r.status.ok()) return r.status;
-    resp->set_held_nano(r.hold_amount);
-    resp->set_expires_at_unix_ms(r.expires_at_unix_ms);
-    resp->set_margin_percent(r.margin_percent);
-    return absl::OkStatus();
-  };
-  // Holds with budgets are placed one by one: their guarded counters are not planned in batches.
-  const bool alone = req->budgets_size() > 0 || req->budget_only();
-  return ServeMoneyCall(ctx, "Hold", make_op, answer, alone);
-}
-
 grpc::ServerUnaryReactor* BillingService::ListBudgets(grpc::CallbackServerContext* ctx,
                                                       const v1::ListBudgetsRequest* req,
                                                       v1::ListBudgetsResponse* resp) {
@@ -264,53 +203,218 @@ grpc::ServerUnaryReactor* BillingService::ListBudgets(grpc::CallbackServerContex
   });
 }
 
+void BillingService::Dispatch(BatchOp op, bool alone, std::function<void(const OpOutcome&)> done) {
+  if (options_.group_commit != nullptr && !alone) {
+    options_.group_commit->Submit(std::move(op), std::move(done));
+    return;
+  }
+  // Database calls block: on the worker pool, never on gRPC's threads.
+  boost::asio::post(*env_.pool, [this, op = std::move(op), done = std::move(done)] {
+    OpOutcome out;
+    try {
+      out = RunAlone(store_, op);
+    } catch (const std::exception&) {
+      out.status = absl::InternalError("internal error");
+    }
+    done(out);
+  });
+}
+
+grpc::ServerUnaryReactor* BillingService::ServeMoneyCall(
+    grpc::CallbackServerContext* ctx, const char* method, absl::StatusOr<BatchOp> op, bool alone,
+    std::function<absl::Status(const OpOutcome&)> answer) {
+  return grpcutil::ServeUnaryDeferred(
+      ctx, env_, method,
+      [this, op = std::move(op), alone, answer](std::function<void(const absl::Status&)> finish) {
+        if (!op.ok()) {
+          finish(op.status());
+          return;
+        }
+        Dispatch(*op, alone, [answer, finish](const OpOutcome& o) { finish(answer(o)); });
+      });
+}
+
+absl::StatusOr<BatchOp> BillingService::HoldOp(const v1::HoldRequest& req) const {
+  LLMGW_RETURN_IF_ERROR(ValidateOrgId(req.organization_id()));
+  LLMGW_RETURN_IF_ERROR(ValidateKey("request_id", req.request_id()));
+  // A budget-only (pass-through) hold reserves the bound itself: no margin.
+  const int64_t margin = req.budget_only() ? 0 : options_.margin_percent;
+  LLMGW_ASSIGN_OR_RETURN(Nano amount, HoldAmount(req.provider_cost_bound_nano(), margin));
+  const int64_t now = clock_.NowUnixMs();
+  std::vector<BudgetRequest> requested;
+  for (const v1::BudgetLimit& b : req.budgets()) {
+    requested.push_back({b.scope(), b.period(), b.limit_nano()});
+  }
+  HoldBudgets budgets{.budget_only = req.budget_only()};
+  LLMGW_ASSIGN_OR_RETURN(budgets.charges, BudgetCharges(requested, now));
+  return BatchOp{
+      .kind = BatchOpKind::kHold,
+      .request_id = req.request_id(),
+      .org_id = req.organization_id(),
+      .amount = amount,
+      .margin_percent = margin,
+      .expires_at_unix_ms =
+          now + std::chrono::duration_cast<std::chrono::milliseconds>(options_.hold_ttl).count(),
+      .budgets = std::move(budgets)};
+}
+
+// Holds with budgets are placed one by one: their guarded counters are not planned in batches.
+bool BillingService::HoldRunsAlone(const v1::HoldRequest& req) {
+  return req.budgets_size() > 0 || req.budget_only();
+}
+
+absl::Status BillingService::AnswerHold(const OpOutcome& r, v1::HoldResponse* resp) {
+  if (metrics_) {
+    if (r.status.ok() && !r.replayed) metrics_->holds_granted.Increment();
+    if (r.status.code() == absl::StatusCode::kResourceExhausted) {
+      metrics_->holds_refused.Increment();
+    }
+  }
+  if (!r.status.ok()) return r.status;
+  resp->set_held_nano(r.hold_amount);
+  resp->set_expires_at_unix_ms(r.expires_at_unix_ms);
+  resp->set_margin_percent(r.margin_percent);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<BatchOp> BillingService::SettleOp(const v1::SettleRequest& req) {
+  LLMGW_RETURN_IF_ERROR(ValidateKey("request_id", req.request_id()));
+  LLMGW_RETURN_IF_ERROR(ValidateProviderCost(req.provider_cost_nano()));
+  LLMGW_RETURN_IF_ERROR(ValidateDescription(req.description()));
+  return BatchOp{.kind = BatchOpKind::kSettle,
+                 .request_id = req.request_id(),
+                 .provider_cost = req.provider_cost_nano(),
+                 .description = req.description()};
+}
+
+absl::Status BillingService::AnswerSettle(const OpOutcome& r, v1::SettleResponse* resp) {
+  if (!r.status.ok()) return r.status;
+  const Settlement& s = r.settlement;
+  if (metrics_) {
+    if (r.replayed) {
+      metrics_->settles_replayed.Increment();
+    } else {
+      metrics_->settles.Increment();
+      metrics_->charged_nano.Increment(s.charged);
+      metrics_->uncollected_nano.Increment(s.uncollected);
+    }
+  }
+  resp->set_provider_cost_nano(s.provider_cost);
+  resp->set_margin_nano(s.margin);
+  resp->set_total_nano(s.total);
+  resp->set_charged_nano(s.charged);
+  resp->set_uncollected_nano(s.uncollected);
+  resp->set_balance_after_nano(s.balance_after);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<BatchOp> BillingService::VoidOp(const v1::VoidRequest& req) {
+  LLMGW_RETURN_IF_ERROR(ValidateKey("request_id", req.request_id()));
+  return BatchOp{.kind = BatchOpKind::kVoid, .request_id = req.request_id()};
+}
+
+absl::Status BillingService::AnswerVoid(const OpOutcome& r) {
+  if (!r.status.ok()) return r.status;
+  if (metrics_) metrics_->voids.Increment();
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* BillingService::Hold(grpc::CallbackServerContext* ctx,
+                                               const v1::HoldRequest* req, v1::HoldResponse* resp) {
+  return ServeMoneyCall(ctx, "Hold", HoldOp(*req), HoldRunsAlone(*req),
+                        [this, resp](const OpOutcome& o) { return AnswerHold(o, resp); });
+}
+
 grpc::ServerUnaryReactor* BillingService::Settle(grpc::CallbackServerContext* ctx,
                                                  const v1::SettleRequest* req,
                                                  v1::SettleResponse* resp) {
-  auto make_op = [req]() -> absl::StatusOr<BatchOp> {
-    LLMGW_RETURN_IF_ERROR(ValidateKey("request_id", req->request_id()));
-    LLMGW_RETURN_IF_ERROR(ValidateProviderCost(req->provider_cost_nano()));
-    LLMGW_RETURN_IF_ERROR(ValidateDescription(req->description()));
-    return BatchOp{.kind = BatchOpKind::kSettle,
-                   .request_id = req->request_id(),
-                   .provider_cost = req->provider_cost_nano(),
-                   .description = req->description()};
-  };
-  auto answer = [this, resp](const OpOutcome& r) -> absl::Status {
-    if (!r.status.ok()) return r.status;
-    const Settlement& s = r.settlement;
-    if (metrics_) {
-      if (r.replayed) {
-        metrics_->settles_replayed.Increment();
-      } else {
-        metrics_->settles.Increment();
-        metrics_->charged_nano.Increment(s.charged);
-        metrics_->uncollected_nano.Increment(s.uncollected);
-      }
-    }
-    resp->set_provider_cost_nano(s.provider_cost);
-    resp->set_margin_nano(s.margin);
-    resp->set_total_nano(s.total);
-    resp->set_charged_nano(s.charged);
-    resp->set_uncollected_nano(s.uncollected);
-    resp->set_balance_after_nano(s.balance_after);
-    return absl::OkStatus();
-  };
-  return ServeMoneyCall(ctx, "Settle", make_op, answer);
+  return ServeMoneyCall(ctx, "Settle", SettleOp(*req), false,
+                        [this, resp](const OpOutcome& o) { return AnswerSettle(o, resp); });
 }
 
 grpc::ServerUnaryReactor* BillingService::Void(grpc::CallbackServerContext* ctx,
                                                const v1::VoidRequest* req, v1::VoidResponse*) {
-  auto make_op = [req]() -> absl::StatusOr<BatchOp> {
-    LLMGW_RETURN_IF_ERROR(ValidateKey("request_id", req->request_id()));
-    return BatchOp{.kind = BatchOpKind::kVoid, .request_id = req->request_id()};
+  return ServeMoneyCall(ctx, "Void", VoidOp(*req), false,
+                        [this](const OpOutcome& o) { return AnswerVoid(o); });
+}
+
+grpc::ServerUnaryReactor* BillingService::Batch(grpc::CallbackServerContext* ctx,
+                                                const v1::BatchRequest* req,
+                                                v1::BatchResponse* resp) {
+  return grpcutil::ServeUnaryDeferred(
+      ctx, env_, "Batch", [this, req, resp](std::function<void(const absl::Status&)> finish) {
+        const int n = req->calls_size();
+        if (n == 0 || n > kMaxBatchCalls) {
+          finish(absl::InvalidArgumentError(
+              absl::StrCat("a batch has 1 to ", kMaxBatchCalls, " calls, not ", n)));
+          return;
+        }
+        // Every result exists before any call runs: calls finish on several threads, each
+        // writing only its own result; the last one to finish answers the batch.
+        for (int i = 0; i < n; ++i) resp->add_results();
+        auto left = std::make_shared<std::atomic<int>>(n);
+        auto start = std::chrono::steady_clock::now();
+        std::function<void()> one_done = [left, finish] {
+          if (left->fetch_sub(1, std::memory_order_acq_rel) == 1) finish(absl::OkStatus());
+        };
+        for (int i = 0; i < n; ++i) {
+          ServeBatchCall(req->calls(i), resp->mutable_results(i), start, one_done);
+        }
+      });
+}
+
+void BillingService::ServeBatchCall(const v1::BatchCall& call, v1::BatchResult* result,
+                                    std::chrono::steady_clock::time_point start,
+                                    std::function<void()> done) {
+  // The call's status into its result, and into the metrics under its own method's name.
+  auto record = [this, result, start, done](const char* method, const absl::Status& s) {
+    result->set_code(static_cast<int32_t>(s.code()));
+    result->set_message(std::string(s.message()));
+    if (env_.metrics) {
+      env_.metrics->Observe(
+          method, static_cast<int>(s.code()),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    done();
   };
-  auto answer = [this](const OpOutcome& r) -> absl::Status {
-    if (!r.status.ok()) return r.status;
-    if (metrics_) metrics_->voids.Increment();
-    return absl::OkStatus();
+  auto run = [this, record](const char* method, absl::StatusOr<BatchOp> op, bool alone,
+                            std::function<absl::Status(const OpOutcome&)> answer) {
+    if (!op.ok()) {
+      record(method, op.status());
+      return;
+    }
+    Dispatch(std::move(*op), alone,
+             [record, method, answer](const OpOutcome& o) { record(method, answer(o)); });
   };
-  return ServeMoneyCall(ctx, "Void", make_op, answer);
+  switch (call.call_case()) {
+    case v1::BatchCall::kHold:
+      run("Hold", HoldOp(call.hold()), HoldRunsAlone(call.hold()),
+          [this, result](const OpOutcome& o) {
+            v1::HoldResponse r;
+            absl::Status s = AnswerHold(o, &r);
+            if (s.ok()) *result->mutable_hold() = std::move(r);
+            return s;
+          });
+      return;
+    case v1::BatchCall::kSettle:
+      run("Settle", SettleOp(call.settle()), false, [this, result](const OpOutcome& o) {
+        v1::SettleResponse r;
+        absl::Status s = AnswerSettle(o, &r);
+        if (s.ok()) *result->mutable_settle() = std::move(r);
+        return s;
+      });
+      return;
+    case v1::BatchCall::kVoidHold:
+      run("Void", VoidOp(call.void_hold()), false, [this, result](const OpOutcome& o) {
+        absl::Status s = AnswerVoid(o);
+        if (s.ok()) result->mutable_void_hold();
+        return s;
+      });
+      return;
+    case v1::BatchCall::CALL_NOT_SET:
+      break;
+  }
+  record("Batch", absl::InvalidArgumentError("a batch call is a hold, a settle or a void"));
 }
 
 }  // namespace llmgw::billing

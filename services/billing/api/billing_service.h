@@ -64,14 +64,32 @@ class BillingService final : public llmgw::billing::v1::BillingService::Callback
                                    v1::SettleResponse* resp) override;
   grpc::ServerUnaryReactor* Void(grpc::CallbackServerContext* ctx, const v1::VoidRequest* req,
                                  v1::VoidResponse* resp) override;
+  grpc::ServerUnaryReactor* Batch(grpc::CallbackServerContext* ctx, const v1::BatchRequest* req,
+                                  v1::BatchResponse* resp) override;
+
+  static constexpr int kMaxBatchCalls = 1000;
 
  private:
-  // Hold, Settle and Void: `make_op` validates the request into a call, `answer` fills the
-  // response from its outcome; in between the call runs alone or in a group commit.
+  // Hold, Settle and Void, as their own RPCs: `op` is the validated request, `answer` fills the
+  // response from its outcome; in between the call runs alone or in a group commit (Dispatch).
   grpc::ServerUnaryReactor* ServeMoneyCall(grpc::CallbackServerContext* ctx, const char* method,
-                                           std::function<absl::StatusOr<BatchOp>()> make_op,
-                                           std::function<absl::Status(const OpOutcome&)> answer,
-                                           bool alone = false);
+                                           absl::StatusOr<BatchOp> op, bool alone,
+                                           std::function<absl::Status(const OpOutcome&)> answer);
+  // One call of a Batch, answered into `result`; `done` runs once it is.
+  void ServeBatchCall(const v1::BatchCall& call, v1::BatchResult* result,
+                      std::chrono::steady_clock::time_point start, std::function<void()> done);
+  // Runs `op` in the group commit, or alone on the worker pool (`alone`, or no group commit);
+  // `done` gets its outcome, on whichever thread ran it.
+  void Dispatch(BatchOp op, bool alone, std::function<void(const OpOutcome&)> done);
+
+  // Each money call's request → call (validation), and outcome → response (with its metrics).
+  absl::StatusOr<BatchOp> HoldOp(const v1::HoldRequest& req) const;
+  static bool HoldRunsAlone(const v1::HoldRequest& req);
+  absl::Status AnswerHold(const OpOutcome& r, v1::HoldResponse* resp);
+  static absl::StatusOr<BatchOp> SettleOp(const v1::SettleRequest& req);
+  absl::Status AnswerSettle(const OpOutcome& r, v1::SettleResponse* resp);
+  static absl::StatusOr<BatchOp> VoidOp(const v1::VoidRequest& req);
+  absl::Status AnswerVoid(const OpOutcome& r);
 
   BillingStore& store_;
   grpcutil::HandlerEnv env_;

@@ -370,6 +370,68 @@ TEST_P(BillingServiceTest, SettleBeyondTheBalanceCountsUncollected) {
   EXPECT_EQ(Hold(kOrg, "req-2", 1, &hold).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
+TEST_P(BillingServiceTest, ABatchAnswersEachCallAsItsOwnRpcWould) {
+  Topup(kOrg, 10'000, "key-1");
+  v1::HoldResponse held;
+  ASSERT_TRUE(Hold(kOrg, "held-before", 100, &held).ok());
+  ASSERT_TRUE(Hold(kOrg, "settled-before", 100, &held).ok());
+  v1::SettleResponse settled;
+  ASSERT_TRUE(Settle("settled-before", 0, &settled).ok());
+  // The calls of one batch are concurrent: none of them depends on another's outcome.
+  v1::BatchRequest req;
+  auto hold = [&](const std::string& org, const std::string& id, int64_t bound) {
+    v1::HoldRequest* h = req.add_calls()->mutable_hold();
+    h->set_organization_id(org);
+    h->set_request_id(id);
+    h->set_provider_cost_bound_nano(bound);
+  };
+  hold(kOrg, "b-1", 1000);                                         // 0: granted, 1200
+  hold(kOrg, "b-2", 100'000);                                      // 1: refused: the balance
+  hold(kOrg, "", 10);                                              // 2: invalid
+  req.add_calls()->mutable_settle()->set_request_id("held-before");  // 3: settled (cost 0)
+  req.add_calls()->mutable_settle()->set_request_id("nobody");     // 4: no hold
+  req.add_calls()->mutable_void_hold()->set_request_id("nobody");  // 5: no hold
+  req.add_calls();                                                 // 6: no call at all
+  hold(kOrg, "settled-before", 100);                               // 7: settled already
+  v1::BatchResponse resp;
+  ASSERT_TRUE(Call(&v1::BillingService::Stub::Batch, req, &resp).ok());
+  ASSERT_EQ(resp.results_size(), 8);
+  auto code = [&](int i) { return static_cast<grpc::StatusCode>(resp.results(i).code()); };
+  EXPECT_EQ(code(0), grpc::StatusCode::OK);
+  EXPECT_EQ(resp.results(0).hold().held_nano(), 1200);
+  EXPECT_EQ(resp.results(0).hold().margin_percent(), 20);
+  EXPECT_EQ(code(1), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_FALSE(resp.results(1).has_hold());
+  EXPECT_EQ(code(2), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(code(3), grpc::StatusCode::OK);
+  EXPECT_EQ(resp.results(3).settle().charged_nano(), 0);
+  EXPECT_EQ(code(4), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(code(5), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(code(6), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(code(7), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(resp.results(7).message(), ::testing::HasSubstr("already settled"));
+  EXPECT_EQ(Balance(kOrg).held_nano(), 1200);
+
+  // The same calls again: every one is idempotent or refused the same way.
+  v1::BatchResponse again;
+  ASSERT_TRUE(Call(&v1::BillingService::Stub::Batch, req, &again).ok());
+  EXPECT_EQ(again.results(0).hold().held_nano(), 1200);
+  EXPECT_EQ(Balance(kOrg).held_nano(), 1200);
+  EXPECT_EQ(metrics_->holds_granted.Value(), 3);  // held-before, settled-before, b-1: once each
+
+  v1::BatchResponse refused;
+  EXPECT_EQ(Call(&v1::BillingService::Stub::Batch, v1::BatchRequest(), &refused).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::BatchRequest too_many;
+  for (int i = 0; i <= BillingService::kMaxBatchCalls; ++i) {
+    too_many.add_calls()->mutable_void_hold()->set_request_id("nobody");
+  }
+  EXPECT_EQ(Call(&v1::BillingService::Stub::Batch, too_many, &refused).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Call(&v1::BillingService::Stub::Batch, req, &refused, "").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
 INSTANTIATE_TEST_SUITE_P(OneByOneAndGroupCommit, BillingServiceTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return info.param ? "GroupCommit" : "OneByOne";

@@ -1,5 +1,6 @@
 #include "services/gateway/clients/billing_client.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "libs/grpc/internal_token.h"
@@ -10,94 +11,250 @@ namespace {
 
 namespace v1 = billing::v1;
 
-// Owns everything one in-flight call needs until its callback runs.
-template <typename Req, typename Resp, typename Result>
-struct Call {
+// Owns everything one in-flight RPC needs until its callback runs.
+template <typename Req, typename Resp>
+struct Rpc {
   grpc::ClientContext ctx;
   Req req;
   Resp resp;
-  BillingHolds::Done<Result> done;
 };
 
-// Starts the call through `start(ctx, req, resp, callback)`; `convert(resp)` makes the result.
-template <typename Req, typename Resp, typename Result, typename Start, typename Convert>
-void Run(std::unique_ptr<Call<Req, Resp, Result>> call, Start start, Convert convert) {
-  auto* c = call.release();
-  start(&c->ctx, &c->req, &c->resp, [c, convert](grpc::Status status) {
-    std::unique_ptr<Call<Req, Resp, Result>> owned(c);
-    if (!status.ok()) {
-      owned->done(grpcutil::FromGrpc(status));
-      return;
+// Sends one call as the RPC of its kind through `start(ctx, req, resp, callback)`; `wrap(resp,
+// result)` puts the response into the call's result.
+template <typename Req, typename Resp, typename Start, typename Wrap>
+void SendOne(const std::string& token, std::chrono::milliseconds timeout, Req req,
+             GrpcBillingClient::CallDone done, Start start, Wrap wrap) {
+  auto* rpc = new Rpc<Req, Resp>;
+  grpcutil::PrepareClientContext(rpc->ctx, token, timeout);
+  rpc->req = std::move(req);
+  start(&rpc->ctx, &rpc->req, &rpc->resp,
+        [rpc, done = std::move(done), wrap](grpc::Status status) {
+          absl::StatusOr<v1::BatchResult> result = v1::BatchResult();
+          if (status.ok()) {
+            wrap(std::move(rpc->resp), *result);
+          } else {
+            result = grpcutil::FromGrpc(status);
+          }
+          delete rpc;  // before `done`: after it the client may be gone
+          done(std::move(result));
+        });
+}
+
+// Gives each call of a batch its own result, or the status of the RPC that carried them all.
+void AnswerBatch(const grpc::Status& status, v1::BatchResponse& resp,
+                 std::vector<GrpcBillingClient::PendingCall>& calls) {
+  const bool answered = status.ok() && resp.results_size() == static_cast<int>(calls.size());
+  const absl::Status failed =
+      status.ok() ? absl::InternalError("billing answered a batch with a wrong number of results")
+                  : grpcutil::FromGrpc(status);
+  for (size_t i = 0; i < calls.size(); ++i) {
+    if (answered) {
+      calls[i].done(std::move(*resp.mutable_results(static_cast<int>(i))));
+    } else {
+      calls[i].done(failed);
     }
-    owned->done(convert(owned->resp));
-  });
+  }
 }
 
 }  // namespace
 
+absl::Status BatchResultStatus(const v1::BatchResult& result) {
+  if (result.code() == 0) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(result.code()), result.message());
+}
+
 GrpcBillingClient::GrpcBillingClient(std::shared_ptr<grpc::Channel> channel,
-                                     std::string internal_token, Deadlines deadlines)
+                                     std::string internal_token, Deadlines deadlines,
+                                     Coalescing coalescing)
     : stub_(v1::BillingService::NewStub(std::move(channel))),
       internal_token_(std::move(internal_token)),
-      deadlines_(deadlines) {}
+      deadlines_(deadlines),
+      coalescing_(coalescing) {}
+
+GrpcBillingClient::GrpcBillingClient(std::shared_ptr<grpc::Channel> channel,
+                                     std::string internal_token, Deadlines deadlines)
+    : GrpcBillingClient(std::move(channel), std::move(internal_token), deadlines, Coalescing{}) {}
+
+GrpcBillingClient::GrpcBillingClient(std::shared_ptr<grpc::Channel> channel,
+                                     std::string internal_token)
+    : GrpcBillingClient(std::move(channel), std::move(internal_token), Deadlines{},
+                        Coalescing{}) {}
+
+GrpcBillingClient::~GrpcBillingClient() {
+  std::unique_lock<std::mutex> lock(mu_);
+  idle_.wait(lock, [this] { return callbacks_pending_ == 0; });
+}
+
+void GrpcBillingClient::CallbackDone() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (--callbacks_pending_ == 0) idle_.notify_all();
+}
 
 void GrpcBillingClient::Hold(HoldOrder order, Done<absl::StatusOr<HoldReceipt>> done) {
-  using C = Call<v1::HoldRequest, v1::HoldResponse, absl::StatusOr<HoldReceipt>>;
-  auto call = std::make_unique<C>();
-  grpcutil::PrepareClientContext(call->ctx, internal_token_, deadlines_.hold);
-  call->req.set_organization_id(std::move(order.organization_id));
-  call->req.set_request_id(std::move(order.request_id));
-  call->req.set_provider_cost_bound_nano(order.provider_cost_bound);
-  call->req.set_budget_only(order.budget_only);
+  PendingCall call{.timeout = deadlines_.hold};
+  v1::HoldRequest* req = call.call.mutable_hold();
+  req->set_organization_id(std::move(order.organization_id));
+  req->set_request_id(std::move(order.request_id));
+  req->set_provider_cost_bound_nano(order.provider_cost_bound);
+  req->set_budget_only(order.budget_only);
   for (BudgetSpec& b : order.budgets) {
-    v1::BudgetLimit* limit = call->req.add_budgets();
+    v1::BudgetLimit* limit = req->add_budgets();
     limit->set_scope(std::move(b.scope));
     limit->set_period(std::move(b.period));
     limit->set_limit_nano(b.limit);
   }
-  call->done = std::move(done);
-  Run(
-      std::move(call),
-      [this](auto* ctx, auto* req, auto* resp, auto cb) {
-        stub_->async()->Hold(ctx, req, resp, std::move(cb));
-      },
-      [](const v1::HoldResponse& r) -> absl::StatusOr<HoldReceipt> {
-        return HoldReceipt{r.held_nano(), r.expires_at_unix_ms(), r.margin_percent()};
-      });
+  call.done = [done = std::move(done)](absl::StatusOr<v1::BatchResult> r) {
+    if (!r.ok()) return done(r.status());
+    if (absl::Status s = BatchResultStatus(*r); !s.ok()) return done(s);
+    const v1::HoldResponse& h = r->hold();
+    done(HoldReceipt{h.held_nano(), h.expires_at_unix_ms(), h.margin_percent()});
+  };
+  Submit(std::move(call));
 }
 
 void GrpcBillingClient::Settle(std::string request_id, money::Nano provider_cost,
                                std::string description, Done<absl::StatusOr<SettleReceipt>> done) {
-  using C = Call<v1::SettleRequest, v1::SettleResponse, absl::StatusOr<SettleReceipt>>;
-  auto call = std::make_unique<C>();
-  grpcutil::PrepareClientContext(call->ctx, internal_token_, deadlines_.settle);
-  call->req.set_request_id(std::move(request_id));
-  call->req.set_provider_cost_nano(provider_cost);
-  call->req.set_description(std::move(description));
-  call->done = std::move(done);
-  Run(
-      std::move(call),
-      [this](auto* ctx, auto* req, auto* resp, auto cb) {
-        stub_->async()->Settle(ctx, req, resp, std::move(cb));
-      },
-      [](const v1::SettleResponse& r) -> absl::StatusOr<SettleReceipt> {
-        return SettleReceipt{r.provider_cost_nano(), r.margin_nano(),      r.total_nano(),
-                             r.charged_nano(),       r.uncollected_nano(), r.balance_after_nano()};
-      });
+  PendingCall call{.timeout = deadlines_.settle};
+  v1::SettleRequest* req = call.call.mutable_settle();
+  req->set_request_id(std::move(request_id));
+  req->set_provider_cost_nano(provider_cost);
+  req->set_description(std::move(description));
+  call.done = [done = std::move(done)](absl::StatusOr<v1::BatchResult> r) {
+    if (!r.ok()) return done(r.status());
+    if (absl::Status s = BatchResultStatus(*r); !s.ok()) return done(s);
+    const v1::SettleResponse& s = r->settle();
+    done(SettleReceipt{s.provider_cost_nano(), s.margin_nano(), s.total_nano(), s.charged_nano(),
+                       s.uncollected_nano(), s.balance_after_nano()});
+  };
+  Submit(std::move(call));
 }
 
 void GrpcBillingClient::Void(std::string request_id, Done<absl::Status> done) {
-  using C = Call<v1::VoidRequest, v1::VoidResponse, absl::Status>;
-  auto call = std::make_unique<C>();
-  grpcutil::PrepareClientContext(call->ctx, internal_token_, deadlines_.void_hold);
-  call->req.set_request_id(std::move(request_id));
-  call->done = std::move(done);
-  Run(
-      std::move(call),
-      [this](auto* ctx, auto* req, auto* resp, auto cb) {
-        stub_->async()->Void(ctx, req, resp, std::move(cb));
-      },
-      [](const v1::VoidResponse&) { return absl::OkStatus(); });
+  PendingCall call{.timeout = deadlines_.void_hold};
+  call.call.mutable_void_hold()->set_request_id(std::move(request_id));
+  call.done = [done = std::move(done)](absl::StatusOr<v1::BatchResult> r) {
+    done(r.ok() ? BatchResultStatus(*r) : r.status());
+  };
+  Submit(std::move(call));
+}
+
+void GrpcBillingClient::Submit(PendingCall call) {
+  std::vector<PendingCall> batch;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (coalescing_.max_in_flight > 0 && !batch_unsupported_) {
+      queue_.push_back(std::move(call));
+      batch = TakeQueued();
+      if (batch.empty()) return;  // goes with the next batch when one comes back
+    }
+  }
+  if (batch.empty()) {
+    SendAlone(std::move(call));
+    return;
+  }
+  SendBatch(std::move(batch));
+}
+
+std::vector<GrpcBillingClient::PendingCall> GrpcBillingClient::TakeQueued() {
+  std::vector<PendingCall> batch;
+  if (queue_.empty() || in_flight_ >= coalescing_.max_in_flight) return batch;
+  const size_t n =
+      std::min(queue_.size(), static_cast<size_t>(std::max(1, coalescing_.max_calls)));
+  batch.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    batch.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  ++in_flight_;
+  ++callbacks_pending_;
+  return batch;
+}
+
+void GrpcBillingClient::SendBatch(std::vector<PendingCall> calls) {
+  struct BatchRpc {
+    grpc::ClientContext ctx;
+    v1::BatchRequest req;
+    v1::BatchResponse resp;
+    std::vector<PendingCall> calls;
+  };
+  auto* rpc = new BatchRpc;
+  // The batch waits as long as its most impatient call would have.
+  std::chrono::milliseconds timeout = calls.front().timeout;
+  for (PendingCall& c : calls) {
+    timeout = std::min(timeout, c.timeout);
+    *rpc->req.add_calls() = c.call;
+  }
+  rpc->calls = std::move(calls);
+  grpcutil::PrepareClientContext(rpc->ctx, internal_token_, timeout);
+  stub_->async()->Batch(&rpc->ctx, &rpc->req, &rpc->resp, [this, rpc](grpc::Status status) {
+    std::unique_ptr<BatchRpc> owned(rpc);
+    const bool unimplemented = status.error_code() == grpc::StatusCode::UNIMPLEMENTED;
+    std::vector<PendingCall> next;
+    std::deque<PendingCall> stranded;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --in_flight_;
+      if (unimplemented) {
+        // An older billing: this batch's calls, and whatever queued behind it, one RPC each.
+        batch_unsupported_ = true;
+        stranded.swap(queue_);
+      } else {
+        next = TakeQueued();
+      }
+    }
+    if (!next.empty()) SendBatch(std::move(next));  // before answering: no added wait
+    if (unimplemented) {
+      for (PendingCall& c : owned->calls) SendAlone(std::move(c));
+      for (PendingCall& c : stranded) SendAlone(std::move(c));
+    } else {
+      AnswerBatch(status, owned->resp, owned->calls);
+    }
+    owned.reset();
+    CallbackDone();
+  });
+}
+
+void GrpcBillingClient::SendAlone(PendingCall call) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++callbacks_pending_;
+  }
+  v1::BillingService::Stub* stub = stub_.get();
+  auto done = [this, done = std::move(call.done)](absl::StatusOr<v1::BatchResult> r) {
+    done(std::move(r));
+    CallbackDone();
+  };
+  switch (call.call.call_case()) {
+    case v1::BatchCall::kHold:
+      SendOne<v1::HoldRequest, v1::HoldResponse>(
+          internal_token_, call.timeout, std::move(*call.call.mutable_hold()), done,
+          [stub](auto* ctx, auto* req, auto* resp, auto cb) {
+            stub->async()->Hold(ctx, req, resp, std::move(cb));
+          },
+          [](v1::HoldResponse resp, v1::BatchResult& out) { *out.mutable_hold() = std::move(resp); });
+      return;
+    case v1::BatchCall::kSettle:
+      SendOne<v1::SettleRequest, v1::SettleResponse>(
+          internal_token_, call.timeout, std::move(*call.call.mutable_settle()), done,
+          [stub](auto* ctx, auto* req, auto* resp, auto cb) {
+            stub->async()->Settle(ctx, req, resp, std::move(cb));
+          },
+          [](v1::SettleResponse resp, v1::BatchResult& out) {
+            *out.mutable_settle() = std::move(resp);
+          });
+      return;
+    case v1::BatchCall::kVoidHold:
+      SendOne<v1::VoidRequest, v1::VoidResponse>(
+          internal_token_, call.timeout, std::move(*call.call.mutable_void_hold()), done,
+          [stub](auto* ctx, auto* req, auto* resp, auto cb) {
+            stub->async()->Void(ctx, req, resp, std::move(cb));
+          },
+          [](v1::VoidResponse, v1::BatchResult& out) { out.mutable_void_hold(); });
+      return;
+    case v1::BatchCall::CALL_NOT_SET:
+      break;
+  }
+  done(absl::InternalError("empty billing call"));
 }
 
 }  // namespace llmgw::gateway

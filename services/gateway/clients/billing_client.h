@@ -1,10 +1,24 @@
 #pragma once
 // BillingHolds over the billing gRPC service (callback API: no thread blocks on a call).
+//
+// Calls are coalesced on the wire: a call made while fewer than `max_in_flight` Batch RPCs are
+// out goes at once (alone, when the gateway is quiet: no added wait); calls made while all are
+// out wait for the first to come back and then go together in one Batch RPC. A busy gateway
+// thus sends its holds, settles and voids dozens to a round trip instead of one RPC each, which
+// is most of what a call costs billing and the gateway in CPU. Every call keeps its own answer
+// and status. A billing that does not know Batch (UNIMPLEMENTED: an older version during a
+// rolling upgrade) gets one RPC per call from then on.
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
+#include "absl/status/statusor.h"
 #include "llmgw/billing/v1/billing.grpc.pb.h"
 #include "services/gateway/clients/hold_ledger.h"
 
@@ -18,10 +32,22 @@ class GrpcBillingClient final : public BillingHolds {
     std::chrono::milliseconds settle = std::chrono::seconds(5);
     std::chrono::milliseconds void_hold = std::chrono::seconds(5);
   };
+  struct Coalescing {
+    // Batch RPCs out at once; 0: no coalescing, one Hold, Settle or Void RPC per call.
+    int max_in_flight = 4;
+    // Calls per Batch RPC (billing takes up to 1,000).
+    int max_calls = 500;
+  };
+  GrpcBillingClient(std::shared_ptr<grpc::Channel> channel, std::string internal_token,
+                    Deadlines deadlines, Coalescing coalescing);
   GrpcBillingClient(std::shared_ptr<grpc::Channel> channel, std::string internal_token,
                     Deadlines deadlines);
-  GrpcBillingClient(std::shared_ptr<grpc::Channel> channel, std::string internal_token)
-      : GrpcBillingClient(std::move(channel), std::move(internal_token), Deadlines{}) {}
+  GrpcBillingClient(std::shared_ptr<grpc::Channel> channel, std::string internal_token);
+  // Waits until every RPC in flight has been answered (each within its deadline): their
+  // callbacks use the client.
+  ~GrpcBillingClient() override;
+  GrpcBillingClient(const GrpcBillingClient&) = delete;
+  GrpcBillingClient& operator=(const GrpcBillingClient&) = delete;
 
   // BillingHolds
   void Hold(HoldOrder order, Done<absl::StatusOr<HoldReceipt>> done) override;
@@ -29,10 +55,40 @@ class GrpcBillingClient final : public BillingHolds {
               Done<absl::StatusOr<SettleReceipt>> done) override;
   void Void(std::string request_id, Done<absl::Status> done) override;
 
+  // One call's way to billing and back: its result (code 0 and the response) or the status of
+  // the RPC that carried it.
+  using CallDone = std::function<void(absl::StatusOr<billing::v1::BatchResult>)>;
+  struct PendingCall {
+    billing::v1::BatchCall call;
+    std::chrono::milliseconds timeout;
+    CallDone done;
+  };
+
  private:
+  void Submit(PendingCall call);
+  // Sends `calls` as one Batch RPC; when it returns, sends what queued meanwhile and answers them.
+  void SendBatch(std::vector<PendingCall> calls);
+  // Sends one call as its own RPC (Hold, Settle or Void).
+  void SendAlone(PendingCall call);
+  // Under mu_: the queued calls for the next Batch RPC, counted in flight; empty when none are
+  // queued or max_in_flight are out.
+  std::vector<PendingCall> TakeQueued();
+  // The last thing an RPC's callback does.
+  void CallbackDone();
+
   std::unique_ptr<billing::v1::BillingService::Stub> stub_;
   std::string internal_token_;
   Deadlines deadlines_;
+  Coalescing coalescing_;
+  std::mutex mu_;
+  std::condition_variable idle_;
+  std::deque<PendingCall> queue_;  // waiting for a Batch RPC to come back
+  int in_flight_ = 0;              // Batch RPCs out
+  int callbacks_pending_ = 0;      // RPCs of any kind whose callback has not finished
+  bool batch_unsupported_ = false;
 };
+
+// The status a batched call got: OK, or its own code and message.
+absl::Status BatchResultStatus(const billing::v1::BatchResult& result);
 
 }  // namespace llmgw::gateway
