@@ -384,6 +384,33 @@ TEST_F(PgBillingStoreTest, SettleDebitsCostPlusMarginOnceAndReleasesTheHold) {
   EXPECT_EQ((*entries)[0].uncollected, 0);
 }
 
+TEST_F(PgBillingStoreTest, SettleStoresAnyRequestIdAndDescriptionVerbatim) {
+  // Nothing in a value is SQL, and nothing that looks like a placeholder is replaced.
+  Topup(kOrg, 10'000);
+  const std::string id = "r'$1 \\ \" -- ;DROP TABLE billing.ledger; $10";
+  const std::string description = "model $1 $2 $11 ' '' \\' E'\\x00' \xc3\xa9 ; COMMIT; --";
+  ASSERT_THAT(store_->Hold(kOrg, id, 120, 20, kLater), IsOk());
+  auto s = store_->Settle(id, 100, description);
+  ASSERT_THAT(s, IsOk());
+  EXPECT_EQ(s->settlement.charged, 120);
+  auto entries = store_->ListTransactions(kOrg, 1);
+  ASSERT_THAT(entries, IsOk());
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].request_id, id);
+  EXPECT_EQ((*entries)[0].description, description);
+  EXPECT_EQ(Balance(kOrg), (BalanceRow{10'000 - 120, 0}));
+  auto again = store_->Settle(id, 100, description);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_TRUE(again->replayed);
+  // A settle refused on the way (no such hold) leaves the connection usable: no transaction open.
+  EXPECT_EQ(store_->Settle("no-such-hold", 1, "x").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                  "AND state LIKE 'idle in transaction%'"),
+            0);
+  ASSERT_THAT(store_->Hold(kOrg, "after", 10, 20, kLater), IsOk());
+  ASSERT_THAT(store_->Settle("after", 10, "x"), IsOk());
+}
+
 TEST_F(PgBillingStoreTest, SettleAboveTheBalanceChargesWhatIsThereAndRecordsTheRest) {
   Topup(kOrg, 500);
   ASSERT_THAT(store_->Hold(kOrg, "r1", 480, 20, kLater), IsOk());
