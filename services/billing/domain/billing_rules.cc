@@ -16,6 +16,18 @@ absl::StatusOr<Nano> HoldAmount(Nano provider_cost_bound, int64_t margin_percent
   return provider_cost_bound + money::MarginOf(provider_cost_bound, margin_percent);
 }
 
+std::optional<Settlement> SettlementWithinHold(Nano provider_cost, int64_t margin_percent,
+                                               Nano hold_amount) {
+  Settlement s;
+  s.provider_cost = std::max<Nano>(provider_cost, 0);
+  s.margin = money::MarginOf(s.provider_cost, margin_percent);
+  s.total = s.provider_cost + s.margin;
+  if (s.total > hold_amount) return std::nullopt;
+  s.charged = s.total;
+  s.uncollected = 0;
+  return s;
+}
+
 Settlement ComputeSettlement(Nano provider_cost, int64_t margin_percent, Nano balance, Nano held,
                              Nano hold_amount) {
   Settlement s;

@@ -3,6 +3,7 @@
 // valid request looks like. Storage applies these inside its transactions.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -52,6 +53,14 @@ absl::StatusOr<Nano> HoldAmount(Nano provider_cost_bound, int64_t margin_percent
 // reserve: available = balance - (held - hold_amount), charged = min(total, max(0, available)),
 // and the rest is uncollected. Afterwards balance_after >= held - hold_amount, so the other holds
 // stay fully covered. Requires provider_cost and balance >= 0 (checked by callers).
+// The settlement of an open hold whose cost plus margin fits in it (total <= hold_amount), when the
+// organization's balance covers everything it holds (balance >= held): then available >=
+// hold_amount >= total, so ComputeSettlement charges the whole total, whatever the balance is.
+// The caller checks balance >= held atomically with the debit and fills balance_after from it.
+// nullopt when the total does not fit in the hold.
+std::optional<Settlement> SettlementWithinHold(Nano provider_cost, int64_t margin_percent,
+                                               Nano hold_amount);
+
 Settlement ComputeSettlement(Nano provider_cost, int64_t margin_percent, Nano balance, Nano held,
                              Nano hold_amount);
 

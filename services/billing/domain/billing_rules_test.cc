@@ -55,6 +55,31 @@ TEST(ComputeSettlement, NeverSpendsWhatOtherOpenHoldsReserve) {
   EXPECT_EQ(ComputeSettlement(100, 0, 1000, 1500, 400), (Settlement{100, 0, 100, 0, 100, 1000}));
 }
 
+TEST(SettlementWithinHold, IsComputeSettlementWheneverTheBalanceCoversWhatIsHeld) {
+  for (Nano cost : {0, 1, 2, 999, 1000, 1001, 123456789}) {
+    for (int64_t margin : {0, 1, 20, 33, 1000}) {
+      for (Nano hold : {0, 1, 1200, 2000, 1'000'000'000}) {
+        for (Nano others : {0, 1, 5000}) {
+          for (Nano spare : {0, 1, 700}) {  // balance = held + spare: the balance covers held
+            const Nano held = hold + others;
+            std::optional<Settlement> fast = SettlementWithinHold(cost, margin, hold);
+            Settlement full = ComputeSettlement(cost, margin, held + spare, held, hold);
+            if (full.total > hold) {
+              EXPECT_FALSE(fast.has_value());
+              continue;
+            }
+            ASSERT_TRUE(fast.has_value());
+            fast->balance_after = held + spare - fast->charged;  // what the database returns
+            EXPECT_EQ(*fast, full) << cost << " " << margin << " " << hold;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_EQ(SettlementWithinHold(1000, 20, 1200), (Settlement{1000, 200, 1200, 1200, 0, 0}));
+  EXPECT_FALSE(SettlementWithinHold(1001, 20, 1200).has_value());
+}
+
 TEST(ComputeSettlement, TotalsAlwaysAddUp) {
   for (Nano cost : {0, 1, 2, 3, 999, 123456789}) {
     for (int64_t margin : {0, 1, 20, 33, 1000}) {

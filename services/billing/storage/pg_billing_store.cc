@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
@@ -506,13 +507,29 @@ absl::StatusOr<std::vector<BudgetSpendRow>> PgBillingStore::ListBudgets(const st
 
 namespace {
 
-// Locks the hold and then its organization's balance (the lock order of every path) and reads
-// both: one round trip.
-constexpr const char* kLockSettleRowsSql =
-    "SELECT h.org_id::text, h.amount, h.status, h.margin_percent, h.provider_cost, h.margin, "
-    "h.total, h.charged, h.uncollected, h.balance_after, h.budget_only, h.budgets::text, "
-    "b.balance, b.held FROM billing.holds h JOIN billing.balances b ON b.org_id = h.org_id "
-    "WHERE h.request_id = $1 FOR UPDATE OF h, b";
+// Locks and reads the hold a settle closes.
+constexpr const char* kLockSettledHoldSql =
+    "SELECT org_id::text, amount, status, margin_percent, provider_cost, margin, total, charged, "
+    "uncollected, balance_after, budget_only, budgets::text FROM billing.holds "
+    "WHERE request_id = $1 FOR UPDATE";
+
+// A settlement within its hold (SettlementWithinHold) in one statement: the balance is debited
+// only if it covers everything held (checked on the row this statement locks), and the ledger
+// entry and the hold get the balance it leaves. No row: it did not cover it (SettleFromFunds).
+// The balance row is locked for this statement and the commit only: a hold of the same
+// organization waits on no more than that.
+constexpr const char* kSettleWithinHoldSql =
+    "WITH funds AS (UPDATE billing.balances SET balance = balance - $5::bigint, "
+    "held = held - $8::bigint, updated_at = now() WHERE org_id = $2::uuid AND balance >= held "
+    "RETURNING balance), "
+    "entry AS (INSERT INTO billing.ledger (org_id, type, amount, balance_after, description, "
+    "request_id, uncollected) SELECT $2::uuid, 'usage', -$5::bigint, f.balance, $7::text, $1, 0 "
+    "FROM funds f RETURNING 1), "
+    "closed AS (UPDATE billing.holds h SET status = 'settled', closed_at = now(), "
+    "provider_cost = $3::bigint, margin = $4::bigint, total = $6::bigint, charged = $5::bigint, "
+    "uncollected = 0, balance_after = f.balance FROM funds f WHERE h.request_id = $1 "
+    "RETURNING 1) "
+    "SELECT f.balance, (SELECT count(*) FROM entry), (SELECT count(*) FROM closed) FROM funds f";
 
 // A settlement's writes as one statement: the balance and its ledger entry (unless the hold is
 // budget-only, $10), and the hold, settled with the result a repeat returns.
@@ -527,40 +544,71 @@ constexpr const char* kWriteSettlementSql =
     "margin = $4::bigint, total = $8::bigint, charged = $5::bigint, uncollected = $6::bigint, "
     "balance_after = $7::bigint WHERE request_id = $1";
 
+// The full settle, for what SettlementWithinHold does not cover (a cost beyond the hold, a hold
+// the sweeper voided, a budget-only hold, a balance short of what is held): the balance row is
+// locked and read, ComputeSettlement decides, one statement writes. `h` is the hold as
+// kLockSettledHoldSql read it.
+Settlement SettleFromFunds(pqxx::work& tx, const std::string& request_id, const pqxx::row& h,
+                           Nano provider_cost, const std::string& description, Nano hold_amount) {
+  const std::string org_id = h[0].as<std::string>();
+  const bool budget_only = h[10].as<bool>();
+  // balance and held are read under the balance row lock, held till commit: the settle may
+  // spend its own reservation plus the free balance, never what other open holds reserve.
+  pqxx::row bal = tx.exec_prepared1("billing_settle_lock_funds", org_id);
+  const Nano balance = bal[0].as<int64_t>();
+  Settlement s = budget_only ? BudgetOnlySettlement(provider_cost, balance)
+                             : ComputeSettlement(provider_cost, h[3].as<int64_t>(), balance,
+                                                 bal[1].as<int64_t>(), hold_amount);
+  tx.exec_prepared("billing_settle_write", request_id, org_id, s.provider_cost, s.margin,
+                   s.charged, s.uncollected, s.balance_after, s.total, hold_amount, budget_only,
+                   description);
+  return s;
+}
+
 }  // namespace
 
 absl::StatusOr<SettleResult> PgBillingStore::Settle(const std::string& request_id,
                                                     Nano provider_cost,
                                                     const std::string& description) {
   return pool_.Run([&](pqxx::connection& c) -> absl::StatusOr<SettleResult> {
-    c.prepare("billing_settle_lock", kLockSettleRowsSql);  // once per connection
+    c.prepare("billing_settle_lock_hold", kLockSettledHoldSql);  // once per connection
+    c.prepare("billing_settle_within_hold", kSettleWithinHoldSql);
+    c.prepare("billing_settle_lock_funds",
+              "SELECT balance, held FROM billing.balances WHERE org_id = $1 FOR UPDATE");
     c.prepare("billing_settle_write", kWriteSettlementSql);
     pqxx::work tx(c);
-    // The row locks order Settle, Void and the sweeper on one hold: exactly one of them wins.
-    // balance and held are read under the balance row lock, held till commit: the settle may
-    // spend its own reservation plus the free balance, never what other open holds reserve.
-    auto rows = tx.exec_prepared("billing_settle_lock", request_id);
+    // The row lock orders Settle, Void and the sweeper on one hold: exactly one of them wins.
+    auto rows = tx.exec_prepared("billing_settle_lock_hold", request_id);
     if (rows.empty()) return absl::NotFoundError("no hold for request_id");
     const pqxx::row h = rows[0];
-    std::string status = h[2].as<std::string>();
+    const std::string status = h[2].as<std::string>();
     if (status == "settled") return SettleResult{StoredSettlement(h, 4), true};
-    std::string org_id = h[0].as<std::string>();
+    const std::string org_id = h[0].as<std::string>();
     // A voided hold reserves nothing any more: the settle charges from the free balance alone
     // (a late settle after the sweeper, e.g. billing was down longer than the hold's TTL).
     const Nano hold_amount = status == "open" ? h[1].as<int64_t>() : 0;
-    const bool budget_only = h[10].as<bool>();
-    const Nano balance = h[12].as<int64_t>();
-    Settlement s = budget_only ? BudgetOnlySettlement(provider_cost, balance)
-                               : ComputeSettlement(provider_cost, h[3].as<int64_t>(), balance,
-                                                   h[13].as<int64_t>(), hold_amount);
-    tx.exec_prepared("billing_settle_write", request_id, org_id, s.provider_cost, s.margin,
-                     s.charged, s.uncollected, s.balance_after, s.total, hold_amount, budget_only,
-                     description);
+    std::optional<Settlement> s;
+    if (status == "open" && !h[10].as<bool>()) {
+      s = SettlementWithinHold(provider_cost, h[3].as<int64_t>(), hold_amount);
+    }
+    if (s) {
+      auto done = tx.exec_prepared("billing_settle_within_hold", request_id, org_id,
+                                   s->provider_cost, s->margin, s->charged, s->total, description,
+                                   hold_amount);
+      if (done.empty()) {
+        s.reset();  // the balance does not cover what is held: the full rules decide
+      } else if (done[0][1].as<int64_t>() != 1 || done[0][2].as<int64_t>() != 1) {
+        return absl::InternalError("settle wrote an incomplete settlement");  // rolled back
+      } else {
+        s->balance_after = done[0][0].as<int64_t>();
+      }
+    }
+    if (!s) s = SettleFromFunds(tx, request_id, h, provider_cost, description, hold_amount);
     ApplyBudgetMoves(tx, org_id,
                      SettleBudgetMoves(ParseBudgetRefs(h[11].as<std::string>()), hold_amount,
-                                       s.total));
+                                       s->total));
     tx.commit();
-    return SettleResult{s, false};
+    return SettleResult{*s, false};
   });
 }
 
