@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -53,42 +54,53 @@ std::string InvariantsJson(const std::string& url) {
   return out + "}";
 }
 
-int main(int argc, char** argv) {
+struct Options {
   std::string addr = "127.0.0.1:50053";
   std::string database_url;
   int orgs = 1, workers = 16, seconds = 5;
   bool coalesce = true;
+  std::string token;
+};
+
+// The flags, or nullopt (after printing the usage) when one is unknown.
+std::optional<Options> ParseOptions(int argc, char** argv) {
+  Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
-    if (a == "--addr")
-      addr = v;
-    else if (a == "--orgs")
-      orgs = std::atoi(v.c_str());
-    else if (a == "--workers")
-      workers = std::atoi(v.c_str());
-    else if (a == "--seconds")
-      seconds = std::atoi(v.c_str());
-    else if (a == "--database-url")
-      database_url = v;
-    else if (a == "--coalesce")
-      coalesce = v != "0";
-    else {
+    if (a == "--addr") {
+      o.addr = v;
+    } else if (a == "--orgs") {
+      o.orgs = std::atoi(v.c_str());
+    } else if (a == "--workers") {
+      o.workers = std::atoi(v.c_str());
+    } else if (a == "--seconds") {
+      o.seconds = std::atoi(v.c_str());
+    } else if (a == "--database-url") {
+      o.database_url = v;
+    } else if (a == "--coalesce") {
+      o.coalesce = v != "0";
+    } else {
       std::fprintf(stderr,
                    "usage: llmgw-billing-load [--addr H:P] [--orgs N] [--workers N] [--seconds N] "
                    "[--coalesce 1|0] [--database-url URL]\n");
-      return 2;
+      return std::nullopt;
     }
   }
   const char* tok = std::getenv("LLMGW_INTERNAL_TOKEN");
-  std::string token = tok ? tok : "";
-  auto stub = pb::BillingService::NewStub(llmgw::grpcutil::MakeChannel(addr));
-  auto ctx = [&](grpc::ClientContext& c) {
-    llmgw::grpcutil::PrepareClientContext(c, token, std::chrono::seconds(10));
-  };
+  o.token = tok ? tok : "";
+  return o;
+}
 
-  const int64_t kTopUp = 1'000'000 * 1'000'000'000LL;  // $1M: never the limit here
+constexpr int64_t kTopUp = 1'000'000 * 1'000'000'000LL;  // $1M: never the limit here
+
+void PrepareContext(grpc::ClientContext& c, const Options& o) {
+  llmgw::grpcutil::PrepareClientContext(c, o.token, std::chrono::seconds(10));
+}
+
+// `o.orgs` new organizations, each topped up with kTopUp; empty when a top-up failed.
+std::vector<std::string> TopUpOrgs(pb::BillingService::Stub& stub, const Options& o) {
   std::vector<std::string> org_ids;
-  for (int i = 0; i < orgs; ++i) {
+  for (int i = 0; i < o.orgs; ++i) {
     org_ids.push_back(llmgw::crypto::RandomUuid());
     pb::ChargeRequest req;
     req.set_organization_id(org_ids.back());
@@ -96,106 +108,137 @@ int main(int argc, char** argv) {
     req.set_amount_nano(kTopUp);
     pb::ChargeResponse resp;
     grpc::ClientContext c;
-    ctx(c);
-    grpc::Status s = stub->Charge(&c, req, &resp);
+    PrepareContext(c, o);
+    grpc::Status s = stub.Charge(&c, req, &resp);
     if (!s.ok()) {
       std::fprintf(stderr, "charge failed: %s\n", s.error_message().c_str());
-      return 1;
+      return {};
     }
   }
+  return org_ids;
+}
 
-  // Every worker is a chain of asynchronous calls: Hold, then its Settle, then the next Hold,
-  // each started from the previous call's callback; no thread per worker, so the load client's
-  // own CPU stays small beside billing's and PostgreSQL's. The calls go through the gateway's own
-  // billing client: --coalesce 1 (the gateway's default) sends concurrent calls together in Batch
-  // RPCs, --coalesce 0 one Hold or Settle RPC per call.
+struct LoadResult {
+  int64_t pairs = 0, errors = 0;
+  double seconds = 0;
+  std::vector<int64_t> hold_us, settle_us;
+  std::vector<int64_t> charged_per_org;
+};
+
+// Every worker is a chain of asynchronous calls: Hold, then its Settle, then the next Hold, each
+// started from the previous call's callback; no thread per worker, so the load client's own CPU
+// stays small beside billing's and PostgreSQL's. The calls go through the gateway's own billing
+// client: --coalesce 1 (the gateway's default) sends concurrent calls together in Batch RPCs,
+// --coalesce 0 one Hold or Settle RPC per call.
+LoadResult RunLoad(const Options& o, const std::vector<std::string>& org_ids) {
   llmgw::gateway::GrpcBillingClient client(
-      llmgw::grpcutil::MakeChannel(addr), token,
+      llmgw::grpcutil::MakeChannel(o.addr), o.token,
       {.hold = std::chrono::seconds(10), .settle = std::chrono::seconds(10)},
-      {.max_in_flight = coalesce ? 4 : 0});
+      {.max_in_flight = o.coalesce ? 4 : 0});
   std::atomic<bool> stop{false};
   std::atomic<int64_t> pairs{0}, errors{0};
-  std::atomic<int> running{workers};
+  std::atomic<int> running{o.workers};
   std::mutex mu;
   std::condition_variable all_done;
-  std::vector<int64_t> hold_us, settle_us;
-  std::vector<std::atomic<int64_t>> charged_per_org(orgs);
+  LoadResult out;
+  std::vector<std::atomic<int64_t>> charged(o.orgs);
   struct Worker {
     int index = 0;
     int64_t n = 0;
     std::vector<int64_t> h, s;
   };
-  std::vector<std::unique_ptr<Worker>> pool;
-  for (int w = 0; w < workers; ++w) {
-    pool.push_back(std::make_unique<Worker>());
-    pool.back()->index = w;
-  }
+  std::vector<Worker> pool(o.workers);
+  for (int w = 0; w < o.workers; ++w) pool[w].index = w;
   auto micros = [](Clock::duration d) {
     return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
   };
   std::function<void(Worker*)> next_hold = [&](Worker* wk) {
     if (stop) {
       std::lock_guard<std::mutex> lock(mu);
-      hold_us.insert(hold_us.end(), wk->h.begin(), wk->h.end());
-      settle_us.insert(settle_us.end(), wk->s.begin(), wk->s.end());
+      out.hold_us.insert(out.hold_us.end(), wk->h.begin(), wk->h.end());
+      out.settle_us.insert(out.settle_us.end(), wk->s.begin(), wk->s.end());
       if (--running == 0) all_done.notify_all();
       return;
     }
-    const int o = static_cast<int>((wk->n++ * workers + wk->index) % orgs);
+    const int org = static_cast<int>((wk->n++ * o.workers + wk->index) % o.orgs);
     std::string rid = llmgw::crypto::RandomUuid();
     const auto t0 = Clock::now();
-    client.Hold({.organization_id = org_ids[o], .request_id = rid, .provider_cost_bound = 50'000},
-                [&, wk, o, rid, t0](absl::StatusOr<llmgw::gateway::HoldReceipt> held) {
-                  if (!held.ok()) {
-                    ++errors;
-                    return next_hold(wk);
-                  }
-                  const auto t1 = Clock::now();
-                  client.Settle(rid, 12'345, "",
-                                [&, wk, o, t0, t1](
-                                    absl::StatusOr<llmgw::gateway::SettleReceipt> settled) {
-                                  if (!settled.ok()) {
-                                    ++errors;
-                                    return next_hold(wk);
-                                  }
-                                  charged_per_org[o] += settled->charged;
-                                  wk->h.push_back(micros(t1 - t0));
-                                  wk->s.push_back(micros(Clock::now() - t1));
-                                  ++pairs;
-                                  next_hold(wk);
-                                });
-                });
+    auto settled = [&, wk, org, t0](Clock::time_point t1,
+                                    absl::StatusOr<llmgw::gateway::SettleReceipt> r) {
+      if (!r.ok()) {
+        ++errors;
+        return next_hold(wk);
+      }
+      charged[org] += r->charged;
+      wk->h.push_back(micros(t1 - t0));
+      wk->s.push_back(micros(Clock::now() - t1));
+      ++pairs;
+      next_hold(wk);
+    };
+    client.Hold(
+        {.organization_id = org_ids[org], .request_id = rid, .provider_cost_bound = 50'000},
+        [&, wk, rid, settled](absl::StatusOr<llmgw::gateway::HoldReceipt> held) {
+          if (!held.ok()) {
+            ++errors;
+            return next_hold(wk);
+          }
+          const auto t1 = Clock::now();
+          client.Settle(rid, 12'345, "",
+                        [settled, t1](absl::StatusOr<llmgw::gateway::SettleReceipt> r) {
+                          settled(t1, std::move(r));
+                        });
+        });
   };
-  auto start = Clock::now();
-  for (auto& wk : pool) next_hold(wk.get());
-  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  const auto start = Clock::now();
+  for (Worker& wk : pool) next_hold(&wk);
+  std::this_thread::sleep_for(std::chrono::seconds(o.seconds));
   stop = true;
   {
     std::unique_lock<std::mutex> lock(mu);
     all_done.wait(lock, [&] { return running == 0; });
   }
-  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  out.pairs = pairs;
+  out.errors = errors;
+  for (auto& c : charged) out.charged_per_org.push_back(c);
+  return out;
+}
 
+// Organizations whose balance is not the top-up minus what their settles charged, or that still
+// hold something.
+int BalanceMismatches(pb::BillingService::Stub& stub, const Options& o,
+                      const std::vector<std::string>& org_ids, const LoadResult& r) {
   int mismatches = 0;
-  for (int o = 0; o < orgs; ++o) {
+  for (int i = 0; i < o.orgs; ++i) {
     pb::GetBalanceRequest req;
-    req.set_organization_id(org_ids[o]);
+    req.set_organization_id(org_ids[i]);
     pb::GetBalanceResponse resp;
     grpc::ClientContext c;
-    ctx(c);
-    if (!stub->GetBalance(&c, req, &resp).ok() ||
-        resp.balance_nano() != kTopUp - charged_per_org[o] || resp.held_nano() != 0) {
+    PrepareContext(c, o);
+    if (!stub.GetBalance(&c, req, &resp).ok() ||
+        resp.balance_nano() != kTopUp - r.charged_per_org[i] || resp.held_nano() != 0) {
       ++mismatches;
     }
   }
+  return mismatches;
+}
+
+int main(int argc, char** argv) {
+  std::optional<Options> o = ParseOptions(argc, argv);
+  if (!o) return 2;
+  auto stub = pb::BillingService::NewStub(llmgw::grpcutil::MakeChannel(o->addr));
+  const std::vector<std::string> org_ids = TopUpOrgs(*stub, *o);
+  if (org_ids.empty()) return 1;
+  LoadResult r = RunLoad(*o, org_ids);
+  const int mismatches = BalanceMismatches(*stub, *o, org_ids, r);
   std::printf(
-      "{\"orgs\":%d,\"workers\":%d,\"coalesce\":%s,\"pairs\":%lld,\"pairs_per_s\":%.0f,\"errors\":%lld,"
-      "\"hold_us\":{\"p50\":%lld,\"p99\":%lld},\"settle_us\":{\"p50\":%lld,\"p99\":%lld},"
-      "\"balance_mismatches\":%d,\"invariants\":%s}\n",
-      orgs, workers, coalesce ? "true" : "false", static_cast<long long>(pairs.load()), pairs.load() / secs,
-      static_cast<long long>(errors.load()), static_cast<long long>(Pct(hold_us, 50)),
-      static_cast<long long>(Pct(hold_us, 99)), static_cast<long long>(Pct(settle_us, 50)),
-      static_cast<long long>(Pct(settle_us, 99)), mismatches,
-      database_url.empty() ? "null" : InvariantsJson(database_url).c_str());
+      "{\"orgs\":%d,\"workers\":%d,\"coalesce\":%s,\"pairs\":%lld,\"pairs_per_s\":%.0f,"
+      "\"errors\":%lld,\"hold_us\":{\"p50\":%lld,\"p99\":%lld},"
+      "\"settle_us\":{\"p50\":%lld,\"p99\":%lld},\"balance_mismatches\":%d,\"invariants\":%s}\n",
+      o->orgs, o->workers, o->coalesce ? "true" : "false", static_cast<long long>(r.pairs),
+      r.pairs / r.seconds, static_cast<long long>(r.errors),
+      static_cast<long long>(Pct(r.hold_us, 50)), static_cast<long long>(Pct(r.hold_us, 99)),
+      static_cast<long long>(Pct(r.settle_us, 50)), static_cast<long long>(Pct(r.settle_us, 99)),
+      mismatches, o->database_url.empty() ? "null" : InvariantsJson(o->database_url).c_str());
   return 0;
 }
