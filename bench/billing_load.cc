@@ -11,12 +11,12 @@
 //   LLMGW_INTERNAL_TOKEN=… llmgw-billing-load --addr 127.0.0.1:50053 --orgs 100 --workers 16
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <functional>
-#include <memory>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -28,8 +28,8 @@
 #include "libs/grpc/internal_token.h"
 #include "libs/pg/pool.h"
 #include "llmgw/billing/v1/billing.grpc.pb.h"
-#include "services/gateway/clients/billing_client.h"
 #include "services/billing/storage/billing_invariants.h"
+#include "services/gateway/clients/billing_client.h"
 
 namespace pb = llmgw::billing::v1;
 using Clock = std::chrono::steady_clock;
