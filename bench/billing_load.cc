@@ -2,11 +2,11 @@
 //
 // Tops up --orgs organizations, then --workers concurrent workers each loop Hold → Settle (unique
 // request ids, asynchronous calls) for --seconds, spreading requests over the orgs (--orgs 1: one
-// hot org, every hold on the same balance row). Prints one JSON line: pairs/s and Hold/Settle latency percentiles (µs), and
-// checks the ledger arithmetic from the outside: final balance = top-up − sum of charged totals.
-// With --database-url it then checks the money invariants over the whole billing schema
-// (balance = Σ ledger, held = Σ open holds, none negative, one ledger entry per request id, …)
-// and prints each with its count of violating rows.
+// hot org, every hold on the same balance row). Prints one JSON line: pairs/s and Hold/Settle
+// latency percentiles (µs), and checks the ledger arithmetic from the outside: final balance =
+// top-up − sum of charged totals. With --database-url it then checks the money invariants over the
+// whole billing schema (balance = Σ ledger, held = Σ open holds, none negative, one ledger entry
+// per request id, …) and prints each with its count of violating rows.
 //
 //   LLMGW_INTERNAL_TOKEN=… llmgw-billing-load --addr 127.0.0.1:50053 --orgs 100 --workers 16
 #include <algorithm>
@@ -175,19 +175,18 @@ LoadResult RunLoad(const Options& o, const std::vector<std::string>& org_ids) {
       ++pairs;
       next_hold(wk);
     };
-    client.Hold(
-        {.organization_id = org_ids[org], .request_id = rid, .provider_cost_bound = 50'000},
-        [&, wk, rid, settled](absl::StatusOr<llmgw::gateway::HoldReceipt> held) {
-          if (!held.ok()) {
-            ++errors;
-            return next_hold(wk);
-          }
-          const auto t1 = Clock::now();
-          client.Settle(rid, 12'345, "",
-                        [settled, t1](absl::StatusOr<llmgw::gateway::SettleReceipt> r) {
-                          settled(t1, std::move(r));
-                        });
-        });
+    client.Hold({.organization_id = org_ids[org], .request_id = rid, .provider_cost_bound = 50'000},
+                [&, wk, rid, settled](absl::StatusOr<llmgw::gateway::HoldReceipt> held) {
+                  if (!held.ok()) {
+                    ++errors;
+                    return next_hold(wk);
+                  }
+                  const auto t1 = Clock::now();
+                  client.Settle(rid, 12'345, "",
+                                [settled, t1](absl::StatusOr<llmgw::gateway::SettleReceipt> r) {
+                                  settled(t1, std::move(r));
+                                });
+                });
   };
   const auto start = Clock::now();
   for (Worker& wk : pool) next_hold(&wk);

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "libs/grpc/runtime.h"
 #include "libs/common/clock.h"
 #include "libs/common/config.h"
 #include "libs/common/log.h"
 #include "libs/common/signals.h"
+#include "libs/grpc/runtime.h"
 #include "libs/grpc/server.h"
 #include "libs/health/health_check.h"
 #include "libs/metrics/metrics.h"

@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "libs/grpc/runtime.h"
 #include "libs/common/clock.h"
 #include "libs/common/config.h"
 #include "libs/common/log.h"
 #include "libs/common/signals.h"
+#include "libs/grpc/runtime.h"
 #include "libs/grpc/server.h"
 #include "libs/health/health_check.h"
 #include "libs/metrics/metrics.h"
@@ -71,8 +71,7 @@ int Serve() {
   using namespace llmgw;
   const std::string db_url = config::ValueOrExit(config::DatabaseUrl(), kService);
   const std::string token = config::ValueOrExit(config::InternalToken(), kService);
-  const std::string addr =
-      config::ValueOrExit(config::Address(kAddrEnv, kDefaultAddr), kService);
+  const std::string addr = config::ValueOrExit(config::Address(kAddrEnv, kDefaultAddr), kService);
   const std::string metrics_addr =
       config::ValueOrExit(config::Address("LLMGW_METRICS_ADDR", ":9105"), kService);
   billing::BillingServiceOptions options;

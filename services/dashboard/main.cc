@@ -10,12 +10,12 @@
 #include <thread>
 #include <vector>
 
-#include "libs/grpc/runtime.h"
 #include "libs/common/clock.h"
 #include "libs/common/config.h"
 #include "libs/common/log.h"
 #include "libs/common/signals.h"
 #include "libs/grpc/internal_token.h"
+#include "libs/grpc/runtime.h"
 #include "libs/health/health_check.h"
 #include "libs/metrics/metrics.h"
 #include "services/dashboard/api/dashboard_api.h"
@@ -39,8 +39,7 @@ int Serve() {
   const long open_files = RaiseOpenFileLimit();  // every held connection is a descriptor
   log::Init(kService);
 
-  std::string http_addr =
-      config::ValueOrExit(config::Address(kAddrEnv, kDefaultAddr), kService);
+  std::string http_addr = config::ValueOrExit(config::Address(kAddrEnv, kDefaultAddr), kService);
   std::string metrics_addr =
       config::ValueOrExit(config::Address("LLMGW_METRICS_ADDR", ":9102"), kService);
   std::string accounts_addr =

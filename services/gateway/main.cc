@@ -9,11 +9,11 @@
 #include <thread>
 #include <vector>
 
-#include "libs/grpc/runtime.h"
 #include "libs/common/config.h"
 #include "libs/common/log.h"
 #include "libs/common/signals.h"
 #include "libs/grpc/internal_token.h"
+#include "libs/grpc/runtime.h"
 #include "libs/health/health_check.h"
 #include "libs/metrics/metrics.h"
 #include "services/gateway/api/authenticator.h"
@@ -24,9 +24,9 @@
 #include "services/gateway/api/reseller_handler.h"
 #include "services/gateway/clients/accounts_client.h"
 #include "services/gateway/clients/billing_client.h"
-#include "services/gateway/clients/settle_queue.h"
 #include "services/gateway/clients/price_book.h"
 #include "services/gateway/clients/rate_limiter.h"
+#include "services/gateway/clients/settle_queue.h"
 #include "services/gateway/clients/upstream_client.h"
 #include "services/gateway/clients/usage_journal.h"
 #include "services/gateway/clients/usage_shipper.h"
@@ -87,8 +87,8 @@ llmgw::gateway::UpstreamEndpoints EndpointsFromEnv() {
     const std::string url = OrExit(config::Url(u.env, u.fallback));
     endpoints[static_cast<size_t>(u.p)] = OrExit(ParseBaseUrl(url));
   }
-  endpoints[kGoogleNativeEndpoint] = OrExit(ParseBaseUrl(OrExit(config::Url(
-      "LLMGW_GOOGLE_NATIVE_BASE_URL", "https://generativelanguage.googleapis.com"))));
+  endpoints[kGoogleNativeEndpoint] = OrExit(ParseBaseUrl(OrExit(
+      config::Url("LLMGW_GOOGLE_NATIVE_BASE_URL", "https://generativelanguage.googleapis.com"))));
   return endpoints;
 }
 
@@ -117,15 +117,15 @@ std::unique_ptr<llmgw::gateway::RateLimiter> RateLimiterFromEnv(prometheus::Regi
 }
 
 llmgw::gateway::GrpcUsageShipper::Options ShipperOptionsFromEnv(const std::string& metering_addr,
-                                                                 const std::string& internal_token,
-                                                                 const std::string& spool_dir) {
+                                                                const std::string& internal_token,
+                                                                const std::string& spool_dir) {
   using namespace llmgw;
   gateway::GrpcUsageShipper::Options options;
   options.metering_target = metering_addr;
   options.internal_token = internal_token;
   options.spool_dir = spool_dir;
-  options.batch_size = static_cast<size_t>(OrExit(config::Int(
-      "LLMGW_USAGE_BATCH_SIZE", static_cast<int64_t>(options.batch_size), 1, 10'000)));
+  options.batch_size = static_cast<size_t>(OrExit(
+      config::Int("LLMGW_USAGE_BATCH_SIZE", static_cast<int64_t>(options.batch_size), 1, 10'000)));
   options.flush_interval = std::chrono::milliseconds(
       OrExit(config::Int("LLMGW_USAGE_FLUSH_MS", options.flush_interval.count(), 1, 60'000)));
   return options;
@@ -182,9 +182,8 @@ int Serve() {
   // journal replays what the shipper never reported safe).
   std::unique_ptr<UsageJournal> usage_journal =
       V(UsageJournal::Open({.spool_dir = spool_dir}, *registry));
-  shipper_options.on_durable = [journal = usage_journal.get()](const std::vector<std::string>& ids) {
-    journal->Forget(ids);
-  };
+  shipper_options.on_durable = [journal = usage_journal.get()](
+                                   const std::vector<std::string>& ids) { journal->Forget(ids); };
   GrpcUsageShipper shipper(shipper_options, *registry);
   usage_journal->Attach(shipper);
   UpstreamClient upstream(upstream_options);

@@ -10,13 +10,13 @@
 #include <string>
 #include <vector>
 
-#include "libs/grpc/runtime.h"
 #include "libs/common/clock.h"
 #include "libs/common/config.h"
 #include "libs/common/log.h"
 #include "libs/common/secret_box.h"
 #include "libs/common/signals.h"
 #include "libs/grpc/internal_token.h"
+#include "libs/grpc/runtime.h"
 #include "libs/grpc/server.h"
 #include "libs/health/health_check.h"
 #include "libs/metrics/metrics.h"
@@ -48,8 +48,7 @@ int Serve() {
   using namespace llmgw;
   const std::string db_url = config::ValueOrExit(config::DatabaseUrl(), kService);
   const std::string token = config::ValueOrExit(config::InternalToken(), kService);
-  const std::string addr =
-      config::ValueOrExit(config::Address(kAddrEnv, kDefaultAddr), kService);
+  const std::string addr = config::ValueOrExit(config::Address(kAddrEnv, kDefaultAddr), kService);
   const std::string metrics_addr =
       config::ValueOrExit(config::Address("LLMGW_METRICS_ADDR", ":9104"), kService);
   const std::optional<crypto::SecretKeyring> keyring =
@@ -140,8 +139,8 @@ int Serve() {
   int sig = WaitForShutdownSignal();
   log::Info("shutting down", {{"signal", sig}});
   server->Shutdown(std::chrono::seconds(10));  // NOT_SERVING, then drain in-flight calls
-  http.Abort();      // a sync waiting on a provider ends at once and rolls back
-  scheduler.Stop();  // as does one in its backoff
+  http.Abort();       // a sync waiting on a provider ends at once and rolls back
+  scheduler.Stop();   // as does one in its backoff
   alert_loop.Stop();  // after the delivery in progress (at most its 10 s timeout)
   workers.join();
   log::Info("stopped");

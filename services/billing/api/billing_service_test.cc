@@ -385,14 +385,14 @@ TEST_P(BillingServiceTest, ABatchAnswersEachCallAsItsOwnRpcWould) {
     h->set_request_id(id);
     h->set_provider_cost_bound_nano(bound);
   };
-  hold(kOrg, "b-1", 1000);                                         // 0: granted, 1200
-  hold(kOrg, "b-2", 100'000);                                      // 1: refused: the balance
-  hold(kOrg, "", 10);                                              // 2: invalid
+  hold(kOrg, "b-1", 1000);                                           // 0: granted, 1200
+  hold(kOrg, "b-2", 100'000);                                        // 1: refused: the balance
+  hold(kOrg, "", 10);                                                // 2: invalid
   req.add_calls()->mutable_settle()->set_request_id("held-before");  // 3: settled (cost 0)
-  req.add_calls()->mutable_settle()->set_request_id("nobody");     // 4: no hold
-  req.add_calls()->mutable_void_hold()->set_request_id("nobody");  // 5: no hold
-  req.add_calls();                                                 // 6: no call at all
-  hold(kOrg, "settled-before", 100);                               // 7: settled already
+  req.add_calls()->mutable_settle()->set_request_id("nobody");       // 4: no hold
+  req.add_calls()->mutable_void_hold()->set_request_id("nobody");    // 5: no hold
+  req.add_calls();                                                   // 6: no call at all
+  hold(kOrg, "settled-before", 100);                                 // 7: settled already
   v1::BatchResponse resp;
   ASSERT_TRUE(Call(&v1::BillingService::Stub::Batch, req, &resp).ok());
   ASSERT_EQ(resp.results_size(), 8);

@@ -105,10 +105,9 @@ class Planner {
     // A voided hold (swept, or a void crossed this settle) reserves nothing any more: the settle
     // charges from the free balance alone.
     const Nano reserved = h.status == HoldStatus::kOpen ? h.amount : 0;
-    Settlement s =
-        h.budget_only
-            ? BudgetOnlySettlement(op.provider_cost, f.balance)
-            : ComputeSettlement(op.provider_cost, h.margin_percent, f.balance, f.held, reserved);
+    Settlement s = h.budget_only ? BudgetOnlySettlement(op.provider_cost, f.balance)
+                                 : ComputeSettlement(op.provider_cost, h.margin_percent, f.balance,
+                                                     f.held, reserved);
     h.status = HoldStatus::kSettled;
     h.settlement = s;
     touched_holds_.insert(op.request_id);

@@ -54,7 +54,7 @@ struct HoldRecord {
   int64_t margin_percent = 0;
   int64_t expires_at_unix_ms = 0;
   HoldStatus status = HoldStatus::kOpen;
-  Settlement settlement;  // when settled
+  Settlement settlement;           // when settled
   bool budget_only = false;        // a pass-through hold: no balance reserved or debited
   std::vector<BudgetRef> budgets;  // the budget counters it reserved against
   bool operator==(const HoldRecord&) const = default;

@@ -5,9 +5,10 @@
 // batch grows with the load and the commit cost is shared. A committer takes the calls of
 // organizations no other batch in flight holds (PickBatch), so batches over many organizations
 // lock disjoint balance rows and commit side by side; a settle or void names only its request,
-// so the committer remembers the organization of the holds it placed (RecentHoldOrgs). When a batch fails (any SQL error, a
-// concurrent replica creating the same hold, a deadlock) nothing of it was written and its calls
-// run one by one on the single-call path, so one bad call cannot fail the others.
+// so the committer remembers the organization of the holds it placed (RecentHoldOrgs). When a batch
+// fails (any SQL error, a concurrent replica creating the same hold, a deadlock) nothing of it was
+// written and its calls run one by one on the single-call path, so one bad call cannot fail the
+// others.
 //
 //   GroupCommitter committer(store, {.committers = 2});
 //   committer.Start();
@@ -21,8 +22,8 @@
 #include <mutex>
 #include <set>
 #include <string>
-#include <unordered_map>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "services/billing/storage/billing_store.h"

@@ -285,8 +285,7 @@ namespace {
 
 // Refuses a hold one of whose budgets cannot take `amount` (BudgetAdmits, in SQL): the counter
 // is created with the reservation or updated under its row lock, never read then written.
-bool ReserveBudget(pqxx::work& tx, const std::string& org_id, const BudgetCharge& b,
-                   Nano amount) {
+bool ReserveBudget(pqxx::work& tx, const std::string& org_id, const BudgetCharge& b, Nano amount) {
   auto r = tx.exec_params(
       "INSERT INTO billing.budget_spend AS s (org_id, scope, period, period_start, reserved) "
       "SELECT $1::uuid, $2::text, $3::text, $4::date, $5::bigint WHERE $5::bigint <= $6::bigint "
@@ -336,7 +335,8 @@ void ApplyBudgetMoves(pqxx::work& tx, const std::string& org_id,
 
 std::string BudgetMovesSql(int param) {
   // Summed per counter first: an UPDATE joined to several rows of one counter would apply only
-  // one of them. GREATEST: a reservation is never released below zero, whatever happened to the counter.
+  // one of them. GREATEST: a reservation is never released below zero, whatever happened to the
+  // counter.
   return absl::StrCat(
       "UPDATE billing.budget_spend b SET reserved = GREATEST(0, b.reserved + x.dr), "
       "spent = b.spent + x.ds, updated_at = now() FROM (SELECT org_id, scope, period, "
@@ -379,8 +379,7 @@ const std::string& PlaceHoldSql() {
       "AND balance - held >= $3::bigint FOR UPDATE), "
       "created AS (INSERT INTO billing.holds (request_id, org_id, amount, margin_percent, status, "
       "expires_at) SELECT $1, org_id, $3::bigint, $4, 'open', ",
-      MsToTs(5), " FROM funds ON CONFLICT (request_id) DO NOTHING RETURNING ",
-      TsToMs("expires_at"),
+      MsToTs(5), " FROM funds ON CONFLICT (request_id) DO NOTHING RETURNING ", TsToMs("expires_at"),
       " AS expires_ms), "
       "granted AS (UPDATE billing.balances SET held = held + $3::bigint, updated_at = now() "
       "WHERE org_id = $2::uuid AND EXISTS (SELECT 1 FROM created) RETURNING 1) "
@@ -433,8 +432,7 @@ absl::StatusOr<HoldResult> PgBillingStore::Hold(const std::string& org_id,
   });
 }
 
-absl::StatusOr<HoldResult> PgBillingStore::PlaceHold(pqxx::connection& c,
-                                                     const std::string& org_id,
+absl::StatusOr<HoldResult> PgBillingStore::PlaceHold(pqxx::connection& c, const std::string& org_id,
                                                      const std::string& request_id, Nano amount,
                                                      int64_t margin_percent,
                                                      int64_t expires_at_unix_ms) {
@@ -559,9 +557,8 @@ Settlement SettleFromFunds(pqxx::work& tx, const std::string& request_id, const 
   Settlement s = budget_only ? BudgetOnlySettlement(provider_cost, balance)
                              : ComputeSettlement(provider_cost, h[3].as<int64_t>(), balance,
                                                  bal[1].as<int64_t>(), hold_amount);
-  tx.exec_prepared("billing_settle_write", request_id, org_id, s.provider_cost, s.margin,
-                   s.charged, s.uncollected, s.balance_after, s.total, hold_amount, budget_only,
-                   description);
+  tx.exec_prepared("billing_settle_write", request_id, org_id, s.provider_cost, s.margin, s.charged,
+                   s.uncollected, s.balance_after, s.total, hold_amount, budget_only, description);
   return s;
 }
 
@@ -592,9 +589,9 @@ absl::StatusOr<SettleResult> PgBillingStore::Settle(const std::string& request_i
       s = SettlementWithinHold(provider_cost, h[3].as<int64_t>(), hold_amount);
     }
     if (s) {
-      auto done = tx.exec_prepared("billing_settle_within_hold", request_id, org_id,
-                                   s->provider_cost, s->margin, s->charged, s->total, description,
-                                   hold_amount);
+      auto done =
+          tx.exec_prepared("billing_settle_within_hold", request_id, org_id, s->provider_cost,
+                           s->margin, s->charged, s->total, description, hold_amount);
       if (done.empty()) {
         s.reset();  // the balance does not cover what is held: the full rules decide
       } else if (done[0][1].as<int64_t>() != 1 || done[0][2].as<int64_t>() != 1) {
@@ -604,9 +601,9 @@ absl::StatusOr<SettleResult> PgBillingStore::Settle(const std::string& request_i
       }
     }
     if (!s) s = SettleFromFunds(tx, request_id, h, provider_cost, description, hold_amount);
-    ApplyBudgetMoves(tx, org_id,
-                     SettleBudgetMoves(ParseBudgetRefs(h[11].as<std::string>()), hold_amount,
-                                       s->total));
+    ApplyBudgetMoves(
+        tx, org_id,
+        SettleBudgetMoves(ParseBudgetRefs(h[11].as<std::string>()), hold_amount, s->total));
     tx.commit();
     return SettleResult{*s, false};
   });

@@ -27,17 +27,16 @@ void SendOne(const std::string& token, std::chrono::milliseconds timeout, Req re
   auto* rpc = new Rpc<Req, Resp>;
   grpcutil::PrepareClientContext(rpc->ctx, token, timeout);
   rpc->req = std::move(req);
-  start(&rpc->ctx, &rpc->req, &rpc->resp,
-        [rpc, done = std::move(done), wrap](grpc::Status status) {
-          absl::StatusOr<v1::BatchResult> result = v1::BatchResult();
-          if (status.ok()) {
-            wrap(std::move(rpc->resp), *result);
-          } else {
-            result = grpcutil::FromGrpc(status);
-          }
-          delete rpc;  // before `done`: after it the client may be gone
-          done(std::move(result));
-        });
+  start(&rpc->ctx, &rpc->req, &rpc->resp, [rpc, done = std::move(done), wrap](grpc::Status status) {
+    absl::StatusOr<v1::BatchResult> result = v1::BatchResult();
+    if (status.ok()) {
+      wrap(std::move(rpc->resp), *result);
+    } else {
+      result = grpcutil::FromGrpc(status);
+    }
+    delete rpc;  // before `done`: after it the client may be gone
+    done(std::move(result));
+  });
 }
 
 // Gives each call of a batch its own result, or the status of the RPC that carried them all.
@@ -77,8 +76,7 @@ GrpcBillingClient::GrpcBillingClient(std::shared_ptr<grpc::Channel> channel,
 
 GrpcBillingClient::GrpcBillingClient(std::shared_ptr<grpc::Channel> channel,
                                      std::string internal_token)
-    : GrpcBillingClient(std::move(channel), std::move(internal_token), Deadlines{},
-                        Coalescing{}) {}
+    : GrpcBillingClient(std::move(channel), std::move(internal_token), Deadlines{}, Coalescing{}) {}
 
 GrpcBillingClient::~GrpcBillingClient() {
   std::unique_lock<std::mutex> lock(mu_);
@@ -158,8 +156,7 @@ void GrpcBillingClient::Submit(PendingCall call) {
 std::vector<GrpcBillingClient::PendingCall> GrpcBillingClient::TakeQueued() {
   std::vector<PendingCall> batch;
   if (queue_.empty() || in_flight_ >= coalescing_.max_in_flight) return batch;
-  const size_t n =
-      std::min(queue_.size(), static_cast<size_t>(std::max(1, coalescing_.max_calls)));
+  const size_t n = std::min(queue_.size(), static_cast<size_t>(std::max(1, coalescing_.max_calls)));
   batch.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     batch.push_back(std::move(queue_.front()));
@@ -231,7 +228,9 @@ void GrpcBillingClient::SendAlone(PendingCall call) {
           [stub](auto* ctx, auto* req, auto* resp, auto cb) {
             stub->async()->Hold(ctx, req, resp, std::move(cb));
           },
-          [](v1::HoldResponse resp, v1::BatchResult& out) { *out.mutable_hold() = std::move(resp); });
+          [](v1::HoldResponse resp, v1::BatchResult& out) {
+            *out.mutable_hold() = std::move(resp);
+          });
       return;
     case v1::BatchCall::kSettle:
       SendOne<v1::SettleRequest, v1::SettleResponse>(

@@ -3,9 +3,10 @@
 // call; an unreachable billing fails every call with UNAVAILABLE.
 #include "services/gateway/clients/billing_client.h"
 
+#include <prometheus/registry.h>
+
 #include <boost/asio/thread_pool.hpp>
 #include <future>
-#include <prometheus/registry.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -53,8 +54,8 @@ class BillingClientTest : public ::testing::Test {
     ASSERT_THAT(pg::ApplyMigrations(*pool_, "billing", billing::billingMigrations()), IsOk());
     store_ = std::make_unique<billing::PgBillingStore>(*pool_);
     // Not started: calls wait in its queue until a test starts it.
-    committer_ = std::make_unique<billing::GroupCommitter>(*store_,
-                                                           billing::GroupCommitter::Options{});
+    committer_ =
+        std::make_unique<billing::GroupCommitter>(*store_, billing::GroupCommitter::Options{});
     service_ = std::make_unique<billing::BillingService>(
         *store_, grpcutil::HandlerEnv{kToken, &workers_, &grpc_metrics_},
         billing::BillingServiceOptions{.margin_percent = 20, .group_commit = committer_.get()});
@@ -109,9 +110,11 @@ TEST_F(BillingClientTest, ConcurrentCallsShareBatchRpcsAndAreAnsweredOneByOne) {
   // Settles for every other request, plus two for requests never held: those two alone fail.
   std::vector<std::promise<absl::StatusOr<SettleReceipt>>> settled(kCalls / 2 + 2);
   for (int i = 0; i < kCalls / 2 + 2; ++i) {
-    std::string id = i < kCalls / 2 ? "r-" + std::to_string(2 * i) : "never-held-" + std::to_string(i);
-    client.Settle(id, 100, "gpt-4o-mini",
-                  [&settled, i](absl::StatusOr<SettleReceipt> r) { settled[i].set_value(std::move(r)); });
+    std::string id =
+        i < kCalls / 2 ? "r-" + std::to_string(2 * i) : "never-held-" + std::to_string(i);
+    client.Settle(id, 100, "gpt-4o-mini", [&settled, i](absl::StatusOr<SettleReceipt> r) {
+      settled[i].set_value(std::move(r));
+    });
   }
   for (int i = 0; i < kCalls / 2 + 2; ++i) {
     absl::StatusOr<SettleReceipt> r = settled[i].get_future().get();
@@ -167,7 +170,8 @@ TEST(BillingClientFallback, AnOlderBillingWithoutBatchGetsOneRpcPerCall) {
     }
   }
   std::promise<absl::Status> settled;
-  client.Settle("x", 1, "", [&settled](absl::StatusOr<SettleReceipt> r) { settled.set_value(r.status()); });
+  client.Settle("x", 1, "",
+                [&settled](absl::StatusOr<SettleReceipt> r) { settled.set_value(r.status()); });
   EXPECT_EQ(settled.get_future().get().code(), absl::StatusCode::kUnimplemented);
   (*server)->Shutdown(std::chrono::seconds(1));
 }
