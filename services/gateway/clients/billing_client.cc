@@ -11,6 +11,14 @@ namespace {
 
 namespace v1 = billing::v1;
 
+// What is left of a deadline, for grpc::ClientContext (0 when it has passed: the RPC fails with
+// DEADLINE_EXCEEDED at once).
+std::chrono::milliseconds Remaining(std::chrono::steady_clock::time_point deadline) {
+  return std::max(std::chrono::milliseconds(0),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(
+                      deadline - std::chrono::steady_clock::now()));
+}
+
 // Owns everything one in-flight RPC needs until its callback runs.
 template <typename Req, typename Resp>
 struct Rpc {
@@ -22,10 +30,10 @@ struct Rpc {
 // Sends one call as the RPC of its kind through `start(ctx, req, resp, callback)`; `wrap(resp,
 // result)` puts the response into the call's result.
 template <typename Req, typename Resp, typename Start, typename Wrap>
-void SendOne(const std::string& token, std::chrono::milliseconds timeout, Req req,
+void SendOne(const std::string& token, std::chrono::steady_clock::time_point deadline, Req req,
              GrpcBillingClient::CallDone done, Start start, Wrap wrap) {
   auto* rpc = new Rpc<Req, Resp>;
-  grpcutil::PrepareClientContext(rpc->ctx, token, timeout);
+  grpcutil::PrepareClientContext(rpc->ctx, token, Remaining(deadline));
   rpc->req = std::move(req);
   start(&rpc->ctx, &rpc->req, &rpc->resp, [rpc, done = std::move(done), wrap](grpc::Status status) {
     absl::StatusOr<v1::BatchResult> result = v1::BatchResult();
@@ -89,7 +97,7 @@ void GrpcBillingClient::CallbackDone() {
 }
 
 void GrpcBillingClient::Hold(HoldOrder order, Done<absl::StatusOr<HoldReceipt>> done) {
-  PendingCall call{.timeout = deadlines_.hold};
+  PendingCall call{.deadline = std::chrono::steady_clock::now() + deadlines_.hold};
   v1::HoldRequest* req = call.call.mutable_hold();
   req->set_organization_id(std::move(order.organization_id));
   req->set_request_id(std::move(order.request_id));
@@ -112,7 +120,7 @@ void GrpcBillingClient::Hold(HoldOrder order, Done<absl::StatusOr<HoldReceipt>> 
 
 void GrpcBillingClient::Settle(std::string request_id, money::Nano provider_cost,
                                std::string description, Done<absl::StatusOr<SettleReceipt>> done) {
-  PendingCall call{.timeout = deadlines_.settle};
+  PendingCall call{.deadline = std::chrono::steady_clock::now() + deadlines_.settle};
   v1::SettleRequest* req = call.call.mutable_settle();
   req->set_request_id(std::move(request_id));
   req->set_provider_cost_nano(provider_cost);
@@ -128,7 +136,7 @@ void GrpcBillingClient::Settle(std::string request_id, money::Nano provider_cost
 }
 
 void GrpcBillingClient::Void(std::string request_id, Done<absl::Status> done) {
-  PendingCall call{.timeout = deadlines_.void_hold};
+  PendingCall call{.deadline = std::chrono::steady_clock::now() + deadlines_.void_hold};
   call.call.mutable_void_hold()->set_request_id(std::move(request_id));
   call.done = [done = std::move(done)](absl::StatusOr<v1::BatchResult> r) {
     done(r.ok() ? BatchResultStatus(*r) : r.status());
@@ -137,37 +145,50 @@ void GrpcBillingClient::Void(std::string request_id, Done<absl::Status> done) {
 }
 
 void GrpcBillingClient::Submit(PendingCall call) {
-  std::vector<PendingCall> batch;
+  const size_t lane = call.call.has_hold() ? kHoldLane : kSettleLane;
+  std::vector<PendingCall> batch, expired;
+  bool queued = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (coalescing_.max_in_flight > 0 && !batch_unsupported_) {
-      queue_.push_back(std::move(call));
-      batch = TakeQueued();
-      if (batch.empty()) return;  // goes with the next batch when one comes back
+      lanes_[lane].queue.push_back(std::move(call));
+      queued = true;
+      batch = TakeQueued(lanes_[lane], expired);
     }
   }
-  if (batch.empty()) {
+  if (!queued) {
     SendAlone(std::move(call));
     return;
   }
-  SendBatch(std::move(batch));
+  FailExpired(expired);
+  // Empty: it goes with the lane's next batch, when one of its RPCs comes back.
+  if (!batch.empty()) SendBatch(lane, std::move(batch));
 }
 
-std::vector<GrpcBillingClient::PendingCall> GrpcBillingClient::TakeQueued() {
-  std::vector<PendingCall> batch;
-  if (queue_.empty() || in_flight_ >= coalescing_.max_in_flight) return batch;
-  const size_t n = std::min(queue_.size(), static_cast<size_t>(std::max(1, coalescing_.max_calls)));
-  batch.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    batch.push_back(std::move(queue_.front()));
-    queue_.pop_front();
+void GrpcBillingClient::FailExpired(std::vector<PendingCall>& expired) {
+  for (PendingCall& c : expired) {
+    c.done(absl::DeadlineExceededError("billing call waited past its deadline"));
   }
-  ++in_flight_;
+}
+
+std::vector<GrpcBillingClient::PendingCall> GrpcBillingClient::TakeQueued(
+    Lane& lane, std::vector<PendingCall>& expired) {
+  std::vector<PendingCall> batch;
+  if (lane.queue.empty() || lane.in_flight >= coalescing_.max_in_flight) return batch;
+  const size_t max = static_cast<size_t>(std::max(1, coalescing_.max_calls));
+  const auto now = std::chrono::steady_clock::now();
+  while (!lane.queue.empty() && batch.size() < max) {
+    PendingCall& c = lane.queue.front();
+    (c.deadline <= now ? expired : batch).push_back(std::move(c));
+    lane.queue.pop_front();
+  }
+  if (batch.empty()) return batch;
+  ++lane.in_flight;
   ++callbacks_pending_;
   return batch;
 }
 
-void GrpcBillingClient::SendBatch(std::vector<PendingCall> calls) {
+void GrpcBillingClient::SendBatch(size_t lane, std::vector<PendingCall> calls) {
   struct BatchRpc {
     grpc::ClientContext ctx;
     v1::BatchRequest req;
@@ -175,31 +196,35 @@ void GrpcBillingClient::SendBatch(std::vector<PendingCall> calls) {
     std::vector<PendingCall> calls;
   };
   auto* rpc = new BatchRpc;
-  // The batch waits as long as its most impatient call would have.
-  std::chrono::milliseconds timeout = calls.front().timeout;
+  // The batch waits as long as its most impatient call still may.
+  auto deadline = calls.front().deadline;
   for (PendingCall& c : calls) {
-    timeout = std::min(timeout, c.timeout);
+    deadline = std::min(deadline, c.deadline);
     *rpc->req.add_calls() = c.call;
   }
   rpc->calls = std::move(calls);
-  grpcutil::PrepareClientContext(rpc->ctx, internal_token_, timeout);
-  stub_->async()->Batch(&rpc->ctx, &rpc->req, &rpc->resp, [this, rpc](grpc::Status status) {
+  grpcutil::PrepareClientContext(rpc->ctx, internal_token_, Remaining(deadline));
+  stub_->async()->Batch(&rpc->ctx, &rpc->req, &rpc->resp, [this, lane, rpc](grpc::Status status) {
     std::unique_ptr<BatchRpc> owned(rpc);
     const bool unimplemented = status.error_code() == grpc::StatusCode::UNIMPLEMENTED;
-    std::vector<PendingCall> next;
-    std::deque<PendingCall> stranded;
+    std::vector<PendingCall> next, expired;
+    std::vector<PendingCall> stranded;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      --in_flight_;
+      --lanes_[lane].in_flight;
       if (unimplemented) {
         // An older billing: this batch's calls, and whatever queued behind it, one RPC each.
         batch_unsupported_ = true;
-        stranded.swap(queue_);
+        for (Lane& l : lanes_) {
+          for (PendingCall& c : l.queue) stranded.push_back(std::move(c));
+          l.queue.clear();
+        }
       } else {
-        next = TakeQueued();
+        next = TakeQueued(lanes_[lane], expired);
       }
     }
-    if (!next.empty()) SendBatch(std::move(next));  // before answering: no added wait
+    if (!next.empty()) SendBatch(lane, std::move(next));  // before answering: no added wait
+    FailExpired(expired);
     if (unimplemented) {
       for (PendingCall& c : owned->calls) SendAlone(std::move(c));
       for (PendingCall& c : stranded) SendAlone(std::move(c));
@@ -224,7 +249,7 @@ void GrpcBillingClient::SendAlone(PendingCall call) {
   switch (call.call.call_case()) {
     case v1::BatchCall::kHold:
       SendOne<v1::HoldRequest, v1::HoldResponse>(
-          internal_token_, call.timeout, std::move(*call.call.mutable_hold()), done,
+          internal_token_, call.deadline, std::move(*call.call.mutable_hold()), done,
           [stub](auto* ctx, auto* req, auto* resp, auto cb) {
             stub->async()->Hold(ctx, req, resp, std::move(cb));
           },
@@ -234,7 +259,7 @@ void GrpcBillingClient::SendAlone(PendingCall call) {
       return;
     case v1::BatchCall::kSettle:
       SendOne<v1::SettleRequest, v1::SettleResponse>(
-          internal_token_, call.timeout, std::move(*call.call.mutable_settle()), done,
+          internal_token_, call.deadline, std::move(*call.call.mutable_settle()), done,
           [stub](auto* ctx, auto* req, auto* resp, auto cb) {
             stub->async()->Settle(ctx, req, resp, std::move(cb));
           },
@@ -244,7 +269,7 @@ void GrpcBillingClient::SendAlone(PendingCall call) {
       return;
     case v1::BatchCall::kVoidHold:
       SendOne<v1::VoidRequest, v1::VoidResponse>(
-          internal_token_, call.timeout, std::move(*call.call.mutable_void_hold()), done,
+          internal_token_, call.deadline, std::move(*call.call.mutable_void_hold()), done,
           [stub](auto* ctx, auto* req, auto* resp, auto cb) {
             stub->async()->Void(ctx, req, resp, std::move(cb));
           },

@@ -6,8 +6,12 @@
 // out wait for the first to come back and then go together in one Batch RPC. A busy gateway
 // thus sends its holds, settles and voids dozens to a round trip instead of one RPC each, which
 // is most of what a call costs billing and the gateway in CPU. Every call keeps its own answer
-// and status. A billing that does not know Batch (UNIMPLEMENTED: an older version during a
-// rolling upgrade) gets one RPC per call from then on.
+// and status, and its own deadline, counted from when it was made: a batch waits as long as its
+// most impatient call still may, and a call whose deadline passed while it queued fails with
+// DEADLINE_EXCEEDED without being sent. Holds (a request waits on them) and settles and voids
+// (the settle queue's background work) go in separate lanes, each with its own RPCs in flight,
+// so a backlog of settles never delays a request's hold. A billing that does not know Batch
+// (UNIMPLEMENTED: an older version during a rolling upgrade) gets one RPC per call from then on.
 
 #include <chrono>
 #include <condition_variable>
@@ -33,7 +37,8 @@ class GrpcBillingClient final : public BillingHolds {
     std::chrono::milliseconds void_hold = std::chrono::seconds(5);
   };
   struct Coalescing {
-    // Batch RPCs out at once; 0: no coalescing, one Hold, Settle or Void RPC per call.
+    // Batch RPCs out at once per lane (holds; settles and voids); 0: no coalescing, one Hold,
+    // Settle or Void RPC per call.
     int max_in_flight = 4;
     // Calls per Batch RPC (billing takes up to 1,000).
     int max_calls = 500;
@@ -60,19 +65,29 @@ class GrpcBillingClient final : public BillingHolds {
   using CallDone = std::function<void(absl::StatusOr<billing::v1::BatchResult>)>;
   struct PendingCall {
     billing::v1::BatchCall call;
-    std::chrono::milliseconds timeout;
+    std::chrono::steady_clock::time_point deadline;
     CallDone done;
   };
 
  private:
+  struct Lane {
+    std::deque<PendingCall> queue;  // waiting for one of the lane's Batch RPCs to come back
+    int in_flight = 0;              // the lane's Batch RPCs out
+  };
+  static constexpr size_t kHoldLane = 0, kSettleLane = 1;
+
   void Submit(PendingCall call);
-  // Sends `calls` as one Batch RPC; when it returns, sends what queued meanwhile and answers them.
-  void SendBatch(std::vector<PendingCall> calls);
+  // Sends `calls` as one Batch RPC of `lane`; when it returns, sends what queued meanwhile in the
+  // lane and answers them.
+  void SendBatch(size_t lane, std::vector<PendingCall> calls);
   // Sends one call as its own RPC (Hold, Settle or Void).
   void SendAlone(PendingCall call);
-  // Under mu_: the queued calls for the next Batch RPC, counted in flight; empty when none are
-  // queued or max_in_flight are out.
-  std::vector<PendingCall> TakeQueued();
+  // Under mu_: the lane's queued calls for its next Batch RPC, counted in flight (empty when none
+  // are queued or max_in_flight are out); the queued calls whose deadline has passed go to
+  // `expired`.
+  std::vector<PendingCall> TakeQueued(Lane& lane, std::vector<PendingCall>& expired);
+  // Answers calls whose deadline passed while they queued (not under mu_).
+  static void FailExpired(std::vector<PendingCall>& expired);
   // The last thing an RPC's callback does.
   void CallbackDone();
 
@@ -82,9 +97,8 @@ class GrpcBillingClient final : public BillingHolds {
   Coalescing coalescing_;
   std::mutex mu_;
   std::condition_variable idle_;
-  std::deque<PendingCall> queue_;  // waiting for a Batch RPC to come back
-  int in_flight_ = 0;              // Batch RPCs out
-  int callbacks_pending_ = 0;      // RPCs of any kind whose callback has not finished
+  Lane lanes_[2];
+  int callbacks_pending_ = 0;  // RPCs of any kind whose callback has not finished
   bool batch_unsupported_ = false;
 };
 

@@ -192,5 +192,112 @@ TEST(BillingClientFallback, AnUnreachableBillingFailsEveryCallWithUnavailable) {
   }
 }
 
+// A billing whose Batch answers every call OK at once, or keeps the batches with holds, or those
+// with settles, unanswered until Release(). A test releases it before the server shuts down.
+class StallingBilling final : public v1::BillingService::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* Batch(grpc::CallbackServerContext* ctx, const v1::BatchRequest* req,
+                                  v1::BatchResponse* resp) override {
+    bool holds = false;
+    for (const v1::BatchCall& c : req->calls()) {
+      v1::BatchResult* r = resp->add_results();
+      if (c.has_hold()) {
+        holds = true;
+        r->mutable_hold()->set_held_nano(c.hold().provider_cost_bound_nano());
+      } else {
+        r->mutable_settle()->set_total_nano(1);
+      }
+    }
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    std::lock_guard<std::mutex> lock(mu);
+    ++batches;
+    if (holds ? stall_holds : stall_settles) {
+      stalled.push_back(reactor);
+    } else {
+      reactor->Finish(grpc::Status::OK);
+    }
+    return reactor;
+  }
+  // Answers what it kept, and every batch from now on at once.
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu);
+    stall_holds = stall_settles = false;
+    for (grpc::ServerUnaryReactor* r : stalled) r->Finish(grpc::Status::OK);
+    stalled.clear();
+  }
+
+  std::mutex mu;
+  bool stall_holds = false;
+  bool stall_settles = false;
+  int batches = 0;
+  std::vector<grpc::ServerUnaryReactor*> stalled;
+};
+
+// Releases the billing when the test ends, however it ends: the server cannot shut down while
+// calls are kept.
+struct ReleaseAtEnd {
+  StallingBilling& billing;
+  ~ReleaseAtEnd() { billing.Release(); }
+};
+
+TEST(BillingClientLanes, ABacklogOfSettlesNeverDelaysAHold) {
+  StallingBilling billing;
+  billing.stall_settles = true;
+  auto server = grpcutil::GrpcServer::Start("127.0.0.1:0", {&billing});
+  ASSERT_THAT(server, IsOk());
+  ReleaseAtEnd release{billing};
+  {
+    GrpcBillingClient client(
+        grpcutil::MakeChannel("127.0.0.1:" + std::to_string((*server)->port())), kToken, {},
+        {.max_in_flight = 1});
+    std::vector<std::promise<absl::Status>> settled(3);
+    for (int i = 0; i < 3; ++i) {  // the first goes and stalls, two wait behind it
+      client.Settle(
+          "s-" + std::to_string(i), 1, "",
+          [&settled, i](absl::StatusOr<SettleReceipt> r) { settled[i].set_value(r.status()); });
+    }
+    std::promise<absl::StatusOr<HoldReceipt>> held;
+    client.Hold({.organization_id = kOrg, .request_id = "h", .provider_cost_bound = 7},
+                [&held](absl::StatusOr<HoldReceipt> r) { held.set_value(std::move(r)); });
+    auto hold = held.get_future();
+    ASSERT_EQ(hold.wait_for(std::chrono::seconds(4)), std::future_status::ready);
+    absl::StatusOr<HoldReceipt> r = hold.get();
+    ASSERT_THAT(r, IsOk());
+    EXPECT_EQ(r->held, 7);
+    std::vector<std::future<absl::Status>> pending;
+    for (auto& p : settled) pending.push_back(p.get_future());
+    EXPECT_EQ(pending[0].wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+    billing.Release();  // the first settle batch, then the two queued behind it
+    for (auto& f : pending) EXPECT_THAT(f.get(), IsOk());
+    EXPECT_EQ(billing.batches, 3);  // stalled settle, hold, the other two settles together
+  }
+  (*server)->Shutdown(std::chrono::seconds(1));
+}
+
+TEST(BillingClientLanes, ACallsDeadlineCountsFromWhenItWasMadeNotWhenItIsSent) {
+  StallingBilling billing;
+  billing.stall_holds = true;
+  auto server = grpcutil::GrpcServer::Start("127.0.0.1:0", {&billing});
+  ASSERT_THAT(server, IsOk());
+  ReleaseAtEnd release{billing};
+  {
+    GrpcBillingClient client(
+        grpcutil::MakeChannel("127.0.0.1:" + std::to_string((*server)->port())), kToken,
+        {.hold = std::chrono::seconds(1)}, {.max_in_flight = 1});
+    std::promise<absl::Status> first, second;
+    const auto start = std::chrono::steady_clock::now();
+    client.Hold({.organization_id = kOrg, .request_id = "a", .provider_cost_bound = 1},
+                [&first](absl::StatusOr<HoldReceipt> r) { first.set_value(r.status()); });
+    client.Hold({.organization_id = kOrg, .request_id = "b", .provider_cost_bound = 1},
+                [&second](absl::StatusOr<HoldReceipt> r) { second.set_value(r.status()); });
+    EXPECT_EQ(first.get_future().get().code(), absl::StatusCode::kDeadlineExceeded);
+    // The second waited behind the first for its whole second: it is not sent with a new one.
+    EXPECT_EQ(second.get_future().get().code(), absl::StatusCode::kDeadlineExceeded);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1700));
+  }
+  billing.Release();
+  (*server)->Shutdown(std::chrono::seconds(1));
+}
+
 }  // namespace
 }  // namespace llmgw::gateway
