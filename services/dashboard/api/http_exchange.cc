@@ -4,16 +4,10 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "libs/common/hex.h"
 
 namespace llmgw::dashboard {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // %XX decoded (a malformed escape stays as it is); '+' is a space in a query.
 std::string Decode(std::string_view in, bool plus_is_space) {
@@ -22,8 +16,8 @@ std::string Decode(std::string_view in, bool plus_is_space) {
   for (size_t i = 0; i < in.size(); ++i) {
     char c = in[i];
     if (c == '%' && i + 2 < in.size()) {
-      int hi = HexValue(in[i + 1]);
-      int lo = HexValue(in[i + 2]);
+      int hi = hex::DigitValue(in[i + 1]);
+      int lo = hex::DigitValue(in[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string>
 
+#include "libs/common/hex.h"
+
 namespace llmgw::gateway {
 namespace {
 
@@ -117,19 +119,12 @@ size_t SkipValue(std::string_view s, size_t i) {
   return kFail;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Four hex digits at s[i..i+4) as a code unit, or -1.
 int32_t Hex4(std::string_view s, size_t i) {
   if (s.size() < i + 4) return -1;
   int32_t v = 0;
   for (size_t k = i; k < i + 4; ++k) {
-    const int h = HexValue(s[k]);
+    const int h = hex::DigitValue(s[k]);
     if (h < 0) return -1;
     v = v * 16 + h;
   }

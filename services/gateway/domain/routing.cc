@@ -4,15 +4,10 @@
 
 #include <array>
 
+#include "libs/common/hex.h"
+
 namespace llmgw::gateway {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // One path segment is acceptable: not empty, not "." or ".." (in any percent-encoding), no
 // control byte, no '\\', and no percent-encoded '/', '\\' or control byte.
@@ -23,8 +18,8 @@ bool SegmentOk(std::string_view seg) {
   for (size_t i = 0; i < seg.size(); ++i) {
     char c = seg[i];
     if (c == '%' && i + 2 < seg.size()) {
-      int hi = HexValue(seg[i + 1]);
-      int lo = HexValue(seg[i + 2]);
+      int hi = hex::DigitValue(seg[i + 1]);
+      int lo = hex::DigitValue(seg[i + 2]);
       if (hi >= 0 && lo >= 0) {
         c = static_cast<char>(hi * 16 + lo);
         i += 2;
