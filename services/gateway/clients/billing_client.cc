@@ -200,7 +200,7 @@ void GrpcBillingClient::SendBatch(size_t lane, std::vector<PendingCall> calls) {
   auto deadline = calls.front().deadline;
   for (PendingCall& c : calls) {
     deadline = std::min(deadline, c.deadline);
-    *rpc->req.add_calls() = c.call;
+    rpc->req.add_calls()->Swap(&c.call);  // the request owns the call now; no copy
   }
   rpc->calls = std::move(calls);
   grpcutil::PrepareClientContext(rpc->ctx, internal_token_, Remaining(deadline));
@@ -226,7 +226,10 @@ void GrpcBillingClient::SendBatch(size_t lane, std::vector<PendingCall> calls) {
     if (!next.empty()) SendBatch(lane, std::move(next));  // before answering: no added wait
     FailExpired(expired);
     if (unimplemented) {
-      for (PendingCall& c : owned->calls) SendAlone(std::move(c));
+      for (size_t i = 0; i < owned->calls.size(); ++i) {  // their calls back from the request
+        owned->calls[i].call.Swap(owned->req.mutable_calls(static_cast<int>(i)));
+        SendAlone(std::move(owned->calls[i]));
+      }
       for (PendingCall& c : stranded) SendAlone(std::move(c));
     } else {
       AnswerBatch(status, owned->resp, owned->calls);
